@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parseDocument } from 'yaml';
+import { configSchema } from './schema.ts';
+import { interpolateTree } from './interpolate.ts';
+import type { Config } from './types.ts';
+
+/** A configuration the agent refuses to start with; the message lists every problem. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(source: string, problems: string[]) {
+    super(`invalid configuration (${source}):\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Settings given on the command line; each wins over the file. */
+export interface ConfigOverrides {
+  paths?: string[];
+  format?: string;
+  brokers?: string[];
+  topic?: string;
+  state_dir?: string;
+  log_level?: string;
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictRequired: false, allowUnionTypes: true, coerceTypes: true });
+const validate = ajv.compile(configSchema);
+
+/** `/inputs/0/start_at` → `inputs[0].start_at`, the way an operator reads it in YAML. */
+function configPath(instancePath: string): string {
+  if (instancePath === '') return '(top level)';
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+}
+
+function describe(error: ErrorObject, root: unknown): string {
+  const where = configPath(error.instancePath);
+  const value = error.instancePath
+    .split('/')
+    .slice(1)
+    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), root);
+  const got = value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `${where}: unknown setting "${String(error.params.additionalProperty)}"`;
+    case 'enum':
+      return `${where}: must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${got}`;
+    case 'required':
+      return `${where}: missing required setting "${String(error.params.missingProperty)}"`;
+    case 'oneOf':
+      return `${where}: give either "format" (a preset or log_format string) or both "nginx_conf" and "format_name"`;
+    default:
+      return `${where}: ${error.message ?? error.keyword}${got}`;
+  }
+}
+
+/** Validates a raw configuration object, fills defaults, and applies overrides. Pure. */
+export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, source = 'command line'): Config {
+  const doc: Record<string, unknown> = raw && typeof raw === 'object' ? structuredClone(raw as Record<string, unknown>) : {};
+  if (overrides.paths?.length) {
+    const input: Record<string, unknown> = { paths: overrides.paths };
+    if (overrides.format) input.format = overrides.format;
+    doc.inputs = [input];
+  } else if (overrides.format && Array.isArray(doc.inputs)) {
+    for (const input of doc.inputs as Record<string, unknown>[]) {
+      delete input.nginx_conf;
+      delete input.format_name;
+      input.format = overrides.format;
+    }
+  }
+  if (overrides.brokers?.length || overrides.topic) {
+    const kafka = (doc.kafka ??= {}) as Record<string, unknown>;
+    if (overrides.brokers?.length) kafka.brokers = overrides.brokers;
+    if (overrides.topic) kafka.topic = overrides.topic;
+  }
+  if (overrides.state_dir) doc.state_dir = overrides.state_dir;
+  if (overrides.log_level) doc.log_level = overrides.log_level;
+
+  if (!validate(doc)) {
+    // oneOf failures repeat the branch errors; report the summary line once per path.
+    const problems = [...new Set((validate.errors ?? []).filter((e) => !e.schemaPath.includes('/oneOf/')).map((e) => describe(e, doc)))];
+    throw new ConfigError(source, problems);
+  }
+  const config = doc as unknown as Config;
+  config.inputs.forEach((input, index) => (input.name ??= `input-${index}`));
+  config.host ??= process.env.NODE_NAME || hostname();
+  return config;
+}
+
+/** Reads a YAML file, interpolates `${ENV}`, validates. Errors name the file and line or setting. */
+export function loadConfig(file: string | undefined, overrides: ConfigOverrides = {}, env = process.env): Config {
+  if (!file) return buildConfig({}, overrides);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read: ${(err as Error).message}`]);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
+  }
+  let raw: unknown;
+  try {
+    raw = interpolateTree(doc.toJS(), env);
+  } catch (err) {
+    throw new ConfigError(file, [(err as Error).message]);
+  }
+  return buildConfig(raw, overrides, file);
+}

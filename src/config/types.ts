@@ -1,0 +1,61 @@
+/**
+ * The configuration as validated (schema.ts) with defaults filled in. Keys
+ * keep the YAML's snake_case so that a setting has one name everywhere:
+ * the file, the schema, the code and the error messages.
+ */
+
+export type StartAt = 'beginning' | 'end';
+export type OnParseError = 'dead_letter' | 'raw' | 'drop';
+export type OnLongLine = 'truncate' | 'skip';
+export type Acks = 'all' | 1 | 0;
+
+export interface InputConfig {
+  /** Names the input in logs and metrics; defaults to input-<index>. */
+  name: string;
+  paths: string[];
+  exclude: string[];
+  /** A preset name or a log_format string. */
+  format?: string;
+  nginx_conf?: string;
+  format_name?: string;
+  /** Overrides kafka.topic for this input. */
+  topic?: string;
+  start_at: StartAt;
+  on_error: OnParseError;
+  max_line_bytes: number;
+  on_long_line: OnLongLine;
+  /** How often files are checked for growth when no event arrived. */
+  poll_interval_ms: number;
+  /** How often globs are re-expanded to find files that events missed. */
+  scan_interval_ms: number;
+  /** How long a rotated-away or deleted file is kept open for late writes. */
+  rotate_wait_ms: number;
+}
+
+export interface KafkaConfig {
+  brokers: string[];
+  client_id: string;
+  topic: string;
+  dead_letter_topic: string;
+  acks: Acks;
+  request_timeout_ms: number;
+  connection_timeout_ms: number;
+  max_in_flight: number;
+}
+
+export interface BatchConfig {
+  max_records: number;
+  max_bytes: number;
+  linger_ms: number;
+}
+
+export interface Config {
+  inputs: InputConfig[];
+  kafka: KafkaConfig;
+  batch: BatchConfig;
+  state_dir: string;
+  /** Host name recorded in each record's source; defaults to the machine's. */
+  host: string;
+  log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  shutdown_timeout_ms: number;
+}
