@@ -1,0 +1,98 @@
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../observe/logger.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+
+export interface FileCheckpoint {
+  path: string;
+  offset: number;
+}
+
+interface CheckpointFile {
+  version: 1;
+  files: Record<string, FileCheckpoint>;
+}
+
+/**
+ * Durable read offsets per file identity, in `<state_dir>/checkpoints.json`.
+ * Writes are coalesced: a change marks the store dirty and a timer saves it,
+ * so a busy file costs one atomic write per interval, not one per batch.
+ */
+export class CheckpointStore {
+  readonly file: string;
+  private readonly files = new Map<string, FileCheckpoint>();
+  private dirty = false;
+  private saving: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly log: Logger;
+
+  constructor(stateDir: string, log: Logger) {
+    this.log = log;
+    mkdirSync(stateDir, { recursive: true });
+    this.file = join(stateDir, 'checkpoints.json');
+    this.load();
+  }
+
+  private load(): void {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new Error(`cannot read checkpoints ${this.file}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      const data = JSON.parse(text) as CheckpointFile;
+      for (const [key, value] of Object.entries(data.files ?? {})) {
+        if (typeof value?.offset === 'number' && typeof value.path === 'string') this.files.set(key, value);
+      }
+    } catch (err) {
+      // Atomic writes make this unlikely; starting over re-reads (duplicates) rather than losing lines.
+      this.log.error({ err, file: this.file }, 'checkpoint file is corrupt; files will be read by start_at');
+    }
+  }
+
+  get(key: string): FileCheckpoint | undefined {
+    return this.files.get(key);
+  }
+
+  set(key: string, path: string, offset: number): void {
+    const current = this.files.get(key);
+    if (current && current.offset === offset && current.path === path) return;
+    this.files.set(key, { path, offset });
+    this.dirty = true;
+  }
+
+  delete(key: string): void {
+    if (this.files.delete(key)) this.dirty = true;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.files.keys();
+  }
+
+  startAutoSave(intervalMs: number): void {
+    this.timer = setInterval(() => void this.save(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Saves if anything changed; concurrent calls share one write. */
+  async save(): Promise<void> {
+    if (this.saving) await this.saving;
+    if (!this.dirty) return;
+    this.dirty = false;
+    const data: CheckpointFile = { version: 1, files: Object.fromEntries(this.files) };
+    this.saving = writeFileAtomic(this.file, JSON.stringify(data) + '\n')
+      .catch((err: unknown) => {
+        this.dirty = true;
+        this.log.error({ err, file: this.file }, 'saving checkpoints failed; will retry');
+      })
+      .finally(() => (this.saving = undefined));
+    await this.saving;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.save();
+  }
+}

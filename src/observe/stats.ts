@@ -1,0 +1,36 @@
+/**
+ * The agent's counters. A plain object of numbers: cheap enough to bump on
+ * the hot path; the metrics endpoint reads it.
+ */
+export const COUNTERS = [
+  'lines_read',
+  'bytes_read',
+  'records_parsed',
+  'parse_errors',
+  'lines_dropped',
+  'lines_truncated',
+  'lines_too_long_skipped',
+  'records_sent',
+  'batches_sent',
+  'batch_send_errors',
+  'files_opened',
+  'open_errors',
+  'read_errors',
+  'truncations',
+  'backpressure_pauses',
+] as const;
+
+export type CounterName = (typeof COUNTERS)[number];
+
+export class Stats {
+  readonly counters: Record<CounterName, number>;
+  inFlight = 0;
+
+  constructor() {
+    this.counters = Object.fromEntries(COUNTERS.map((name) => [name, 0])) as Record<CounterName, number>;
+  }
+
+  inc(name: CounterName, by = 1): void {
+    this.counters[name] += by;
+  }
+}

@@ -1,0 +1,144 @@
+import type { FileHandle } from 'node:fs/promises';
+import type { OffsetTracker } from '../checkpoint/offset-tracker.ts';
+import type { FileSource, LineSink } from './types.ts';
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export interface LineLimits {
+  maxLineBytes: number;
+  /** true: ship the first maxLineBytes of a longer line; false: skip it. */
+  truncate: boolean;
+}
+
+export type ReadOutcome = 'eof' | 'full';
+
+export interface LongLineCounter {
+  longLine(file: FileSource, truncated: boolean): void;
+}
+
+/**
+ * One followed file: its descriptor, the offset of the next line to ship,
+ * and a partial last line that waits for its newline.
+ */
+export class TailedFile implements FileSource {
+  readonly key: string;
+  path: string;
+  sourceJson: string;
+  readonly tracker: OffsetTracker;
+  readonly handle: FileHandle;
+  /** File offset after the last line handed to the sink: where reading resumes. */
+  position: number;
+  /** Bytes of a partial line starting at `position` (only between reads). */
+  private partial: Buffer | undefined;
+  /** Inside a line longer than the limit: its kept prefix (truncate) or an empty marker (skip). */
+  private longLine: Buffer | undefined;
+  /** File offset of the next byte to read. */
+  private readOffset: number;
+  /** The path now names another file, or none: read to the end, then release. */
+  detached = false;
+  lastGrowthAt = Date.now();
+
+  constructor(key: string, path: string, handle: FileHandle, position: number, tracker: OffsetTracker, sourceJson: string) {
+    this.key = key;
+    this.path = path;
+    this.handle = handle;
+    this.position = position;
+    this.readOffset = position;
+    this.tracker = tracker;
+    this.sourceJson = sourceJson;
+  }
+
+  /** Bytes in the file not read yet, given its size. */
+  unread(size: number): number {
+    return size - this.readOffset;
+  }
+
+  /** The file shrank below what was read: it was truncated (copytruncate); start over. */
+  restart(): void {
+    this.position = 0;
+    this.readOffset = 0;
+    this.partial = undefined;
+    this.longLine = undefined;
+    this.tracker.reset();
+  }
+
+  /**
+   * Reads appended bytes into `buf` (shared across files: reads are
+   * serialised by the tailer) and hands every complete line to the sink.
+   */
+  async read(buf: Buffer, sink: LineSink, limits: LineLimits, counter: LongLineCounter): Promise<ReadOutcome> {
+    let carry = 0;
+    if (this.partial) {
+      carry = this.partial.copy(buf, 0);
+      this.partial = undefined;
+    }
+    while (true) {
+      if (carry === buf.length) {
+        // No newline in a full buffer: the line is over the limit (buf > maxLineBytes).
+        this.beginLongLine(buf, limits);
+        carry = 0;
+      }
+      const { bytesRead } = await this.handle.read(buf, carry, buf.length - carry, this.readOffset);
+      if (bytesRead === 0) {
+        if (carry > 0) this.partial = Buffer.from(buf.subarray(0, carry));
+        return 'eof';
+      }
+      this.lastGrowthAt = Date.now();
+      const bufOffset = this.readOffset - carry; // file offset of buf[0]
+      this.readOffset += bytesRead;
+      const length = carry + bytesRead;
+      let start = 0;
+      let newline = buf.indexOf(LF, carry);
+      while (newline !== -1 && newline < length) {
+        const next = bufOffset + newline + 1;
+        let accepted = true;
+        if (this.longLine !== undefined) {
+          accepted = this.endLongLine(next, limits, sink, counter);
+        } else {
+          let end = newline;
+          if (end > start && buf[end - 1] === CR) end--;
+          if (end - start > limits.maxLineBytes) {
+            counter.longLine(this, limits.truncate);
+            if (limits.truncate) accepted = sink.line(this, buf, start, start + limits.maxLineBytes, this.position, next, true);
+          } else {
+            accepted = sink.line(this, buf, start, end, this.position, next, false);
+          }
+        }
+        this.position = next;
+        start = newline + 1;
+        if (!accepted) {
+          // Full: forget what is buffered past this line; the file keeps it.
+          this.readOffset = next;
+          return 'full';
+        }
+        newline = buf.indexOf(LF, start);
+      }
+      if (this.longLine !== undefined) {
+        carry = 0; // still inside the over-long line: drop its middle
+      } else {
+        carry = length - start;
+        buf.copyWithin(0, start, length);
+      }
+    }
+  }
+
+  private beginLongLine(buf: Buffer, limits: LineLimits): void {
+    if (this.longLine === undefined) {
+      this.longLine = limits.truncate ? Buffer.from(buf.subarray(0, limits.maxLineBytes)) : Buffer.alloc(0);
+    }
+  }
+
+  /** The newline of an over-long line arrived: ship its kept prefix (truncate) or nothing (skip). */
+  private endLongLine(next: number, limits: LineLimits, sink: LineSink, counter: LongLineCounter): boolean {
+    const prefix = this.longLine!;
+    this.longLine = undefined;
+    counter.longLine(this, limits.truncate);
+    if (!limits.truncate) return true;
+    return sink.line(this, prefix, 0, prefix.length, this.position, next, true);
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,23 @@
+import type { OffsetTracker } from '../checkpoint/offset-tracker.ts';
+
+/** What the pipeline sees of a followed file. */
+export interface FileSource {
+  /** Stable identity of the file (survives renames). */
+  readonly key: string;
+  /** Where the file was last seen. */
+  path: string;
+  /** Orders this file's acks and holds its committed offset. */
+  readonly tracker: OffsetTracker;
+  /** Precomputed JSON of the record's `source` object for this file. */
+  sourceJson: string;
+}
+
+/**
+ * Receives complete lines. `buf[start, end)` is the line without its line
+ * ending (valid only during the call); `lineOffset` is where the line starts
+ * in the file and `nextOffset` where the next line starts. Returns false when
+ * the pipeline is full: the tailer stops reading until resume() is called.
+ */
+export interface LineSink {
+  line(file: FileSource, buf: Buffer, start: number, end: number, lineOffset: number, nextOffset: number, truncated: boolean): boolean;
+}
