@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { EXIT_CONFIG } from './exit-codes.ts';
+import { parseCommand } from './parse-command.ts';
+import { runCommand } from './run-command.ts';
+import { packageVersion, versionCommand } from './version-command.ts';
+
+await yargs(hideBin(process.argv))
+  .scriptName('logship')
+  .usage('$0 <command> [options]')
+  .command(runCommand)
+  .command(parseCommand)
+  .command(versionCommand)
+  .demandCommand(1, 'give a command; see --help')
+  .strict()
+  .version(packageVersion())
+  .help()
+  .alias('help', 'h')
+  .fail((message, err) => {
+    // Only usage problems arrive here: commands report their own errors.
+    process.stderr.write(`logship: ${message ?? err?.message}\nRun with --help for usage.\n`);
+    process.exit(EXIT_CONFIG);
+  })
+  .parseAsync();

@@ -1,0 +1,81 @@
+import type { CommandModule } from 'yargs';
+import { ConfigError, loadConfig } from '../config/load.ts';
+import { createLogger } from '../observe/logger.ts';
+import { Pipeline } from '../pipeline.ts';
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.ts';
+
+interface RunArgs {
+  config?: string;
+  path?: string[];
+  format?: string;
+  brokers?: string[];
+  topic?: string;
+  'state-dir'?: string;
+  'log-level'?: string;
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run',
+  describe: 'Follow the configured log files and ship their records to Kafka',
+  builder: (y) =>
+    y
+      .option('config', { alias: 'c', type: 'string', describe: 'YAML configuration file' })
+      .option('path', { type: 'string', array: true, describe: 'File or glob to follow (replaces the inputs of --config)' })
+      .option('format', { type: 'string', describe: 'Preset name or log_format string' })
+      .option('brokers', { type: 'string', array: true, describe: 'Kafka bootstrap brokers, host:port (comma-separated or repeated)' })
+      .option('topic', { type: 'string', describe: 'Kafka topic for records' })
+      .option('state-dir', { type: 'string', describe: 'Directory for checkpoints' })
+      .option('log-level', { type: 'string', describe: 'fatal | error | warn | info | debug | trace | silent' })
+      .coerce('brokers', (values: string[]) => values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean))
+      .check((argv) => {
+        if (!argv.config && !argv.path) throw new Error('give --config FILE, or --path with --format, --brokers and --topic');
+        return true;
+      }),
+  handler: async (argv) => {
+    let config;
+    try {
+      config = loadConfig(argv.config, {
+        paths: argv.path,
+        format: argv.format,
+        brokers: argv.brokers,
+        topic: argv.topic,
+        state_dir: argv['state-dir'],
+        log_level: argv['log-level'],
+      });
+    } catch (err) {
+      process.stderr.write(`logship: ${(err as Error).message}\n`);
+      process.exit(err instanceof ConfigError ? EXIT_CONFIG : EXIT_FAILURE);
+    }
+    const log = createLogger(config.log_level);
+    let pipeline: Pipeline;
+    try {
+      pipeline = new Pipeline(config, log);
+    } catch (err) {
+      log.fatal({ err }, 'cannot start');
+      process.stderr.write(`logship: ${(err as Error).message}\n`);
+      process.exit(err instanceof ConfigError ? EXIT_CONFIG : EXIT_FAILURE);
+    }
+    let stopping: Promise<void> | undefined;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      log.info({ signal }, 'stopping: shipping what is batched');
+      stopping = pipeline.stop().then(
+        () => process.exit(EXIT_OK),
+        (err: unknown) => {
+          log.fatal({ err }, 'stop failed');
+          process.exit(EXIT_FAILURE);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    try {
+      await pipeline.start();
+      log.info({ inputs: config.inputs.map((i) => ({ name: i.name, paths: i.paths })), topic: config.kafka.topic }, 'logship running');
+    } catch (err) {
+      log.fatal({ err, brokers: config.kafka.brokers }, 'cannot start: is Kafka reachable at the configured brokers?');
+      await pipeline.stop().catch(() => undefined);
+      process.exit(EXIT_FAILURE);
+    }
+  },
+};
