@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { CheckpointStore } from '../../src/checkpoint/checkpoint-store.ts';
+import { tempDir } from '../support/agent.ts';
+
+const silent = pino({ level: 'silent' });
+
+test('checkpoints survive a reopen and leave no temp file behind', async (t) => {
+  const dir = tempDir(t);
+  const store = new CheckpointStore(dir, silent);
+  store.set('1:2', '/var/log/a.log', 1234);
+  store.set('1:3', '/var/log/b.log', 99);
+  store.delete('1:3');
+  await store.close();
+  assert.deepEqual(readdirSync(dir), ['checkpoints.json']);
+
+  const again = new CheckpointStore(dir, silent);
+  assert.deepEqual(again.get('1:2'), { path: '/var/log/a.log', offset: 1234 });
+  assert.equal(again.get('1:3'), undefined);
+});
+
+test('a corrupt checkpoint file is reported and treated as empty, not a crash', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'checkpoints.json'), '{"version":1,"files":{"1:2":');
+  const errors: string[] = [];
+  const log = pino({ level: 'error' }, { write: (line: string) => errors.push(line) });
+  const store = new CheckpointStore(dir, log);
+  assert.equal(store.get('1:2'), undefined);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /checkpoint file is corrupt/);
+  assert.match(readFileSync(join(dir, 'checkpoints.json'), 'utf8'), /"1:2"/, 'the bad file is left for inspection until the next save');
+});

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { test } from 'node:test';
+import { tempDir } from '../support/agent.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/logship.js', import.meta.url));
+const exec = promisify(execFile);
+
+async function logship(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('the bin entry runs: version and --help', async () => {
+  const version = await logship('version');
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^logship \d+\.\d+\.\d+ \(node 24\./);
+  const help = await logship('run', '--help');
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--config/);
+  assert.match(help.stdout, /--brokers/);
+});
+
+test('a bad configuration exits 2 and names the file and the setting', async (t) => {
+  const file = join(tempDir(t), 'bad.yaml');
+  writeFileSync(file, 'inputs:\n  - paths: [/tmp/x.log]\n    format: combined\nkafka:\n  brokers: [k:9092]\n  topic: t\n  acks: most\n');
+  const result = await logship('run', '--config', file);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /bad\.yaml/);
+  assert.match(result.stderr, /kafka\.acks: must be one of "all", 1, 0 \(got "most"\)/);
+});
+
+test('an unknown log format exits 2 and names the input', async (t) => {
+  const dir = tempDir(t);
+  const result = await logship('run', '--path', join(dir, '*.log'), '--format', 'no-such-preset', '--brokers', '127.0.0.1:1', '--topic', 't', '--state-dir', dir);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /inputs\[0\]/);
+  assert.match(result.stderr, /no-such-preset/);
+});
+
+test('run without a config or a path is a usage error', async () => {
+  const result = await logship('run');
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /--config/);
+});

@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+
+const run = promisify(execFile);
+
+/** The broker the tests use: KAFKA_BROKERS, set by the global setup or by the caller. */
+export function testBrokers(): string[] {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run the tests with `npm test` (which starts a local Kafka) or set it');
+  return brokers.split(',');
+}
+
+export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Kafka({ brokers: testBrokers(), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A new topic for one test, created explicitly so the tests work where auto-create is off. */
+export async function createTopic(prefix = 'test'): Promise<string> {
+  const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
+  await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }));
+  return topic;
+}
+
+/** Messages in the topic now (the sum of the partitions' high watermarks). */
+export async function topicSize(topic: string): Promise<number> {
+  const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+  return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+}
+
+export interface ConsumedMessage {
+  value: string;
+  headers: Record<string, string>;
+}
+
+/** Reads a whole topic with kcat, an independent Kafka client, from the start to its current end. */
+export async function readTopic(topic: string): Promise<ConsumedMessage[]> {
+  const { stdout } = await run('kcat', ['-C', '-b', testBrokers().join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], {
+    maxBuffer: 1 << 30,
+  });
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const envelope = JSON.parse(line) as { payload: string; headers?: string[] };
+      const headers: Record<string, string> = {};
+      const list = envelope.headers ?? [];
+      for (let i = 0; i + 1 < list.length; i += 2) headers[list[i]!] = list[i + 1]!;
+      return { value: envelope.payload, headers };
+    });
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { OffsetTracker } from '../../src/checkpoint/offset-tracker.ts';
+import { TailedFile, type LineLimits } from '../../src/tail/tailed-file.ts';
+import type { FileSource, LineSink } from '../../src/tail/types.ts';
+import { tempDir } from '../support/agent.ts';
+
+interface Seen {
+  text: string;
+  lineOffset: number;
+  nextOffset: number;
+  truncated: boolean;
+}
+
+/** Collects lines; says "full" after `capacity` lines until raised. */
+class CollectingSink implements LineSink {
+  readonly lines: Seen[] = [];
+  capacity = Infinity;
+  line(_file: FileSource, buf: Buffer, start: number, end: number, lineOffset: number, nextOffset: number, truncated: boolean): boolean {
+    this.lines.push({ text: buf.toString('utf8', start, end), lineOffset, nextOffset, truncated });
+    return this.lines.length < this.capacity;
+  }
+}
+
+const counter = { long: [] as boolean[], longLine(_f: FileSource, truncated: boolean) { this.long.push(truncated); } };
+
+async function tailed(t: { after(fn: () => void): void }, content: string) {
+  const path = join(tempDir(t), 'access.log');
+  writeFileSync(path, content);
+  const handle = await open(path, 'r');
+  t.after(() => void handle.close());
+  const file = new TailedFile('k', path, handle, 0, new OffsetTracker(0, () => undefined), '{}');
+  return { path, file };
+}
+
+const limits: LineLimits = { maxLineBytes: 64, truncate: true };
+
+test('complete lines are read with exact offsets; a partial last line waits for its newline', async (t) => {
+  const { path, file } = await tailed(t, 'one\ntwo\r\nthr');
+  const sink = new CollectingSink();
+  const buf = Buffer.alloc(1024);
+  assert.equal(await file.read(buf, sink, limits, counter), 'eof');
+  assert.deepEqual(sink.lines, [
+    { text: 'one', lineOffset: 0, nextOffset: 4, truncated: false },
+    { text: 'two', lineOffset: 4, nextOffset: 9, truncated: false },
+  ]);
+  assert.equal(file.position, 9);
+  appendFileSync(path, 'ee\n');
+  assert.equal(await file.read(buf, sink, limits, counter), 'eof');
+  assert.deepEqual(sink.lines[2], { text: 'three', lineOffset: 9, nextOffset: 15, truncated: false });
+});
+
+test('a line longer than max_line_bytes is truncated (or skipped) and the next line is intact', async (t) => {
+  const long = 'x'.repeat(5000);
+  for (const truncate of [true, false]) {
+    const { file } = await tailed(t, `a\n${long}\nb\n`);
+    const sink = new CollectingSink();
+    // A buffer smaller than the line forces the long-line path across reads.
+    await file.read(Buffer.alloc(256), sink, { maxLineBytes: 100, truncate }, counter);
+    const expected = truncate ? ['a', 'x'.repeat(100), 'b'] : ['a', 'b'];
+    assert.deepEqual(sink.lines.map((l) => l.text), expected);
+    assert.equal(sink.lines.at(-1)!.lineOffset, 2 + 5001);
+    assert.equal(file.position, 2 + 5001 + 2);
+  }
+  assert.deepEqual(counter.long, [true, false]);
+});
+
+test('when the sink is full reading stops after that line and resumes exactly there', async (t) => {
+  const lines = Array.from({ length: 50 }, (_, i) => `line-${i}`);
+  const { file } = await tailed(t, lines.join('\n') + '\n');
+  const sink = new CollectingSink();
+  sink.capacity = 7;
+  const buf = Buffer.alloc(1024);
+  assert.equal(await file.read(buf, sink, limits, counter), 'full');
+  assert.equal(sink.lines.length, 7);
+  sink.capacity = Infinity;
+  assert.equal(await file.read(buf, sink, limits, counter), 'eof');
+  assert.deepEqual(sink.lines.map((l) => l.text), lines);
+});
+
+test('after truncation, restart() reads the new content from offset 0', async (t) => {
+  const { path, file } = await tailed(t, 'old-1\nold-2\n');
+  const sink = new CollectingSink();
+  const buf = Buffer.alloc(1024);
+  await file.read(buf, sink, limits, counter);
+  writeFileSync(path, 'new\n');
+  assert.ok(file.unread(4) < 0, 'a shrunk file shows as negative unread bytes');
+  file.restart();
+  await file.read(buf, sink, limits, counter);
+  assert.deepEqual(sink.lines.map((l) => [l.text, l.lineOffset]), [['old-1', 0], ['old-2', 6], ['new', 0]]);
+});
