@@ -40,12 +40,20 @@ ensure_debian_packages() {
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   log "installing Debian packages: ${missing[*]}"
-  # Never start services from package scripts (nginx would grab port 80).
-  export DEBIAN_FRONTEND=noninteractive RUNLEVEL=1
+  export DEBIAN_FRONTEND=noninteractive
+  # Package scripts must not start services (nginx would take port 80): a
+  # policy-rc.d that says 101 ("action forbidden") for the install's length.
+  local policy=/usr/sbin/policy-rc.d placed=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy" && placed=1
+  fi
+  local status=0
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
     $sudo apt-get update -q >/dev/null
     $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  }
+  } || status=$?
+  [ -z "$placed" ] || $sudo rm -f "$policy"
+  return "$status"
 }
 
 # npm dependencies, installed when the lock file changed since the last install.
