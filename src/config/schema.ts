@@ -36,6 +36,12 @@ export const configSchema = {
           poll_interval_ms: { ...positiveInt, default: 250, description: 'Growth check when no file event arrived.' },
           scan_interval_ms: { ...positiveInt, default: 10000, description: 'Glob re-scan, the safety net for missed events.' },
           rotate_wait_ms: { ...durationMs, default: 5000, description: 'Keep a rotated or deleted file open this long for late writes.' },
+          fingerprint_bytes: { type: 'integer', minimum: 16, maximum: 65536, default: 256, description: "Bytes of a file's first line hashed into its identity." },
+          max_open_files: { type: 'integer', minimum: 2, default: 1024, description: 'Descriptors this input may hold; idle files beyond it are closed and reopened when they grow.' },
+          ignore_older_ms: { ...durationMs, default: 0, description: 'Leave files not modified for this long (and without a checkpoint) alone; 0 = off.' },
+          partial_line_flush_ms: { ...durationMs, default: 0, description: 'Ship a last line without newline after this long without growth; 0 = wait for the newline.' },
+          flush_partial_on_stop: { type: 'boolean', default: false, description: 'Ship last lines without newline when the agent stops.' },
+          container: { enum: ['none', 'cri', 'docker', 'auto'], default: 'none', description: 'Unwrap container runtime lines (CRI, Docker json-file) and add pod metadata from the file name.' },
         },
         oneOf: [
           { required: ['format'], not: { anyOf: [{ required: ['nginx_conf'] }, { required: ['format_name'] }] } },

@@ -7,6 +7,7 @@
 export type StartAt = 'beginning' | 'end';
 export type OnParseError = 'dead_letter' | 'raw' | 'drop';
 export type OnLongLine = 'truncate' | 'skip';
+export type ContainerMode = 'none' | 'cri' | 'docker' | 'auto';
 export type Acks = 'all' | 1 | 0;
 
 export interface InputConfig {
@@ -30,6 +31,18 @@ export interface InputConfig {
   scan_interval_ms: number;
   /** How long a rotated-away or deleted file is kept open for late writes. */
   rotate_wait_ms: number;
+  /** Bytes of the first line hashed into a file's identity. */
+  fingerprint_bytes: number;
+  /** Descriptors this input may hold; idle files beyond it are closed and reopened when they grow. */
+  max_open_files: number;
+  /** Files not modified for this long are not followed unless they have a checkpoint; 0 = off. */
+  ignore_older_ms: number;
+  /** Ship a partial last line after this long without growth; 0 = wait for its newline. */
+  partial_line_flush_ms: number;
+  /** Ship partial last lines when the agent stops. */
+  flush_partial_on_stop: boolean;
+  /** Unwrap container runtime lines (Kubernetes CRI, Docker json-file) and add pod metadata. */
+  container: ContainerMode;
 }
 
 export interface KafkaConfig {

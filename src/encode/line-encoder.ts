@@ -34,7 +34,6 @@ export class LineEncoder implements LineSink {
   line(file: FileSource, buf: Buffer, start: number, end: number, lineOffset: number, nextOffset: number, truncated: boolean): boolean {
     const counters = this.stats.counters;
     counters.lines_read++;
-    counters.bytes_read += nextOffset - lineOffset;
     // Invalid UTF-8 becomes U+FFFD here; nginx's own escapes are undone by the parser.
     const text = buf.toString('utf8', start, end);
     const parsed = this.parser.parse(text);

@@ -12,7 +12,7 @@ export interface DiscoveryOptions {
 
 export interface DiscoveryEvents {
   /** A matching file exists (new, or seen again by a scan). Called repeatedly; the receiver dedupes. */
-  found(path: string): void;
+  found(path: string): Promise<void>;
   /** A matching file changed; lets the reader wake before its next poll. */
   changed(path: string): void;
 }
@@ -56,19 +56,21 @@ export class Discovery {
         ignored: (path, stats) => stats?.isFile() === true && !this.matches(path),
       },
     );
-    this.watcher.on('add', (path) => this.events.found(path));
+    this.watcher.on('add', (path) => void this.events.found(path));
     this.watcher.on('change', (path) => this.events.changed(path));
     this.watcher.on('error', (err) => this.log.warn({ err }, 'file watcher error; the periodic scan still finds files'));
     this.timer = setInterval(() => void this.scan(), this.options.scanIntervalMs);
     this.timer.unref();
   }
 
-  /** Expands the globs now; every match is reported. */
+  /** Expands the globs now; resolves when every match has been reported and handled. */
   async scan(): Promise<void> {
     try {
+      const handled: Promise<void>[] = [];
       for await (const path of glob(this.patterns, { exclude: (p) => this.exclude.some((e) => matchesGlob(resolve(p), e)) })) {
-        this.events.found(resolve(path));
+        handled.push(this.events.found(resolve(path)));
       }
+      await Promise.all(handled);
     } catch (err) {
       this.log.warn({ err, paths: this.options.paths }, 'glob scan failed');
     }

@@ -1,9 +1,17 @@
 import type { Stats } from 'node:fs';
 
 /**
- * Device + inode: what stays the same when logrotate renames a file and
- * changes when a new file is created at the old path.
+ * A file's identity: device + inode (what stays when logrotate renames a
+ * file, and changes when a new file is created at the old path) plus the
+ * fingerprint of its first line (what tells a new file that reuses a freed
+ * inode, or a truncated and rewritten one, from the old content).
+ * `<dev>:<ino>:<fingerprint>` keys checkpoints and prefixes record ids.
  */
-export function fileKey(stats: Pick<Stats, 'dev' | 'ino'>): string {
-  return `${stats.dev}:${stats.ino}`;
+export function identityKey(stats: Pick<Stats, 'dev' | 'ino'>, fingerprint: string): string {
+  return `${stats.dev}:${stats.ino}:${fingerprint}`;
+}
+
+/** Whether `stats` is the same inode as the one `key` was made from. */
+export function sameInode(key: string, stats: Pick<Stats, 'dev' | 'ino'>): boolean {
+  return key.startsWith(`${stats.dev}:${stats.ino}:`);
 }

@@ -18,15 +18,17 @@ export interface LongLineCounter {
 }
 
 /**
- * One followed file: its descriptor, the offset of the next line to ship,
- * and a partial last line that waits for its newline.
+ * One followed file: its descriptor (while open: idle files may be closed
+ * to bound descriptors, and reopened by identity when they grow), the
+ * offset of the next line to ship, and a partial last line that waits for
+ * its newline.
  */
 export class TailedFile implements FileSource {
   readonly key: string;
   path: string;
   sourceJson: string;
   readonly tracker: OffsetTracker;
-  readonly handle: FileHandle;
+  handle: FileHandle | undefined;
   /** File offset after the last line handed to the sink: where reading resumes. */
   position: number;
   /** Bytes of a partial line starting at `position` (only between reads). */
@@ -37,7 +39,11 @@ export class TailedFile implements FileSource {
   private readOffset: number;
   /** The path now names another file, or none: read to the end, then release. */
   detached = false;
+  /** No longer followed: late acks must not resurrect its checkpoint. */
+  released = false;
   lastGrowthAt = Date.now();
+  private reading = false;
+  private closeAfterRead = false;
 
   constructor(key: string, path: string, handle: FileHandle, position: number, tracker: OffsetTracker, sourceJson: string) {
     this.key = key;
@@ -54,20 +60,27 @@ export class TailedFile implements FileSource {
     return size - this.readOffset;
   }
 
-  /** The file shrank below what was read: it was truncated (copytruncate); start over. */
-  restart(): void {
-    this.position = 0;
-    this.readOffset = 0;
-    this.partial = undefined;
-    this.longLine = undefined;
-    this.tracker.reset();
+  /** Whether a partial last line waits for its newline. */
+  get hasPartial(): boolean {
+    return this.partial !== undefined;
   }
 
   /**
    * Reads appended bytes into `buf` (shared across files: reads are
    * serialised by the tailer) and hands every complete line to the sink.
+   * The file must be open.
    */
   async read(buf: Buffer, sink: LineSink, limits: LineLimits, counter: LongLineCounter): Promise<ReadOutcome> {
+    this.reading = true;
+    try {
+      return await this.readLines(this.handle!, buf, sink, limits, counter);
+    } finally {
+      this.reading = false;
+      if (this.closeAfterRead) await this.closeHandle();
+    }
+  }
+
+  private async readLines(handle: FileHandle, buf: Buffer, sink: LineSink, limits: LineLimits, counter: LongLineCounter): Promise<ReadOutcome> {
     let carry = 0;
     if (this.partial) {
       carry = this.partial.copy(buf, 0);
@@ -79,7 +92,7 @@ export class TailedFile implements FileSource {
         this.beginLongLine(buf, limits);
         carry = 0;
       }
-      const { bytesRead } = await this.handle.read(buf, carry, buf.length - carry, this.readOffset);
+      const { bytesRead } = await handle.read(buf, carry, buf.length - carry, this.readOffset);
       if (bytesRead === 0) {
         if (carry > 0) this.partial = Buffer.from(buf.subarray(0, carry));
         return 'eof';
@@ -138,7 +151,36 @@ export class TailedFile implements FileSource {
     return sink.line(this, prefix, 0, prefix.length, this.position, next, true);
   }
 
-  async close(): Promise<void> {
-    await this.handle.close().catch(() => undefined);
+  /**
+   * Ships a partial last line as if its newline had come (after a quiet
+   * time, or at shutdown, by setting). Bytes appended to it later arrive
+   * as a line of their own.
+   */
+  flushPartial(sink: LineSink, limits: LineLimits): boolean {
+    const partial = this.partial;
+    if (!partial) return true;
+    this.partial = undefined;
+    const next = this.position + partial.length;
+    const end = Math.min(partial.length, limits.maxLineBytes);
+    const accepted = sink.line(this, partial, 0, end, this.position, next, end < partial.length);
+    this.position = next;
+    return accepted;
+  }
+
+  /** Closes the descriptor (it is reopened by identity to read again); waits for a read in progress. */
+  async closeHandle(): Promise<void> {
+    if (this.reading) {
+      this.closeAfterRead = true;
+      return;
+    }
+    this.closeAfterRead = false;
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close().catch(() => undefined);
+  }
+
+  /** Attaches a reopened descriptor of the same file. */
+  reopen(handle: FileHandle): void {
+    this.handle = handle;
   }
 }

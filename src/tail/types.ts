@@ -20,4 +20,6 @@ export interface FileSource {
  */
 export interface LineSink {
   line(file: FileSource, buf: Buffer, start: number, end: number, lineOffset: number, nextOffset: number, truncated: boolean): boolean;
+  /** The file is done (drained after a rotation): ship whatever is still held for it. */
+  flush?(file: FileSource): boolean;
 }

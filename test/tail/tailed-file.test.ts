@@ -81,14 +81,14 @@ test('when the sink is full reading stops after that line and resumes exactly th
   assert.deepEqual(sink.lines.map((l) => l.text), lines);
 });
 
-test('after truncation, restart() reads the new content from offset 0', async (t) => {
-  const { path, file } = await tailed(t, 'old-1\nold-2\n');
+test('flushPartial ships a last line without newline; later bytes come as a line of their own', async (t) => {
+  const { path, file } = await tailed(t, 'done\nhalf');
   const sink = new CollectingSink();
   const buf = Buffer.alloc(1024);
   await file.read(buf, sink, limits, counter);
-  writeFileSync(path, 'new\n');
-  assert.ok(file.unread(4) < 0, 'a shrunk file shows as negative unread bytes');
-  file.restart();
+  assert.ok(file.hasPartial);
+  file.flushPartial(sink, limits);
+  appendFileSync(path, '-more\n');
   await file.read(buf, sink, limits, counter);
-  assert.deepEqual(sink.lines.map((l) => [l.text, l.lineOffset]), [['old-1', 0], ['old-2', 6], ['new', 0]]);
+  assert.deepEqual(sink.lines.map((l) => [l.text, l.lineOffset, l.nextOffset]), [['done', 0, 5], ['half', 5, 9], ['-more', 9, 15]]);
 });

@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { CheckpointStore } from '../../src/checkpoint/checkpoint-store.ts';
+import { buildConfig } from '../../src/config/load.ts';
+import type { InputConfig } from '../../src/config/types.ts';
+import { Stats } from '../../src/observe/stats.ts';
+import { Tailer } from '../../src/tail/tailer.ts';
+import type { FileSource, LineSink } from '../../src/tail/types.ts';
+
+export interface Emitted {
+  path: string;
+  key: string;
+  text: string;
+  lineOffset: number;
+}
+
+/**
+ * A sink standing in for the pipeline: records every line and acks it at
+ * once (as if Kafka had), so checkpoints advance; `capacity` makes it say
+ * "full" to exercise backpressure.
+ */
+export class RecordingSink implements LineSink {
+  readonly lines: Emitted[] = [];
+  capacity = Infinity;
+  line(file: FileSource, buf: Buffer, start: number, end: number, lineOffset: number, nextOffset: number): boolean {
+    this.lines.push({ path: file.path, key: file.key, text: buf.toString('utf8', start, end), lineOffset });
+    file.tracker.ack(file.tracker.issue(nextOffset));
+    return this.lines.length < this.capacity;
+  }
+  texts(): string[] {
+    return this.lines.map((l) => l.text);
+  }
+}
+
+/** A real Tailer over real files, with fast timings, a recording sink and a checkpoint store in `stateDir`. */
+export function startTailer(paths: string[], stateDir: string, settings: Partial<InputConfig> = {}, sink = new RecordingSink()) {
+  const config = buildConfig({
+    inputs: [{ paths, format: 'combined', poll_interval_ms: 20, scan_interval_ms: 100, rotate_wait_ms: 100, ...settings }],
+    kafka: { brokers: ['unused:9092'], topic: 't' },
+    state_dir: stateDir,
+  });
+  const log = pino({ level: process.env.LOGSHIP_TEST_LOG ?? 'silent' });
+  const checkpoints = new CheckpointStore(join(stateDir), log);
+  const stats = new Stats();
+  const tailer = new Tailer(config.inputs[0]!, { sink, checkpoints, stats, log, sourceJson: (path) => JSON.stringify({ path }) });
+  return {
+    tailer,
+    sink,
+    stats,
+    checkpoints,
+    started: tailer.start(),
+    /** Stops the tailer and saves checkpoints, as a clean agent stop does. */
+    async stop() {
+      await tailer.stop();
+      await checkpoints.close();
+    },
+  };
+}
