@@ -19,9 +19,12 @@ import type { Logger } from './observe/logger.ts';
 import { Stats } from './observe/stats.ts';
 import { compileLogFormat, resolveFormat, type LineParser } from './parse/index.ts';
 import { pruneGoneFiles } from './tail/checkpoint-gc.ts';
+import { ContainerLineSink, k8sMetadataFromPath } from './tail/container/index.ts';
 import { Tailer } from './tail/tailer.ts';
+import type { LineSink } from './tail/types.ts';
 
-const CHECKPOINT_SAVE_MS = 1000;
+/** Retry delay for a checkpoint save that failed (saves themselves follow acks at once). */
+const CHECKPOINT_RETRY_MS = 1000;
 
 /** Compiles an input's log format; a bad one is a configuration error naming the input. */
 function inputParser(input: InputConfig, index: number): LineParser {
@@ -30,6 +33,24 @@ function inputParser(input: InputConfig, index: number): LineParser {
   } catch (err) {
     throw new ConfigError(`inputs[${index}] (${input.name})`, [(err as Error).message]);
   }
+}
+
+/** Unwraps container runtime lines before the encoder; bad wrapper lines are counted and logged once per file. */
+function containerSink(encoder: LineSink, input: InputConfig, stats: Stats, log: Logger): LineSink {
+  const warned = new WeakSet<object>();
+  return new ContainerLineSink(encoder, {
+    mode: input.container as 'cri' | 'docker' | 'auto',
+    maxBytes: input.max_line_bytes,
+    events: {
+      malformed: (file, reason, lineOffset) => {
+        stats.inc('container_malformed_lines');
+        if (warned.has(file)) return;
+        warned.add(file);
+        log.warn({ path: file.path, offset: lineOffset, reason }, 'not a container runtime line; passed on raw (further ones in this file are only counted)');
+      },
+      longMessage: () => stats.inc('container_long_messages'),
+    },
+  });
 }
 
 export class Pipeline {
@@ -61,19 +82,20 @@ export class Pipeline {
     );
     // Parsers compile before anything starts: a bad format stops the agent here, not at the first line.
     this.tailers = config.inputs.map((input, index) => {
-      const encoder = new LineEncoder(
+      const encoder: LineSink = new LineEncoder(
         inputParser(input, index),
         { topic: input.topic ?? config.kafka.topic, deadLetterTopic: config.kafka.dead_letter_topic, onError: input.on_error },
         this.batcher,
         () => this.delivery.full,
         this.stats,
       );
+      const container = input.container !== 'none';
       return new Tailer(input, {
-        sink: encoder,
+        sink: container ? containerSink(encoder, input, this.stats, log) : encoder,
         checkpoints: this.checkpoints,
         stats: this.stats,
         log,
-        sourceJson: (path) => sourceJson(config.host, path, input.name),
+        sourceJson: (path) => sourceJson(config.host, path, input.name, container ? k8sMetadataFromPath(path) : undefined),
       });
     });
   }
@@ -81,7 +103,7 @@ export class Pipeline {
   async start(): Promise<void> {
     await this.producer.connect();
     this.log.info({ brokers: this.config.kafka.brokers }, 'connected to Kafka');
-    this.checkpoints.startAutoSave(CHECKPOINT_SAVE_MS);
+    this.checkpoints.startAutoSave(CHECKPOINT_RETRY_MS);
     for (const tailer of this.tailers) await tailer.start();
     this.gcTimer = setInterval(() => void this.pruneCheckpoints(), 60_000);
     this.gcTimer.unref();
@@ -92,7 +114,7 @@ export class Pipeline {
   }
 
   private async pruneCheckpoints(): Promise<void> {
-    const pruned = await pruneGoneFiles(this.checkpoints, (key) => this.tailers.some((t) => t.isOpen(key)));
+    const pruned = await pruneGoneFiles(this.checkpoints, (key) => this.tailers.some((t) => t.isFollowing(key)));
     if (pruned > 0) this.log.info({ pruned }, 'forgot checkpoints of files that are gone');
   }
 

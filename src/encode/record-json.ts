@@ -4,8 +4,8 @@ import type { LogRecord } from '../parse/types.ts';
  * The `source` object of every record from one file, serialised once per
  * file rather than once per line.
  */
-export function sourceJson(host: string, path: string, input: string): string {
-  return JSON.stringify({ host, path, input });
+export function sourceJson(host: string, path: string, input: string, extra?: object): string {
+  return JSON.stringify({ host, path, input, ...extra });
 }
 
 /** A parsed record as the Kafka message value: the record's keys, then `source`. */

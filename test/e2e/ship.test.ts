@@ -3,11 +3,11 @@
  * lines and produces one message per line; kcat reads back what landed.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AgentProcess, tempDir, writeConfig } from '../support/agent.ts';
-import { combinedLines } from '../support/combined-lines.ts';
+import { combinedLine, combinedLines } from '../support/combined-lines.ts';
 import { createTopic, readTopic, testBrokers, topicSize } from '../support/kafka.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -28,7 +28,7 @@ test('lines appended while the agent runs arrive in Kafka, exactly that many, wi
   writeFileSync(log, '');
   const agent = new AgentProcess(['run', '--config', agentConfig(dir, topic, [log])]);
   t.after(() => agent.stop('SIGKILL'));
-  await agent.waitForLog('following file');
+  await agent.waitForLog('waiting for its first line');
 
   const total = 1000;
   for (let i = 0; i < total; i += 250) appendFileSync(log, combinedLines(i, 250));
@@ -53,7 +53,7 @@ test('lines appended while the agent runs arrive in Kafka, exactly that many, wi
   // Ids: file identity + byte offset of the line, all distinct.
   const ids = messages.map((m) => m.headers['logship-id']);
   assert.equal(new Set(ids).size, total);
-  assert.match(ids[0]!, /^\d+:\d+:0$/);
+  assert.match(ids[0]!, /^\d+:\d+:[0-9a-f]{8}:0$/);
 });
 
 test('a second file matched by the same glob is picked up while running', async (t) => {
@@ -116,4 +116,40 @@ test('lines that do not parse go to the dead-letter topic with the reason', asyn
   assert.ok(dead[0]!._error.length > 0);
   assert.equal(dead[0]!.source.path, log);
   assert.equal((await readTopic(topic)).length, 4);
+});
+
+test('Kubernetes CRI lines are unwrapped, partial lines joined, and pod metadata added to source', async (t) => {
+  const dir = tempDir(t);
+  const topic = await createTopic('e2e-cri');
+  const containers = join(dir, 'var', 'log', 'containers');
+  mkdirSync(containers, { recursive: true });
+  const log = join(containers, `ingress-nginx-controller-7d9f_ingress-nginx_controller-${'ab'.repeat(32)}.log`);
+  const line = combinedLine(3);
+  const cut = line.indexOf('"GET');
+  writeFileSync(
+    log,
+    `2026-11-22T10:00:00.000000001Z stdout F ${combinedLine(1)}\n` +
+      `2026-11-22T10:00:00.000000002Z stderr F some controller message\n` +
+      `2026-11-22T10:00:00.000000003Z stdout P ${line.slice(0, cut)}\n` +
+      `2026-11-22T10:00:00.000000004Z stdout F ${line.slice(cut)}\n`,
+  );
+  const config = writeConfig(dir, {
+    inputs: [{ paths: [join(containers, '*.log')], format: 'combined', container: 'cri', on_error: 'raw', poll_interval_ms: 50 }],
+    kafka: { brokers: testBrokers(), topic },
+    batch: { linger_ms: 50 },
+    state_dir: join(dir, 'state'),
+  });
+  const agent = new AgentProcess(['run', '--config', config]);
+  t.after(() => agent.stop('SIGKILL'));
+  await waitFor('three records', async () => (await topicSize(topic)) >= 3);
+  assert.equal((await agent.stop()).code, 0);
+  const records = (await readTopic(topic)).map((m) => JSON.parse(m.value) as Record<string, unknown> & { source: Record<string, string> });
+  assert.equal(records.length, 3);
+  assert.equal(records[0]!.body_bytes_sent, 1001);
+  assert.equal(records[1]!._raw, 'some controller message');
+  assert.equal(records[2]!.request, 'GET /item/3?q=3 HTTP/1.1');
+  assert.deepEqual(
+    { namespace: records[2]!.source.namespace, pod: records[2]!.source.pod, container: records[2]!.source.container },
+    { namespace: 'ingress-nginx', pod: 'ingress-nginx-controller-7d9f', container: 'controller' },
+  );
 });
