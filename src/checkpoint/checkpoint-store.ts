@@ -15,8 +15,10 @@ interface CheckpointFile {
 
 /**
  * Durable read offsets per file identity, in `<state_dir>/checkpoints.json`.
- * Writes are coalesced: a change marks the store dirty and a timer saves it,
- * so a busy file costs one atomic write per interval, not one per batch.
+ * A change is saved as soon as the previous save is done: one atomic write
+ * at a time, each carrying every change made meanwhile. So a crash repeats
+ * only the batches in flight plus those acked during one save (a few ms),
+ * and a busy pipeline costs one write per save time, not one per batch.
  */
 export class CheckpointStore {
   readonly file: string;
@@ -24,6 +26,7 @@ export class CheckpointStore {
   private dirty = false;
   private saving: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private autoSave = false;
   private readonly log: Logger;
 
   constructor(stateDir: string, log: Logger) {
@@ -60,20 +63,28 @@ export class CheckpointStore {
     const current = this.files.get(key);
     if (current && current.offset === offset && current.path === path) return;
     this.files.set(key, { path, offset });
-    this.dirty = true;
+    this.changed();
   }
 
   delete(key: string): void {
-    if (this.files.delete(key)) this.dirty = true;
+    if (this.files.delete(key)) this.changed();
+  }
+
+  private changed(): void {
+    this.dirty = true;
+    if (this.autoSave && !this.saving) void this.save();
   }
 
   keys(): IterableIterator<string> {
     return this.files.keys();
   }
 
-  startAutoSave(intervalMs: number): void {
-    this.timer = setInterval(() => void this.save(), intervalMs);
+  /** From now on, changes are saved as they come (one save at a time); failed saves are retried every `retryMs`. */
+  startAutoSave(retryMs: number): void {
+    this.autoSave = true;
+    this.timer = setInterval(() => this.dirty && !this.saving && void this.save(), retryMs);
     this.timer.unref();
+    if (this.dirty) void this.save();
   }
 
   /** Saves if anything changed; concurrent calls share one write. */
@@ -82,13 +93,17 @@ export class CheckpointStore {
     if (!this.dirty) return;
     this.dirty = false;
     const data: CheckpointFile = { version: 1, files: Object.fromEntries(this.files) };
+    let failed = false;
     this.saving = writeFileAtomic(this.file, JSON.stringify(data) + '\n')
       .catch((err: unknown) => {
+        failed = true;
         this.dirty = true;
         this.log.error({ err, file: this.file }, 'saving checkpoints failed; will retry');
       })
       .finally(() => (this.saving = undefined));
     await this.saving;
+    // Changes made during the write go out in the next one (a failed save waits for the retry timer).
+    if (this.dirty && this.autoSave && !failed) void this.save();
   }
 
   async close(): Promise<void> {
