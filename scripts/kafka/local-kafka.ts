@@ -96,7 +96,10 @@ export class LocalKafka {
       '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${log4j}`, '-cp', join(libs, '*'),
     ];
     // KRaft storage must be formatted with a cluster id before the first start.
-    const clusterId = randomBytes(16).toString('base64url');
+    // As Kafka's own Uuid.randomUuid: never start with '-', which the tool would read as an option.
+    let clusterId;
+    do clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-'));
     execFileSync('java', [...jvmArgs, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', serverProps], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
