@@ -87,9 +87,9 @@ export class CheckpointStore {
     if (this.dirty) void this.save();
   }
 
-  /** Saves if anything changed; concurrent calls share one write. */
+  /** Saves if anything changed; one write at a time, each taking every change made before it starts. */
   async save(): Promise<void> {
-    if (this.saving) await this.saving;
+    while (this.saving) await this.saving;
     if (!this.dirty) return;
     this.dirty = false;
     const data: CheckpointFile = { version: 1, files: Object.fromEntries(this.files) };
@@ -106,8 +106,11 @@ export class CheckpointStore {
     if (this.dirty && this.autoSave && !failed) void this.save();
   }
 
+  /** Stops saving on its own and writes what is left; resolves when the last write is on disk. */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.autoSave = false;
     await this.save();
+    while (this.saving) await this.saving;
   }
 }
