@@ -9,9 +9,11 @@
 import { Batcher } from './batch/batcher.ts';
 import { CheckpointStore } from './checkpoint/checkpoint-store.ts';
 import { ConfigError } from './config/load.ts';
-import type { Config, InputConfig } from './config/types.ts';
-import { LineEncoder } from './encode/line-encoder.ts';
-import { sourceJson } from './encode/record-json.ts';
+import type { Config, InputConfig, KafkaConfig } from './config/types.ts';
+import { LineEncoder, type Routing } from './encode/line-encoder.ts';
+import { sourceOf } from './encode/record-json.ts';
+import { compileTemplate } from './encode/template.ts';
+import { describeKafkaError } from './kafka/describe-error.ts';
 import type { BatchProducer } from './kafka/batch-producer.ts';
 import { Delivery } from './kafka/delivery.ts';
 import { KafkajsProducer } from './kafka/kafkajs-producer.ts';
@@ -26,12 +28,30 @@ import type { LineSink } from './tail/types.ts';
 /** Retry delay for a checkpoint save that failed (saves themselves follow acks at once). */
 const CHECKPOINT_RETRY_MS = 1000;
 
-/** Compiles an input's log format; a bad one is a configuration error naming the input. */
-function inputParser(input: InputConfig, index: number): LineParser {
+const SOURCE_FIELDS = ['host', 'path', 'input'];
+const K8S_SOURCE_FIELDS = ['namespace', 'pod', 'container', 'container_id'];
+
+/**
+ * Compiles an input's log format and its topic and key templates; a bad
+ * one is a configuration error naming the input, raised before anything
+ * starts, not at the first line.
+ */
+function inputRouting(input: InputConfig, index: number, kafka: KafkaConfig): { parser: LineParser; routing: Routing } {
+  const where = `inputs[${index}] (${input.name})`;
   try {
-    return compileLogFormat(resolveFormat({ format: input.format, nginxConf: input.nginx_conf, name: input.format_name }));
+    const parser = compileLogFormat(resolveFormat({ format: input.format, nginxConf: input.nginx_conf, name: input.format_name }));
+    const known = { record: parser.fields, source: input.container === 'none' ? SOURCE_FIELDS : [...SOURCE_FIELDS, ...K8S_SOURCE_FIELDS] };
+    const routing: Routing = {
+      topic: compileTemplate(input.topic ?? kafka.topic, known, input.topic ? `${where}.topic` : 'kafka.topic'),
+      key: kafka.key === undefined ? undefined : compileTemplate(kafka.key, known, 'kafka.key'),
+      deadLetterTopic: kafka.dead_letter_topic,
+      onError: input.on_error,
+      idInRecord: kafka.message_format === 'ndjson',
+      maxMessageBytes: kafka.max_message_bytes,
+    };
+    return { parser, routing };
   } catch (err) {
-    throw new ConfigError(`inputs[${index}] (${input.name})`, [(err as Error).message]);
+    throw new ConfigError(where, [(err as Error).message]);
   }
 }
 
@@ -71,7 +91,13 @@ export class Pipeline {
     this.checkpoints = new CheckpointStore(config.state_dir, log);
     this.delivery = new Delivery(
       producer,
-      { maxInFlight: config.kafka.max_in_flight, maxRequestBytes: config.batch.max_bytes },
+      {
+        maxInFlight: config.kafka.max_in_flight,
+        maxRequestBytes: config.batch.max_bytes,
+        initialBackoffMs: config.kafka.retry_backoff_ms,
+        maxBackoffMs: config.kafka.retry_backoff_max_ms,
+        brokers: config.kafka.brokers,
+      },
       this.stats,
       log,
       () => this.resume(),
@@ -80,29 +106,36 @@ export class Pipeline {
       { maxRecords: config.batch.max_records, maxBytes: config.batch.max_bytes, lingerMs: config.batch.linger_ms },
       (batch) => this.delivery.submit(batch),
     );
-    // Parsers compile before anything starts: a bad format stops the agent here, not at the first line.
     this.tailers = config.inputs.map((input, index) => {
-      const encoder: LineSink = new LineEncoder(
-        inputParser(input, index),
-        { topic: input.topic ?? config.kafka.topic, deadLetterTopic: config.kafka.dead_letter_topic, onError: input.on_error },
-        this.batcher,
-        () => this.delivery.full,
-        this.stats,
-      );
+      const { parser, routing } = inputRouting(input, index, config.kafka);
+      const encoder: LineSink = new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, this.stats);
       const container = input.container !== 'none';
       return new Tailer(input, {
         sink: container ? containerSink(encoder, input, this.stats, log) : encoder,
         checkpoints: this.checkpoints,
         stats: this.stats,
         log,
-        sourceJson: (path) => sourceJson(config.host, path, input.name, container ? k8sMetadataFromPath(path) : undefined),
+        source: (path) => sourceOf(config.host, path, input.name, container ? k8sMetadataFromPath(path) : undefined),
       });
     });
   }
 
+  /**
+   * Starts following files. Kafka being unreachable (or refusing the
+   * credentials) is not fatal: it is logged clearly, reading pauses once
+   * the in-flight batches are full, and sending is retried with backoff, so
+   * a broker outage or a fixed secret needs no restart and causes no crash loop.
+   */
   async start(): Promise<void> {
-    await this.producer.connect();
-    this.log.info({ brokers: this.config.kafka.brokers }, 'connected to Kafka');
+    const { brokers } = this.config.kafka;
+    this.producer.connect().then(
+      () => this.log.info({ brokers }, 'connected to Kafka'),
+      (err: unknown) => {
+        const { kind, message } = describeKafkaError(err, { brokers, topics: [] });
+        this.stats.error(kind);
+        this.log.error({ err, kind }, `${message}; will keep trying as records come`);
+      },
+    );
     this.checkpoints.startAutoSave(CHECKPOINT_RETRY_MS);
     for (const tailer of this.tailers) await tailer.start();
     this.gcTimer = setInterval(() => void this.pruneCheckpoints(), 60_000);

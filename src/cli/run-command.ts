@@ -73,7 +73,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       await pipeline.start();
       log.info({ inputs: config.inputs.map((i) => ({ name: i.name, paths: i.paths })), topic: config.kafka.topic }, 'logship running');
     } catch (err) {
-      log.fatal({ err, brokers: config.kafka.brokers }, 'cannot start: is Kafka reachable at the configured brokers?');
+      log.fatal({ err }, 'cannot start');
       await pipeline.stop().catch(() => undefined);
       process.exit(EXIT_FAILURE);
     }

@@ -54,7 +54,13 @@ function describe(error: ErrorObject, root: unknown): string {
     case 'required':
       return `${where}: missing required setting "${String(error.params.missingProperty)}"`;
     case 'oneOf':
-      return `${where}: give either "format" (a preset or log_format string) or both "nginx_conf" and "format_name"`;
+      return where.endsWith('sasl')
+        ? `${where}: give the password as password_env (an environment variable) or password_file, one of them (never in the file itself)`
+        : `${where}: give either "format" (a preset or log_format string) or both "nginx_conf" and "format_name"`;
+    case 'const':
+      return `${where}: must be ${JSON.stringify(error.params.allowedValue)}${got}${where === 'kafka.acks' ? ' when kafka.idempotent is true' : ''}`;
+    case 'if':
+      return '';
     default:
       return `${where}: ${error.message ?? error.keyword}${got}`;
   }
@@ -84,7 +90,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, sourc
 
   if (!validate(doc)) {
     // oneOf failures repeat the branch errors; report the summary line once per path.
-    const problems = [...new Set((validate.errors ?? []).filter((e) => !e.schemaPath.includes('/oneOf/')).map((e) => describe(e, doc)))];
+    const problems = [...new Set((validate.errors ?? []).filter((e) => !e.schemaPath.includes('/oneOf/')).map((e) => describe(e, doc)))].filter(Boolean);
     throw new ConfigError(source, problems);
   }
   const config = doc as unknown as Config;

@@ -45,15 +45,41 @@ export interface InputConfig {
   container: ContainerMode;
 }
 
+export interface TlsConfig {
+  enabled: boolean;
+  ca_file?: string;
+  cert_file?: string;
+  key_file?: string;
+  server_name?: string;
+  verify: boolean;
+}
+
+export interface SaslConfig {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password_env?: string;
+  password_file?: string;
+}
+
 export interface KafkaConfig {
   brokers: string[];
   client_id: string;
+  /** A template: `{{ field }}`, `{{ source.field }}`. */
   topic: string;
+  key?: string;
   dead_letter_topic: string;
+  message_format: 'record' | 'ndjson';
   acks: Acks;
+  idempotent: boolean;
+  compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+  max_message_bytes: number;
   request_timeout_ms: number;
   connection_timeout_ms: number;
+  retry_backoff_ms: number;
+  retry_backoff_max_ms: number;
   max_in_flight: number;
+  tls?: TlsConfig;
+  sasl?: SaslConfig;
 }
 
 export interface BatchConfig {

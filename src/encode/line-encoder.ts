@@ -1,20 +1,27 @@
 import type { Batcher } from '../batch/batcher.ts';
 import type { OnParseError } from '../config/types.ts';
 import type { Stats } from '../observe/stats.ts';
-import { ParseError, type LineParser } from '../parse/types.ts';
+import { ParseError, type LineParser, type LogRecord } from '../parse/types.ts';
 import type { FileSource, LineSink } from '../tail/types.ts';
-import { failedLineJson, recordId, recordJson, RECORD_ID_HEADER } from './record-json.ts';
+import { failedLineJson, HOST_HEADER, PATH_HEADER, recordId, recordJson, RECORD_ID_HEADER, withId } from './record-json.ts';
+import { topicName, type Template } from './template.ts';
 
 export interface Routing {
-  topic: string;
+  topic: Template;
+  key: Template | undefined;
   deadLetterTopic: string;
   onError: OnParseError;
+  /** ndjson: the id rides in each record (`_id`), as the message holds many. */
+  idInRecord: boolean;
+  maxMessageBytes: number;
 }
 
+const EMPTY: LogRecord = {};
+
 /**
- * The hot path, once per line: decode, parse, encode, batch. One string for
- * the line, one record, one JSON string and one headers object: nothing else
- * is allocated for a good line.
+ * The hot path, once per line: decode, parse, encode, batch. For a good
+ * line: one string for the line, the record, its JSON and one headers
+ * object; topic and key cost nothing unless they are templates.
  */
 export class LineEncoder implements LineSink {
   private readonly parser: LineParser;
@@ -33,27 +40,50 @@ export class LineEncoder implements LineSink {
 
   line(file: FileSource, buf: Buffer, start: number, end: number, lineOffset: number, nextOffset: number, truncated: boolean): boolean {
     const counters = this.stats.counters;
+    const routing = this.routing;
     counters.lines_read++;
     // Invalid UTF-8 becomes U+FFFD here; nginx's own escapes are undone by the parser.
     const text = buf.toString('utf8', start, end);
     const parsed = this.parser.parse(text);
-    let topic = this.routing.topic;
+    let record: LogRecord;
     let value: string;
+    let topic: string;
     if (parsed instanceof ParseError) {
       counters.parse_errors++;
-      if (this.routing.onError === 'drop') {
+      if (routing.onError === 'drop') {
         counters.lines_dropped++;
         this.batcher.skip(file.tracker, nextOffset);
         return !this.isFull();
       }
-      if (this.routing.onError === 'dead_letter') topic = this.routing.deadLetterTopic;
       const reason = truncated ? `line truncated to max_line_bytes; ${parsed.reason}` : parsed.reason;
       value = failedLineJson(text, reason, file.sourceJson);
+      record = EMPTY;
+      topic = routing.onError === 'dead_letter' ? routing.deadLetterTopic : this.topic(record, file);
     } else {
       counters.records_parsed++;
+      record = parsed;
       value = recordJson(parsed, file.sourceJson);
+      topic = this.topic(record, file);
     }
-    this.batcher.add(topic, { key: null, value, headers: { [RECORD_ID_HEADER]: recordId(file.key, lineOffset) } }, value.length, file.tracker, nextOffset);
+    const id = recordId(file.key, lineOffset);
+    if (routing.idInRecord) value = withId(value, id);
+    if (value.length > routing.maxMessageBytes / 3 && Buffer.byteLength(value) > routing.maxMessageBytes) {
+      // Retrying would never succeed: the record goes to the dead-letter topic with the reason, cut to fit.
+      counters.records_too_large++;
+      const reason = `record of ${Buffer.byteLength(value)} bytes exceeds kafka.max_message_bytes (${routing.maxMessageBytes})`;
+      value = failedLineJson(text.slice(0, Math.floor(routing.maxMessageBytes / 8)), reason, file.sourceJson);
+      topic = routing.deadLetterTopic;
+    }
+    const key = routing.key === undefined ? null : routing.key.render(record, file.source);
+    const headers = routing.idInRecord ? NO_HEADERS : { [RECORD_ID_HEADER]: id, [HOST_HEADER]: file.source.host ?? '', [PATH_HEADER]: file.path };
+    this.batcher.add(topic, { key, value, headers }, value.length, file.tracker, nextOffset);
     return !this.isFull();
   }
+
+  private topic(record: LogRecord, file: FileSource): string {
+    const template = this.routing.topic;
+    return template.constant ?? topicName(template.render(record, file.source));
+  }
 }
+
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;

@@ -1,11 +1,10 @@
 import type { LogRecord } from '../parse/types.ts';
 
-/**
- * The `source` object of every record from one file, serialised once per
- * file rather than once per line.
- */
-export function sourceJson(host: string, path: string, input: string, extra?: object): string {
-  return JSON.stringify({ host, path, input, ...extra });
+/** The `source` object of every record from one file: where it was read, plus pod metadata in Kubernetes. */
+export function sourceOf(host: string, path: string, input: string, extra?: object): Record<string, string> {
+  const source: Record<string, string> = { host, path, input };
+  if (extra) for (const [key, value] of Object.entries(extra)) if (typeof value === 'string') source[key] = value;
+  return source;
 }
 
 /** A parsed record as the Kafka message value: the record's keys, then `source`. */
@@ -15,9 +14,14 @@ export function recordJson(record: LogRecord, source: string): string {
   return json.length === 2 ? `{"source":${source}}` : `${json.slice(0, -1)},"source":${source}}`;
 }
 
-/** A line that did not parse, shipped as-is with the reason (on_error: raw / dead_letter). */
+/** A line that did not parse (or could not be sent), shipped as-is with the reason (on_error: raw / dead_letter). */
 export function failedLineJson(raw: string, reason: string, source: string): string {
   return `{"_raw":${JSON.stringify(raw)},"_error":${JSON.stringify(reason)},"source":${source}}`;
+}
+
+/** Appends `"_id":<id>` to a JSON object: in ndjson messages each line carries its own id. */
+export function withId(json: string, id: string): string {
+  return `${json.slice(0, -1)},"_id":"${id}"}`;
 }
 
 /**
@@ -30,3 +34,5 @@ export function recordId(fileKey: string, lineOffset: number): string {
 }
 
 export const RECORD_ID_HEADER = 'logship-id';
+export const HOST_HEADER = 'logship-host';
+export const PATH_HEADER = 'logship-path';

@@ -2,6 +2,14 @@ import type { Batch } from '../batch/types.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { Stats } from '../observe/stats.ts';
 import type { BatchProducer } from './batch-producer.ts';
+import { describeKafkaError } from './describe-error.ts';
+
+/** While sending keeps failing the same way, the error is logged again at most this often. */
+const REPEAT_LOG_MS = 60_000;
+
+function topicsOf(batches: readonly Batch[]): string[] {
+  return [...new Set(batches.flatMap((b) => [...b.topics.keys()]))];
+}
 
 export interface DeliveryOptions {
   /** Batches handed over and not yet acked; when reached, the pipeline is full. */
@@ -9,8 +17,10 @@ export interface DeliveryOptions {
   /** Batches waiting together are merged into one request up to this many value bytes. */
   maxRequestBytes: number;
   /** First retry delay after a failed send; doubles up to maxBackoffMs, with jitter. */
-  initialBackoffMs?: number;
-  maxBackoffMs?: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  /** For error messages. */
+  brokers: string[];
 }
 
 /**
@@ -27,7 +37,7 @@ export interface DeliveryOptions {
  */
 export class Delivery {
   private readonly producer: BatchProducer;
-  private readonly options: Required<DeliveryOptions>;
+  private readonly options: DeliveryOptions;
   private readonly stats: Stats;
   private readonly log: Logger;
   private readonly onDrain: () => void;
@@ -36,11 +46,13 @@ export class Delivery {
   private sending = false;
   private closing = false;
   private failing = false;
+  private lastError = '';
+  private lastErrorAt = 0;
   private readonly waiters: (() => void)[] = [];
 
   constructor(producer: BatchProducer, options: DeliveryOptions, stats: Stats, log: Logger, onDrain: () => void) {
     this.producer = producer;
-    this.options = { initialBackoffMs: 100, maxBackoffMs: 30_000, ...options };
+    this.options = options;
     this.stats = stats;
     this.log = log;
     this.onDrain = onDrain;
@@ -84,7 +96,14 @@ export class Delivery {
         break;
       } catch (err) {
         this.stats.inc('batch_send_errors');
-        if (!this.failing) this.log.error({ err, batches: batches.length, records }, 'sending to Kafka failed; retrying (reading pauses while batches wait)');
+        const { kind, message } = describeKafkaError(err, { brokers: this.options.brokers, topics: topicsOf(batches) });
+        this.stats.error(kind);
+        const now = Date.now();
+        if (message !== this.lastError || now - this.lastErrorAt >= REPEAT_LOG_MS) {
+          this.log.error({ err, kind, batches: batches.length, records, retry_in_ms: Math.min(backoff, this.options.maxBackoffMs) }, `${message}; retrying (reading pauses while batches wait)`);
+          this.lastError = message;
+          this.lastErrorAt = now;
+        }
         this.failing = true;
         if (this.closing) {
           // Shutting down with Kafka unreachable: stop; the checkpoint stays behind these lines.
@@ -99,6 +118,7 @@ export class Delivery {
     }
     if (this.failing) this.log.info({ records }, 'sending to Kafka works again');
     this.failing = false;
+    this.lastError = '';
     this.stats.inc('batches_sent', batches.length);
     this.stats.inc('records_sent', records);
     this.queue.splice(0, batches.length);

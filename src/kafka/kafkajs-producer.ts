@@ -1,51 +1,91 @@
-import { Kafka, Partitioners, logLevel, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type LogEntry, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Batch, OutMessage } from '../batch/types.ts';
 import type { KafkaConfig } from '../config/types.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { BatchProducer } from './batch-producer.ts';
+import { clientSecurity } from './client-security.ts';
+import { compressionType } from './compression.ts';
 
 const ACKS = { all: -1, 1: 1, 0: 0 } as const;
 
 /**
- * kafkajs logs onto the agent's pino logger. Its errors are mostly ones it
- * retries itself (e.g. metadata while a topic is being created), so they are
- * warnings here; a batch that really failed is logged by Delivery.
+ * kafkajs logs onto the agent's pino logger at debug level: it logs every
+ * attempt it retries itself (dozens a second while a broker is down), while
+ * the agent logs one line per state that matters (Delivery, Pipeline).
  */
 function kafkajsLogger(log: Logger) {
   return () =>
     ({ level, log: entry }: LogEntry) => {
       const { message, ...rest } = entry;
-      const fields = { kafkajs: rest };
-      if (level === logLevel.ERROR || level === logLevel.WARN) log.warn(fields, message);
-      else log.debug(fields, message);
+      log.debug({ kafkajs: rest, kafkajs_level: logLevel[level] }, message);
     };
+}
+
+/** ndjson: one message per topic and key, records joined by newlines, split to stay under maxBytes. */
+function ndjsonMessages(messages: readonly OutMessage[], maxBytes: number): Message[] {
+  const byKey = new Map<string | null, string[]>();
+  for (const m of messages) {
+    let list = byKey.get(m.key);
+    if (!list) byKey.set(m.key, (list = []));
+    list.push(m.value);
+  }
+  const out: Message[] = [];
+  for (const [key, values] of byKey) {
+    let value = '';
+    for (const v of values) {
+      if (value.length > 0 && value.length + 1 + v.length > maxBytes) {
+        out.push({ key, value });
+        value = '';
+      }
+      value = value.length === 0 ? v : `${value}\n${v}`;
+    }
+    if (value.length > 0) out.push({ key, value });
+  }
+  return out;
 }
 
 export class KafkajsProducer implements BatchProducer {
   private readonly producer: Producer;
+  private readonly config: KafkaConfig;
   private readonly acks: number;
-  private readonly timeout: number;
+  private readonly compression;
+  private connecting: Promise<void> | undefined;
 
   constructor(config: KafkaConfig, log: Logger) {
+    this.config = config;
     const kafka = new Kafka({
       clientId: config.client_id,
       brokers: config.brokers,
+      ...clientSecurity(config),
       connectionTimeout: config.connection_timeout_ms,
       requestTimeout: config.request_timeout_ms,
-      logLevel: logLevel.WARN,
+      // kafkajs retries briefly itself (leader moves, topic creation); longer outages are Delivery's backoff.
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
+      logLevel: log.isLevelEnabled('debug') ? logLevel.INFO : logLevel.WARN,
       logCreator: kafkajsLogger(log.child({ stage: 'kafka' })),
     });
-    // Records have no key yet: the default (murmur2, Java-compatible) partitioner spreads them.
-    this.producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
+    // Records without a key spread with the default (murmur2, Java-compatible) partitioner.
+    this.producer = kafka.producer({
+      allowAutoTopicCreation: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      idempotent: config.idempotent,
+      ...(config.idempotent ? { maxInFlightRequests: 1 } : {}),
+    });
     this.acks = ACKS[config.acks];
-    this.timeout = config.request_timeout_ms;
+    this.compression = compressionType(config.compression);
   }
 
+  /** Connects once; a failed attempt is forgotten, so the next send tries again. */
   connect(): Promise<void> {
-    return this.producer.connect();
+    this.connecting ??= this.producer.connect().catch((err: unknown) => {
+      this.connecting = undefined;
+      throw err;
+    });
+    return this.connecting;
   }
 
   async send(batches: readonly Batch[]): Promise<void> {
+    await this.connect();
     const byTopic = new Map<string, OutMessage[]>();
     for (const batch of batches) {
       for (const [topic, messages] of batch.topics) {
@@ -54,12 +94,15 @@ export class KafkajsProducer implements BatchProducer {
         else byTopic.set(topic, batches.length === 1 ? messages : messages.slice());
       }
     }
-    const topicMessages = [];
-    for (const [topic, messages] of byTopic) topicMessages.push({ topic, messages });
-    await this.producer.sendBatch({ topicMessages, acks: this.acks, timeout: this.timeout });
+    const topicMessages: TopicMessages[] = [];
+    const ndjson = this.config.message_format === 'ndjson';
+    for (const [topic, messages] of byTopic) {
+      topicMessages.push({ topic, messages: ndjson ? ndjsonMessages(messages, this.config.max_message_bytes) : messages });
+    }
+    await this.producer.sendBatch({ topicMessages, acks: this.acks, timeout: this.config.request_timeout_ms, compression: this.compression });
   }
 
-  close(): Promise<void> {
-    return this.producer.disconnect();
+  async close(): Promise<void> {
+    if (this.connecting) await this.producer.disconnect();
   }
 }

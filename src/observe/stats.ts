@@ -10,6 +10,7 @@ export const COUNTERS = [
   'lines_dropped',
   'lines_truncated',
   'lines_too_long_skipped',
+  'records_too_large',
   'records_sent',
   'batches_sent',
   'batch_send_errors',
@@ -29,6 +30,8 @@ export type CounterName = (typeof COUNTERS)[number];
 
 export class Stats {
   readonly counters: Record<CounterName, number>;
+  /** Errors by kind (auth, tls, unreachable, unknown_topic, ...). */
+  readonly errors = new Map<string, number>();
   inFlight = 0;
 
   constructor() {
@@ -37,5 +40,9 @@ export class Stats {
 
   inc(name: CounterName, by = 1): void {
     this.counters[name] += by;
+  }
+
+  error(kind: string): void {
+    this.errors.set(kind, (this.errors.get(kind) ?? 0) + 1);
   }
 }

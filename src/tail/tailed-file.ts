@@ -26,6 +26,7 @@ export interface LongLineCounter {
 export class TailedFile implements FileSource {
   readonly key: string;
   path: string;
+  source: Readonly<Record<string, string>>;
   sourceJson: string;
   readonly tracker: OffsetTracker;
   handle: FileHandle | undefined;
@@ -45,14 +46,15 @@ export class TailedFile implements FileSource {
   private reading = false;
   private closeAfterRead = false;
 
-  constructor(key: string, path: string, handle: FileHandle, position: number, tracker: OffsetTracker, sourceJson: string) {
+  constructor(key: string, path: string, handle: FileHandle, position: number, tracker: OffsetTracker, source: Readonly<Record<string, string>>) {
     this.key = key;
     this.path = path;
     this.handle = handle;
     this.position = position;
     this.readOffset = position;
     this.tracker = tracker;
-    this.sourceJson = sourceJson;
+    this.source = source;
+    this.sourceJson = JSON.stringify(source);
   }
 
   /** Bytes in the file not read yet, given its size. */

@@ -20,8 +20,8 @@ export interface TailerDeps {
   checkpoints: CheckpointStore;
   stats: Stats;
   log: Logger;
-  /** JSON of the record's `source` object for a file at `path`. */
-  sourceJson(path: string): string;
+  /** The record's `source` object for a file at `path`. */
+  source(path: string): Record<string, string>;
 }
 
 /**
@@ -210,7 +210,7 @@ export class Tailer {
     const tracker = new OffsetTracker(position, (t) => {
       if (!file.released) this.deps.checkpoints.set(key, file.path, t.committed);
     });
-    const file = new TailedFile(key, path, handle, position, tracker, this.deps.sourceJson(path));
+    const file = new TailedFile(key, path, handle, position, tracker, this.deps.source(path));
     this.files.set(key, file);
     this.byInode.set(inodeOf(key), file);
     file.detached = detached;
@@ -228,7 +228,8 @@ export class Tailer {
     this.log.info({ key: file.key, from: file.path, to: path }, 'file renamed');
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
     file.path = path;
-    file.sourceJson = this.deps.sourceJson(path);
+    file.source = this.deps.source(path);
+    file.sourceJson = JSON.stringify(file.source);
     if (file.detached) {
       file.detached = false;
       this.openFiles.touch(file);

@@ -8,7 +8,9 @@ export interface FileSource {
   path: string;
   /** Orders this file's acks and holds its committed offset. */
   readonly tracker: OffsetTracker;
-  /** Precomputed JSON of the record's `source` object for this file. */
+  /** The record's `source` object for this file (host, path, input, pod...). */
+  source: Readonly<Record<string, string>>;
+  /** The same, serialised once per file rather than once per line. */
   sourceJson: string;
 }
 

@@ -25,8 +25,12 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
 /** A new topic for one test, created explicitly so the tests work where auto-create is off. */
 export async function createTopic(prefix = 'test'): Promise<string> {
   const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
-  await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }));
+  await createTopicNamed(topic);
   return topic;
+}
+
+export async function createTopicNamed(topic: string): Promise<void> {
+  await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }));
 }
 
 /** Messages in the topic now (the sum of the partitions' high watermarks). */

@@ -42,7 +42,7 @@ export function startTailer(paths: string[], stateDir: string, settings: Partial
   const log = pino({ level: process.env.LOGSHIP_TEST_LOG ?? 'silent' });
   const checkpoints = new CheckpointStore(join(stateDir), log);
   const stats = new Stats();
-  const tailer = new Tailer(config.inputs[0]!, { sink, checkpoints, stats, log, sourceJson: (path) => JSON.stringify({ path }) });
+  const tailer = new Tailer(config.inputs[0]!, { sink, checkpoints, stats, log, source: (path) => ({ path }) });
   return {
     tailer,
     sink,

@@ -1,0 +1,111 @@
+/**
+ * Failure behaviour against a real broker of this file's own (its outage
+ * must not disturb other tests), with topic auto-creation off.
+ */
+import assert from 'node:assert/strict';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { LocalKafka } from '../../scripts/kafka/local-kafka.ts';
+import { AgentProcess, tempDir, writeConfig } from '../support/agent.ts';
+import { combinedLines } from '../support/combined-lines.ts';
+import { waitFor } from '../support/wait.ts';
+
+const kafka = new LocalKafka({ properties: { 'auto.create.topics.enable': false } });
+let brokers: string[] = [];
+before(async () => (brokers = await kafka.start()));
+after(() => kafka.stop());
+
+function admin() {
+  return new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
+}
+
+async function topicLines(topic: string): Promise<Set<number>> {
+  const a = admin();
+  await a.connect();
+  try {
+    const offsets = await a.fetchTopicOffsets(topic);
+    const end = Number(offsets[0]!.high);
+    const consumer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).consumer({ groupId: `check-${Math.random()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const seen = new Set<number>();
+    let count = 0;
+    await new Promise<void>((resolve) => {
+      if (end === 0) return resolve();
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.add((JSON.parse(message.value!.toString()) as { body_bytes_sent: number }).body_bytes_sent - 1000);
+          if (++count >= end) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    return seen;
+  } finally {
+    await a.disconnect();
+  }
+}
+
+async function createTopic(topic: string): Promise<void> {
+  const a = admin();
+  await a.connect();
+  await a.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+  await a.disconnect();
+}
+
+async function messages(topic: string): Promise<number> {
+  const a = admin();
+  await a.connect();
+  try {
+    return Number((await a.fetchTopicOffsets(topic))[0]!.high);
+  } finally {
+    await a.disconnect();
+  }
+}
+
+function agentFor(t: { after(fn: () => void): void }, topic: string, content: string) {
+  const dir = tempDir(t);
+  const log = join(dir, 'access.log');
+  writeFileSync(log, content);
+  const config = writeConfig(dir, {
+    inputs: [{ paths: [log], format: 'combined', poll_interval_ms: 50 }],
+    kafka: { brokers, topic, retry_backoff_ms: 50, retry_backoff_max_ms: 500, request_timeout_ms: 3000, connection_timeout_ms: 1000 },
+    batch: { linger_ms: 20, max_records: 100 },
+    state_dir: join(dir, 'state'),
+    shutdown_timeout_ms: 5000,
+  });
+  const agent = new AgentProcess(['run', '--config', config]);
+  t.after(() => agent.stop('SIGKILL'));
+  return { agent, log };
+}
+
+test('broker stopped while shipping: the agent keeps running, and delivery resumes when it is back', async (t) => {
+  const topic = 'outage';
+  await createTopic(topic);
+  const { agent, log } = agentFor(t, topic, combinedLines(0, 200));
+  await waitFor('first lines', async () => (await messages(topic)) >= 200);
+
+  await kafka.pause();
+  appendFileSync(log, combinedLines(200, 300));
+  await agent.waitForLog('cannot reach Kafka', () => true, 60_000);
+  assert.equal(agent.child.exitCode, null, 'the agent is still running');
+
+  await kafka.resume();
+  await agent.waitForLog('sending to Kafka works again', () => true, 60_000);
+  await waitFor('every line after the outage', async () => (await topicLines(topic)).size === 500, 60_000);
+  assert.equal((await agent.stop()).code, 0);
+});
+
+test('a missing topic (auto-create off) is an error that names it; creating it lets delivery go on', async (t) => {
+  const topic = 'created-later';
+  const { agent } = agentFor(t, topic, combinedLines(0, 50));
+  const error = await agent.waitForLog(`topic ${topic} does not exist`, () => true, 60_000);
+  assert.match(error.msg, /auto\.create\.topics\.enable=false/);
+  assert.equal(agent.child.exitCode, null, 'the agent is still running');
+
+  await createTopic(topic);
+  await waitFor('lines once the topic exists', async () => (await topicLines(topic)).size === 50, 60_000);
+  assert.equal((await agent.stop()).code, 0);
+});
