@@ -6,6 +6,7 @@
  *              └──── resume ◄── (slots free) ◄───────────────────────┤
  *                  CheckpointStore ◄── OffsetTracker (per file) ◄────┘
  */
+import type { Server } from 'node:http';
 import { Batcher } from './batch/batcher.ts';
 import { CheckpointStore } from './checkpoint/checkpoint-store.ts';
 import { ConfigError } from './config/load.ts';
@@ -22,6 +23,8 @@ import { Stats } from './observe/stats.ts';
 import { compileLogFormat, resolveFormat, type LineParser } from './parse/index.ts';
 import { pruneGoneFiles } from './tail/checkpoint-gc.ts';
 import { ContainerLineSink, k8sMetadataFromPath } from './tail/container/index.ts';
+import { createMetrics } from './observe/metrics.ts';
+import { startHttpServer } from './observe/http-server.ts';
 import { Tailer } from './tail/tailer.ts';
 import type { LineSink } from './tail/types.ts';
 
@@ -36,7 +39,7 @@ const K8S_SOURCE_FIELDS = ['namespace', 'pod', 'container', 'container_id'];
  * one is a configuration error naming the input, raised before anything
  * starts, not at the first line.
  */
-function inputRouting(input: InputConfig, index: number, kafka: KafkaConfig): { parser: LineParser; routing: Routing } {
+export function inputRouting(input: InputConfig, index: number, kafka: KafkaConfig): { parser: LineParser; routing: Routing } {
   const where = `inputs[${index}] (${input.name})`;
   try {
     const parser = compileLogFormat(resolveFormat({ format: input.format, nginxConf: input.nginx_conf, name: input.format_name }));
@@ -73,16 +76,24 @@ function containerSink(encoder: LineSink, input: InputConfig, stats: Stats, log:
   });
 }
 
+interface RunningInput {
+  input: InputConfig;
+  tailer: Tailer;
+}
+
 export class Pipeline {
   readonly stats = new Stats();
-  private readonly config: Config;
+  private config: Config;
   private readonly log: Logger;
   private readonly producer: BatchProducer;
   private readonly checkpoints: CheckpointStore;
   private readonly batcher: Batcher;
   private readonly delivery: Delivery;
-  private readonly tailers: Tailer[];
+  /** By input name: SIGHUP adds, removes and replaces inputs without a restart. */
+  private inputs = new Map<string, RunningInput>();
   private gcTimer: NodeJS.Timeout | undefined;
+  private server: Server | undefined;
+  private state: 'created' | 'running' | 'stopping' = 'created';
 
   constructor(config: Config, log: Logger, producer: BatchProducer = new KafkajsProducer(config.kafka, log)) {
     this.config = config;
@@ -106,18 +117,30 @@ export class Pipeline {
       { maxRecords: config.batch.max_records, maxBytes: config.batch.max_bytes, lingerMs: config.batch.linger_ms },
       (batch) => this.delivery.submit(batch),
     );
-    this.tailers = config.inputs.map((input, index) => {
+    this.inputs = this.buildInputs(config);
+  }
+
+  /** Every input's tailer, its parser and templates compiled: a bad one throws here, before anything runs. */
+  private buildInputs(config: Config): Map<string, RunningInput> {
+    const built = new Map<string, RunningInput>();
+    config.inputs.forEach((input, index) => {
       const { parser, routing } = inputRouting(input, index, config.kafka);
       const encoder: LineSink = new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, this.stats);
       const container = input.container !== 'none';
-      return new Tailer(input, {
-        sink: container ? containerSink(encoder, input, this.stats, log) : encoder,
+      const tailer = new Tailer(input, {
+        sink: container ? containerSink(encoder, input, this.stats, this.log) : encoder,
         checkpoints: this.checkpoints,
         stats: this.stats,
-        log,
+        log: this.log,
         source: (path) => sourceOf(config.host, path, input.name, container ? k8sMetadataFromPath(path) : undefined),
       });
+      built.set(input.name, { input, tailer });
     });
+    return built;
+  }
+
+  private get tailers(): Tailer[] {
+    return [...this.inputs.values()].map((i) => i.tailer);
   }
 
   /**
@@ -137,9 +160,54 @@ export class Pipeline {
       },
     );
     this.checkpoints.startAutoSave(CHECKPOINT_RETRY_MS);
+    if (this.config.metrics.enabled) {
+      const registry = createMetrics({
+        stats: this.stats,
+        files: () => this.tailers.flatMap((t) => [...t.fileStates()]),
+        openFiles: () => this.tailers.reduce((n, t) => n + t.openDescriptors, 0),
+        spool: () => undefined,
+      });
+      this.server = await startHttpServer(this.config.metrics.listen, registry, { notReadyReason: () => this.notReadyReason() }, this.log);
+    }
     for (const tailer of this.tailers) await tailer.start();
+    this.state = 'running';
     this.gcTimer = setInterval(() => void this.pruneCheckpoints(), 60_000);
     this.gcTimer.unref();
+  }
+
+  private notReadyReason(): string | undefined {
+    if (this.state !== 'running') return this.state;
+    if (this.delivery.failing) return 'Kafka does not accept batches (see the log)';
+    return undefined;
+  }
+
+  /**
+   * Applies a new configuration's inputs (SIGHUP): inputs that are gone stop,
+   * new ones start, changed ones restart; the others go on untouched. Kafka,
+   * batch and state settings need a restart and are reported, not applied.
+   * A configuration that fails to compile changes nothing.
+   */
+  async reload(next: Config): Promise<void> {
+    const changed = (['kafka', 'batch', 'state_dir', 'metrics', 'host'] as const).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(this.config[key]));
+    const keep = new Map<string, RunningInput>();
+    const wanted = next.inputs.filter((input) => {
+      const running = this.inputs.get(input.name);
+      if (running && JSON.stringify(running.input) === JSON.stringify(input)) {
+        keep.set(input.name, running);
+        return false;
+      }
+      return true;
+    });
+    const built = this.buildInputs({ ...next, kafka: this.config.kafka, host: this.config.host, inputs: wanted });
+    const stopped = [...this.inputs.keys()].filter((name) => !keep.has(name));
+    await Promise.all(stopped.map((name) => this.inputs.get(name)!.tailer.stop()));
+    for (const [name, running] of built) {
+      keep.set(name, running);
+      await running.tailer.start();
+    }
+    this.inputs = keep;
+    this.config = { ...this.config, inputs: next.inputs };
+    this.log.info({ stopped, started: [...built.keys()], unchanged: next.inputs.length - built.size, restart_needed_for: changed }, 'configuration reloaded');
   }
 
   private resume(): void {
@@ -153,6 +221,7 @@ export class Pipeline {
 
   /** Stops reading, ships what is batched, saves checkpoints. Returns whether everything read was acked. */
   async stop(): Promise<boolean> {
+    this.state = 'stopping';
     clearInterval(this.gcTimer);
     await Promise.all(this.tailers.map((t) => t.stop()));
     this.batcher.flush();
@@ -160,6 +229,7 @@ export class Pipeline {
     if (!delivered) this.log.warn('shutdown timeout: some batches were not acked; their lines will be read again on the next start');
     await this.checkpoints.close();
     await this.producer.close().catch((err: unknown) => this.log.warn({ err }, 'closing the Kafka producer failed'));
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.log.info({ counters: this.stats.counters }, 'stopped');
     return delivered;
   }

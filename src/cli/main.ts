@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { checkCommand } from './check-command.ts';
 import { EXIT_CONFIG } from './exit-codes.ts';
 import { parseCommand } from './parse-command.ts';
 import { runCommand } from './run-command.ts';
@@ -10,6 +11,7 @@ await yargs(hideBin(process.argv))
   .scriptName('logship')
   .usage('$0 <command> [options]')
   .command(runCommand)
+  .command(checkCommand)
   .command(parseCommand)
   .command(versionCommand)
   .demandCommand(1, 'give a command; see --help')

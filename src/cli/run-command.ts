@@ -32,16 +32,17 @@ export const runCommand: CommandModule<object, RunArgs> = {
         return true;
       }),
   handler: async (argv) => {
+    const overrides = {
+      paths: argv.path,
+      format: argv.format,
+      brokers: argv.brokers,
+      topic: argv.topic,
+      state_dir: argv['state-dir'],
+      log_level: argv['log-level'],
+    };
     let config;
     try {
-      config = loadConfig(argv.config, {
-        paths: argv.path,
-        format: argv.format,
-        brokers: argv.brokers,
-        topic: argv.topic,
-        state_dir: argv['state-dir'],
-        log_level: argv['log-level'],
-      });
+      config = loadConfig(argv.config, overrides);
     } catch (err) {
       process.stderr.write(`logship: ${(err as Error).message}\n`);
       process.exit(err instanceof ConfigError ? EXIT_CONFIG : EXIT_FAILURE);
@@ -69,6 +70,18 @@ export const runCommand: CommandModule<object, RunArgs> = {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    // SIGHUP: read the configuration again; a bad one is reported and the running one kept.
+    let reloading = Promise.resolve();
+    process.on('SIGHUP', () => {
+      reloading = reloading.then(async () => {
+        if (stopping) return;
+        try {
+          await pipeline.reload(loadConfig(argv.config, overrides));
+        } catch (err) {
+          log.error({ err: err instanceof ConfigError ? undefined : err, problems: (err as ConfigError).problems }, `configuration not reloaded, the running one is kept: ${(err as Error).message}`);
+        }
+      });
+    });
     try {
       await pipeline.start();
       log.info({ inputs: config.inputs.map((i) => ({ name: i.name, paths: i.paths })), topic: config.kafka.topic }, 'logship running');

@@ -111,6 +111,15 @@ export const configSchema = {
     state_dir: { type: 'string', minLength: 1, default: '/var/lib/logship', description: 'Checkpoints live here.' },
     host: { type: 'string', minLength: 1, description: 'Host name in each record; defaults to the machine name.' },
     log_level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:]+\\]|[^:\\s]+):[0-9]+$', default: '127.0.0.1:9598', description: 'host:port for /metrics, /healthz and /readyz.' },
+      },
+    },
     shutdown_timeout_ms: { ...positiveInt, default: 30000, description: 'Longest a SIGTERM drain may take.' },
   },
 } as const;

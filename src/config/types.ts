@@ -96,5 +96,6 @@ export interface Config {
   /** Host name recorded in each record's source; defaults to the machine's. */
   host: string;
   log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  metrics: { enabled: boolean; listen: string };
   shutdown_timeout_ms: number;
 }

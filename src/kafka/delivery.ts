@@ -45,7 +45,7 @@ export class Delivery {
   private readonly queue: Batch[] = [];
   private sending = false;
   private closing = false;
-  private failing = false;
+  private failingNow = false;
   private lastError = '';
   private lastErrorAt = 0;
   private readonly waiters: (() => void)[] = [];
@@ -56,6 +56,11 @@ export class Delivery {
     this.stats = stats;
     this.log = log;
     this.onDrain = onDrain;
+  }
+
+  /** Kafka refuses or cannot be reached right now (a request is failing and being retried). */
+  get failing(): boolean {
+    return this.failingNow;
   }
 
   /** True when no more lines should be read until batches are acked. */
@@ -92,7 +97,9 @@ export class Delivery {
     for (const batch of batches) records += batch.records;
     while (true) {
       try {
+        const started = performance.now();
         await this.producer.send(batches);
+        this.stats.onSendDuration?.((performance.now() - started) / 1000);
         break;
       } catch (err) {
         this.stats.inc('batch_send_errors');
@@ -104,7 +111,7 @@ export class Delivery {
           this.lastError = message;
           this.lastErrorAt = now;
         }
-        this.failing = true;
+        this.failingNow = true;
         if (this.closing) {
           // Shutting down with Kafka unreachable: stop; the checkpoint stays behind these lines.
           this.sending = false;
@@ -116,8 +123,8 @@ export class Delivery {
         backoff *= 2;
       }
     }
-    if (this.failing) this.log.info({ records }, 'sending to Kafka works again');
-    this.failing = false;
+    if (this.failingNow) this.log.info({ records }, 'sending to Kafka works again');
+    this.failingNow = false;
     this.lastError = '';
     this.stats.inc('batches_sent', batches.length);
     this.stats.inc('records_sent', records);

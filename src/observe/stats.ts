@@ -45,4 +45,7 @@ export class Stats {
   error(kind: string): void {
     this.errors.set(kind, (this.errors.get(kind) ?? 0) + 1);
   }
+
+  /** Set by the metrics module: receives the duration of each acknowledged produce request. */
+  onSendDuration: ((seconds: number) => void) | undefined;
 }

@@ -43,6 +43,8 @@ export class TailedFile implements FileSource {
   /** No longer followed: late acks must not resurrect its checkpoint. */
   released = false;
   lastGrowthAt = Date.now();
+  /** The file's size when last checked (for the lag metric). */
+  size = 0;
   private reading = false;
   private closeAfterRead = false;
 

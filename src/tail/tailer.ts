@@ -92,6 +92,11 @@ export class Tailer {
     return this.files.has(key);
   }
 
+  /** Followed files with their last seen size and committed offset, for the lag metric. */
+  *fileStates(): Iterable<{ path: string; input: string; size: number; committed: number }> {
+    for (const file of this.files.values()) yield { path: file.path, input: this.input.name, size: Math.max(file.size, file.position), committed: file.tracker.committed };
+  }
+
   get openDescriptors(): number {
     let detached = 0;
     for (const file of this.files.values()) if (file.detached && file.handle) detached++;
@@ -352,6 +357,7 @@ export class Tailer {
       }
       size = current.size;
     }
+    file.size = size;
     const unread = file.unread(size);
     if (unread < 0 || (unread > 0 && !(await this.sameContent(file)))) {
       await this.truncated(file);

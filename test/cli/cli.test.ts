@@ -52,3 +52,17 @@ test('run without a config or a path is a usage error', async () => {
   assert.equal(result.code, 2);
   assert.match(result.stderr, /--config/);
 });
+
+test('check says what will not work and exits 1; a bad config exits 2', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'a.log'), 'x\n');
+  const result = await logship('check', '--path', join(dir, '*.log'), '--format', 'combined', '--brokers', '127.0.0.1:1', '--topic', 't');
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, /✔ input input-0: log format compiles/);
+  assert.match(result.stdout, /✔ input input-0: 1 file\(s\) match, all readable/);
+  assert.match(result.stdout, /✘ kafka 127\.0\.0\.1:1: cannot reach Kafka/);
+  assert.match(result.stdout, /verdict: 1 problem\(s\)/);
+  const bad = await logship('check', '--path', join(dir, '*.log'), '--format', 'combined', '--brokers', 'nope', '--topic', 't');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stdout, /kafka\.brokers\[0\]/);
+});

@@ -91,10 +91,15 @@ test('broker stopped while shipping: the agent keeps running, and delivery resum
   appendFileSync(log, combinedLines(200, 300));
   await agent.waitForLog('cannot reach Kafka', () => true, 60_000);
   assert.equal(agent.child.exitCode, null, 'the agent is still running');
+  const notReady = await agent.http('/readyz');
+  assert.equal(notReady.status, 503);
+  assert.match(notReady.body, /Kafka does not accept batches/);
+  assert.equal((await agent.http('/healthz')).status, 200);
 
   await kafka.resume();
   await agent.waitForLog('sending to Kafka works again', () => true, 60_000);
   await waitFor('every line after the outage', async () => (await topicLines(topic)).size === 500, 60_000);
+  assert.equal((await agent.http('/readyz')).status, 200);
   assert.equal((await agent.stop()).code, 0);
 });
 

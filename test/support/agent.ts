@@ -46,6 +46,14 @@ export class AgentProcess {
     return waitFor(`agent log "${text}" (stderr: ${this.stderr.slice(-500)})`, () => this.logs.find((l) => l.msg.includes(text) && filter(l)), timeoutMs);
   }
 
+  /** GET a path of the agent's metrics/health server (its port is read from the agent's log). */
+  async http(path: string): Promise<{ status: number; body: string }> {
+    const line = await this.waitForLog('metrics and health endpoints listening');
+    const { port } = line.address as { port: number };
+    const res = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: res.status, body: await res.text() };
+  }
+
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
@@ -59,9 +67,9 @@ export function tempDir(t: { after(fn: () => void): void }, prefix = 'logship-te
   return dir;
 }
 
-/** Writes a YAML config into `dir` and returns its path. */
-export function writeConfig(dir: string, config: unknown): string {
+/** Writes a YAML config into `dir` and returns its path; metrics listen on a free port unless the config says otherwise. */
+export function writeConfig(dir: string, config: Record<string, unknown>): string {
   const file = join(dir, 'logship.yaml');
-  writeFileSync(file, stringify(config));
+  writeFileSync(file, stringify({ metrics: { listen: '127.0.0.1:0' }, ...config }));
   return file;
 }
