@@ -1,0 +1,56 @@
+/**
+ * The deployment files: the systemd unit's exposure score, the Kubernetes
+ * manifests against the Kubernetes schemas, the ConfigMap's logship
+ * configuration against ours, and the Grafana dashboard's metrics against
+ * what the agent exports.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { ConfigMap, Namespace } from 'kubernetes-models/v1';
+import { DaemonSet } from 'kubernetes-models/apps/v1';
+import { buildConfig } from '../../src/config/load.ts';
+import { interpolateTree } from '../../src/config/interpolate.ts';
+import { createMetrics } from '../../src/observe/metrics.ts';
+import { Stats } from '../../src/observe/stats.ts';
+
+const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+
+test('systemd unit: systemd-analyze security rates it 2.0 or lower', () => {
+  const out = execFileSync('systemd-analyze', ['security', '--offline=true', root('systemd/logship.service')], { encoding: 'utf8' });
+  const score = Number(/Overall exposure level for logship\.service: ([\d.]+)/.exec(out)?.[1]);
+  assert.ok(score <= 2.0, `exposure ${score}`);
+});
+
+test('Kubernetes manifests are valid against the Kubernetes schemas; probes hit the agent endpoints', () => {
+  const docs = ['kubernetes/daemonset.yaml', 'kubernetes/configmap.yaml'].flatMap((file) => parseAllDocuments(readFileSync(root(file), 'utf8')).map((d) => d.toJS() as { kind: string }));
+  const kinds = { Namespace, ConfigMap, DaemonSet } as Record<string, new (doc: object) => { validate(): void }>;
+  assert.deepEqual(docs.map((d) => d.kind).sort(), ['ConfigMap', 'DaemonSet', 'Namespace']);
+  for (const doc of docs) new kinds[doc.kind]!(doc).validate();
+  const ds = new DaemonSet(docs.find((d) => d.kind === 'DaemonSet') as object);
+  const container = ds.spec!.template.spec!.containers[0]!;
+  assert.equal(container.livenessProbe?.httpGet?.path, '/healthz');
+  assert.equal(container.readinessProbe?.httpGet?.path, '/readyz');
+  assert.ok(ds.spec!.template.spec!.volumes!.some((v) => v.hostPath?.path === '/var/log'));
+  assert.ok(container.volumeMounts!.some((m) => m.mountPath === '/var/log' && m.readOnly));
+  assert.equal(container.env!.find((e) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
+});
+
+test("the ConfigMap's logship.yaml is a valid logship configuration", () => {
+  const cm = parseAllDocuments(readFileSync(root('kubernetes/configmap.yaml'), 'utf8'))[0]!.toJS() as { data: Record<string, string> };
+  const raw = interpolateTree(parseAllDocuments(cm.data['logship.yaml']!)[0]!.toJS(), { KAFKA_BROKERS: 'kafka:9092' });
+  const config = buildConfig(raw);
+  assert.equal(config.inputs[0]!.container, 'cri');
+  assert.equal(config.metrics.listen, '0.0.0.0:9598');
+});
+
+test('every metric the Grafana dashboard queries is one the agent exports', async () => {
+  const dashboard = readFileSync(root('grafana/logship-dashboard.json'), 'utf8');
+  const used = new Set([...dashboard.matchAll(/logship_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')));
+  const registry = createMetrics({ stats: new Stats(), files: () => [], openFiles: () => 0, spool: () => undefined });
+  const exported = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
+  assert.deepEqual([...used].filter((name) => !exported.has(name)), []);
+});
