@@ -13,6 +13,7 @@ import type { Config } from '../config/types.ts';
 import { clientSecurity } from '../kafka/client-security.ts';
 import { describeKafkaError } from '../kafka/describe-error.ts';
 import { inputRouting } from '../pipeline.ts';
+import { configOptions } from './config-options.ts';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.ts';
 
 interface Verdict {
@@ -96,14 +97,7 @@ interface CheckArgs {
 export const checkCommand: CommandModule<object, CheckArgs> = {
   command: 'check',
   describe: 'Validate the configuration, then try the log formats, files, state dir, brokers and topics',
-  builder: (y) =>
-    y
-      .option('config', { alias: 'c', type: 'string', describe: 'YAML configuration file' })
-      .option('path', { type: 'string', array: true, describe: 'File or glob (replaces the inputs of --config)' })
-      .option('format', { type: 'string', describe: 'Preset name or log_format string' })
-      .option('brokers', { type: 'string', array: true, describe: 'Kafka bootstrap brokers, host:port' })
-      .option('topic', { type: 'string', describe: 'Kafka topic for records' })
-      .coerce('brokers', (values: string[]) => values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)),
+  builder: (y) => configOptions(y),
   handler: async (argv) => {
     let config: Config;
     try {

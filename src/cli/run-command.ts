@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { createLogger } from '../observe/logger.ts';
 import { Pipeline } from '../pipeline.ts';
+import { configOptions } from './config-options.ts';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.ts';
 
 interface RunArgs {
@@ -18,15 +19,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'Follow the configured log files and ship their records to Kafka',
   builder: (y) =>
-    y
-      .option('config', { alias: 'c', type: 'string', describe: 'YAML configuration file' })
-      .option('path', { type: 'string', array: true, describe: 'File or glob to follow (replaces the inputs of --config)' })
-      .option('format', { type: 'string', describe: 'Preset name or log_format string' })
-      .option('brokers', { type: 'string', array: true, describe: 'Kafka bootstrap brokers, host:port (comma-separated or repeated)' })
-      .option('topic', { type: 'string', describe: 'Kafka topic for records' })
+    configOptions(y)
       .option('state-dir', { type: 'string', describe: 'Directory for checkpoints' })
       .option('log-level', { type: 'string', describe: 'fatal | error | warn | info | debug | trace | silent' })
-      .coerce('brokers', (values: string[]) => values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean))
       .check((argv) => {
         if (!argv.config && !argv.path) throw new Error('give --config FILE, or --path with --format, --brokers and --topic');
         return true;
