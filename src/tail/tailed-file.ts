@@ -3,6 +3,9 @@ import type { OffsetTracker } from '../checkpoint/offset-tracker.ts';
 import type { FileSource, LineSink } from './types.ts';
 
 const LF = 0x0a;
+
+/** For callers that check the content themselves (tests of the reading alone). */
+const unchecked = async (): Promise<boolean> => true;
 const CR = 0x0d;
 
 export interface LineLimits {
@@ -11,7 +14,8 @@ export interface LineLimits {
   truncate: boolean;
 }
 
-export type ReadOutcome = 'eof' | 'full';
+/** eof: all read; full: the sink said stop; changed: the file no longer holds the content it had (truncated and rewritten). */
+export type ReadOutcome = 'eof' | 'full' | 'changed';
 
 export interface LongLineCounter {
   longLine(file: FileSource, truncated: boolean): void;
@@ -43,8 +47,12 @@ export class TailedFile implements FileSource {
   /** No longer followed: late acks must not resurrect its checkpoint. */
   released = false;
   lastGrowthAt = Date.now();
+  /** When the path stopped naming this file (rotate_wait_ms counts from the later of this and the last growth). */
+  detachedAt = 0;
   /** The file's size when last checked (for the lag metric). */
   size = 0;
+  /** Set when a read is asked for; a request that comes in during a read is not lost. */
+  wanted = false;
   private reading = false;
   private closeAfterRead = false;
 
@@ -72,19 +80,28 @@ export class TailedFile implements FileSource {
   /**
    * Reads appended bytes into `buf` (shared across files: reads are
    * serialised by the tailer) and hands every complete line to the sink.
-   * The file must be open.
+   * `sameContent` is asked after each chunk is read and before any of its
+   * lines is handed over: a file truncated and rewritten under us is never
+   * shipped as this file's content. The file must be open.
    */
-  async read(buf: Buffer, sink: LineSink, limits: LineLimits, counter: LongLineCounter): Promise<ReadOutcome> {
+  async read(buf: Buffer, sink: LineSink, limits: LineLimits, counter: LongLineCounter, sameContent = unchecked): Promise<ReadOutcome> {
     this.reading = true;
     try {
-      return await this.readLines(this.handle!, buf, sink, limits, counter);
+      return await this.readLines(this.handle!, buf, sink, limits, counter, sameContent);
     } finally {
       this.reading = false;
       if (this.closeAfterRead) await this.closeHandle();
     }
   }
 
-  private async readLines(handle: FileHandle, buf: Buffer, sink: LineSink, limits: LineLimits, counter: LongLineCounter): Promise<ReadOutcome> {
+  private async readLines(
+    handle: FileHandle,
+    buf: Buffer,
+    sink: LineSink,
+    limits: LineLimits,
+    counter: LongLineCounter,
+    sameContent: () => Promise<boolean>,
+  ): Promise<ReadOutcome> {
     let carry = 0;
     if (this.partial) {
       carry = this.partial.copy(buf, 0);
@@ -97,9 +114,9 @@ export class TailedFile implements FileSource {
         carry = 0;
       }
       const { bytesRead } = await handle.read(buf, carry, buf.length - carry, this.readOffset);
-      if (bytesRead === 0) {
+      if (bytesRead === 0 || !(await sameContent())) {
         if (carry > 0) this.partial = Buffer.from(buf.subarray(0, carry));
-        return 'eof';
+        return bytesRead === 0 ? 'eof' : 'changed';
       }
       this.lastGrowthAt = Date.now();
       const bufOffset = this.readOffset - carry; // file offset of buf[0]

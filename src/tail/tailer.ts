@@ -176,6 +176,21 @@ export class Tailer {
     }
   }
 
+  /**
+   * A copy made (copytruncate) while the agent was down carries the old
+   * content under a new inode: it resumes from the checkpoint of the file
+   * it was copied from (same first line, named after it), not from 0.
+   */
+  private checkpointOfOriginal(path: string, key: string, size: number): number | undefined {
+    const fingerprint = fingerprintOfKey(key);
+    for (const other of this.deps.checkpoints.keys()) {
+      if (other === key || fingerprintOfKey(other) !== fingerprint) continue;
+      const checkpoint = this.deps.checkpoints.get(other)!;
+      if (isCopyName(checkpoint.path, path) && checkpoint.offset <= size) return checkpoint.offset;
+    }
+    return undefined;
+  }
+
   /** The followed file that `path` is a logrotate copy of (access.log for access.log.1): its name's prefix, same first line. */
   private originalOfCopy(path: string, fingerprint: string): TailedFile | undefined {
     for (let i = path.length - 1; i > 0 && path[i] !== sep; i--) {
@@ -196,9 +211,13 @@ export class Tailer {
     const checkpoint = this.deps.checkpoints.get(key);
     let position: number;
     let from: string;
+    const original = checkpoint ? undefined : this.checkpointOfOriginal(path, key, size);
     if (checkpoint && checkpoint.offset <= size) {
       position = checkpoint.offset;
       from = 'checkpoint';
+    } else if (original !== undefined) {
+      position = original;
+      from = 'checkpoint of the file it is a copy of';
     } else if (at !== undefined) {
       position = at;
       from = 'copy of a truncated file';
@@ -250,48 +269,50 @@ export class Tailer {
   }
 
   private schedule(file: TailedFile): void {
+    file.wanted = true;
     this.ready.add(file);
     this.pump();
   }
 
   /** Drains the ready queue, one file at a time, until it is empty or the sink is full. */
   private pump(): void {
-    if (this.pumping || this.paused || this.stopped) return;
-    this.pumping = (async () => {
+    if (this.pumping || this.paused || this.stopped || this.ready.size === 0) return;
+    // .finally runs in a later tick, so `pumping` is always set before it is cleared.
+    this.pumping = this.drainReady().finally(() => {
+      this.pumping = undefined;
+      this.pump(); // files scheduled while the last one was being read
+    });
+  }
+
+  private async drainReady(): Promise<void> {
+    while (!this.paused && !this.stopped && this.ready.size > 0) {
+      const file: TailedFile = this.ready.values().next().value!;
+      file.wanted = false;
+      let outcome;
       try {
-        while (!this.paused && !this.stopped && this.ready.size > 0) {
-          const file: TailedFile = this.ready.values().next().value!;
-          let outcome;
-          try {
-            if (!(await this.ensureOpen(file))) {
-              this.ready.delete(file);
-              continue;
-            }
-            // One small pread per read call (not per line): never read new content at an old offset.
-            if (!(await this.sameContent(file))) {
-              await this.truncated(file);
-              continue;
-            }
-            const before = file.position;
-            outcome = await file.read(this.buf, this.deps.sink, this.limits, this.longLineCounter);
-            this.deps.stats.inc('bytes_read', file.position - before);
-          } catch (err) {
-            this.deps.stats.inc('read_errors');
-            this.log.error({ err, path: file.path }, 'read failed; retrying at the next poll');
-            this.ready.delete(file);
-            continue;
-          }
-          if (outcome === 'full') {
-            this.paused = true;
-            this.deps.stats.inc('backpressure_pauses');
-          } else {
-            this.ready.delete(file);
-          }
+        if (!(await this.ensureOpen(file))) {
+          this.ready.delete(file);
+          continue;
         }
-      } finally {
-        this.pumping = undefined;
+        const before = file.position;
+        // One small pread per chunk read (not per line): never ship new content at an old offset.
+        outcome = await file.read(this.buf, this.deps.sink, this.limits, this.longLineCounter, () => this.sameContent(file));
+        this.deps.stats.inc('bytes_read', file.position - before);
+      } catch (err) {
+        this.deps.stats.inc('read_errors');
+        this.log.error({ err, path: file.path }, 'read failed; retrying at the next poll');
+        this.ready.delete(file);
+        continue;
       }
-    })();
+      if (outcome === 'changed') {
+        await this.truncated(file);
+      } else if (outcome === 'full') {
+        this.paused = true;
+        this.deps.stats.inc('backpressure_pauses');
+      } else if (!file.wanted) {
+        this.ready.delete(file); // unless asked again while it was being read
+      }
+    }
   }
 
   /** Reopens a file closed for the descriptor budget, if its path still holds it. */
@@ -359,7 +380,8 @@ export class Tailer {
     }
     file.size = size;
     const unread = file.unread(size);
-    if (unread < 0 || (unread > 0 && !(await this.sameContent(file)))) {
+    // The fingerprint too, every poll: a copytruncate of a file read to its end (or not read at all) keeps the size.
+    if (unread < 0 || !(await this.sameContent(file))) {
       await this.truncated(file);
       return;
     }
@@ -378,6 +400,7 @@ export class Tailer {
       const current = await stat(file.path).catch(() => undefined);
       if (!current || !sameInode(file.key, current)) {
         file.detached = true;
+        file.detachedAt = Date.now();
         this.openFiles.forget(file); // keep it open: a rotated file cannot be reopened by path
         if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
         this.deps.stats.inc('rotations');
@@ -385,7 +408,9 @@ export class Tailer {
         if (current) void this.found(file.path);
       }
     }
-    if (file.detached && quiet >= this.input.rotate_wait_ms && file.tracker.pending === 0 && !this.ready.has(file)) {
+    // rotate_wait counts from the rotation too: nginx writes to the old file until it reopens, even after a quiet spell.
+    const drained = Date.now() - Math.max(file.lastGrowthAt, file.detachedAt) >= this.input.rotate_wait_ms;
+    if (file.detached && drained && file.tracker.pending === 0 && !this.ready.has(file)) {
       // Its last line never got a newline and never will: ship it (and what the sink holds) rather than lose it.
       if (file.hasPartial && !file.flushPartial(this.deps.sink, this.limits)) this.paused = true;
       if (this.deps.sink.flush && !this.deps.sink.flush(file)) this.paused = true;
@@ -419,7 +444,7 @@ export class Tailer {
       this.deps.checkpoints.delete(file.key);
       if (!copy) return;
       const copyKey = identityKey(copy.stats, fingerprint);
-      if (this.files.has(copyKey)) await copy.handle.close(); // a glob follows the copy already
+      if (this.files.has(copyKey) || this.stopped) await copy.handle.close(); // a glob follows the copy already
       else this.adopt(copy.path, copyKey, copy.handle, copy.stats.size, file.position, true);
     });
     void this.found(path);
@@ -442,6 +467,7 @@ export class Tailer {
     clearInterval(this.pollTimer);
     await this.discovery.stop();
     await this.pumping;
+    await this.identifying; // a hand-over to a copy under way must finish before the files close
     for (const file of this.files.values()) {
       if (this.input.flush_partial_on_stop && this.input.container === 'none' && file.hasPartial) file.flushPartial(this.deps.sink, this.limits);
       await file.closeHandle();
