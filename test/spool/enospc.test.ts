@@ -1,0 +1,118 @@
+/**
+ * Disk full for real: the spool on a 1 MiB tmpfs (or, where tmpfs cannot be
+ * mounted, a loop-mounted small ext4 image). Appends fail with the typed
+ * error, nothing crashes, and once space is freed appends work again.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { Spool, SpoolFullError, verifySpool } from '../../src/spool/index.ts';
+import { batch, captureLogger, drain, options, range } from './helpers.ts';
+
+/** A directory on a filesystem of about `size` bytes, unmounted after the test; undefined when mounting is not possible here. */
+function smallFilesystem(t: TestContext, size: number): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'logship-spool-fs-'));
+  const mnt = join(dir, 'mnt');
+  mkdirSync(mnt);
+  let mounted = false;
+  t.after(() => {
+    if (mounted) execFileSync('umount', [mnt]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt], { stdio: 'pipe' });
+    mounted = true;
+  } catch {
+    try {
+      const image = join(dir, 'fs.img');
+      execFileSync('truncate', ['-s', String(Math.max(size, 2 << 20)), image]);
+      execFileSync('mkfs.ext4', ['-q', '-F', image], { stdio: 'pipe' });
+      execFileSync('mount', ['-o', 'loop', image, mnt], { stdio: 'pipe' });
+      mounted = true;
+    } catch {
+      return undefined;
+    }
+  }
+  return mnt;
+}
+
+/** Appends 20-record batches until one fails; returns how many were stored and the error. */
+async function fill(spool: Spool, from: number): Promise<{ stored: number; error: unknown }> {
+  for (let b = 0; b < 10_000; b++) {
+    try {
+      await spool.append(batch(from + b * 20, 20), 20);
+    } catch (error) {
+      return { stored: b, error };
+    }
+  }
+  return { stored: 10_000, error: undefined };
+}
+
+test('ENOSPC (when_full: block): SpoolFullError disk_full, no crash, nothing torn; appends work again once space is freed', async (t) => {
+  const mnt = smallFilesystem(t, 1 << 20);
+  if (!mnt) return t.skip('cannot mount a small filesystem here (needs root)');
+  const dir = join(mnt, 'spool');
+  const { log, lines } = captureLogger();
+  // Another tenant of the filesystem holds 256 KiB; it goes away later.
+  writeFileSync(join(mnt, 'other'), Buffer.alloc(256 * 1024, 1));
+  const spool = await Spool.open(options(dir, { segmentBytes: 64 * 1024 }), log);
+
+  const first = await fill(spool, 0);
+  assert.ok(first.error instanceof SpoolFullError, `typed error, got ${String(first.error)}`);
+  assert.equal(first.error.reason, 'disk_full');
+  assert.match(first.error.message, /ENOSPC/);
+  assert.ok(first.stored > 10, `stored ${first.stored} batches before the disk filled`);
+  assert.ok(lines.some((l) => l.msg.includes('no space left')));
+  // Still full: a retry fails the same way; what is stored is intact.
+  await assert.rejects(spool.append(batch(1_000_000, 20), 20), (err: SpoolFullError) => err.reason === 'disk_full');
+  assert.equal(spool.stats().entries, first.stored);
+
+  // Space is freed by someone else: appends work again.
+  unlinkSync(join(mnt, 'other'));
+  const second = await fill(spool, 100_000);
+  assert.ok(second.error instanceof SpoolFullError && second.error.reason === 'disk_full');
+  assert.ok(second.stored > 10, `stored ${second.stored} more batches once space was freed`);
+
+  // Or by replay: acked entries free their segments, and appends work again.
+  const segmentsBefore = readdirSync(dir).filter((n) => n.endsWith('.seg')).length;
+  for (let i = 0; i < 30; i++) await spool.ack((await spool.next())!);
+  assert.ok(readdirSync(dir).filter((n) => n.endsWith('.seg')).length < segmentsBefore, 'drained segments deleted');
+  await spool.append(batch(500_000, 20), 20);
+
+  // After a reopen: every stored batch once, in order; nothing torn or corrupt on disk.
+  await spool.close();
+  const report = await verifySpool(dir);
+  assert.equal(report.ok, true);
+  assert.equal(report.tornTails, 0, 'failed writes were cut back');
+  const again = await Spool.open(options(dir, { segmentBytes: 64 * 1024 }), log);
+  const replayed = await drain(again);
+  const expected = [
+    ...range(30 * 20, (first.stored - 30) * 20),
+    ...range(100_000, second.stored * 20),
+    ...range(500_000, 20),
+  ];
+  assert.deepEqual(replayed, expected);
+  assert.equal(again.stats().corruptSkipped, 0);
+  await again.close();
+});
+
+test('ENOSPC with when_full: drop_oldest drops the oldest segment and the append succeeds', async (t) => {
+  const mnt = smallFilesystem(t, 1 << 20);
+  if (!mnt) return t.skip('cannot mount a small filesystem here (needs root)');
+  const dir = join(mnt, 'spool');
+  const { log } = captureLogger();
+  const spool = await Spool.open(options(dir, { segmentBytes: 64 * 1024, whenFull: 'drop_oldest' }), log);
+  const result = await fill(spool, 0);
+  // Fill stops only at 10,000 batches (~20x the filesystem): disk full was handled by dropping, every time.
+  assert.equal(result.error, undefined, `no error expected, got ${String(result.error)}`);
+  const s = spool.stats();
+  assert.ok(s.droppedOldest > 0);
+  assert.equal(s.entries + s.droppedOldest, 10_000);
+  const replayed = await drain(spool);
+  assert.equal(replayed.length, s.entries * 20);
+  assert.equal(replayed.at(-1), 10_000 * 20 - 1, 'the newest records are kept');
+  await spool.close();
+});
