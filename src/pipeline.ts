@@ -25,6 +25,7 @@ import { pruneGoneFiles } from './tail/checkpoint-gc.ts';
 import { ContainerLineSink, k8sMetadataFromPath } from './tail/container/index.ts';
 import { createMetrics } from './observe/metrics.ts';
 import { startHttpServer } from './observe/http-server.ts';
+import { Spool, spoolOptions } from './spool/index.ts';
 import { Tailer } from './tail/tailer.ts';
 import type { LineSink } from './tail/types.ts';
 
@@ -94,6 +95,7 @@ export class Pipeline {
   private gcTimer: NodeJS.Timeout | undefined;
   private server: Server | undefined;
   private state: 'created' | 'running' | 'stopping' = 'created';
+  private spool: Spool | undefined;
 
   constructor(config: Config, log: Logger, producer: BatchProducer = new KafkajsProducer(config.kafka, log)) {
     this.config = config;
@@ -108,6 +110,7 @@ export class Pipeline {
         initialBackoffMs: config.kafka.retry_backoff_ms,
         maxBackoffMs: config.kafka.retry_backoff_max_ms,
         brokers: config.kafka.brokers,
+        whenDurable: () => this.checkpoints.whenSaved(),
       },
       this.stats,
       log,
@@ -160,12 +163,16 @@ export class Pipeline {
       },
     );
     this.checkpoints.startAutoSave(CHECKPOINT_RETRY_MS);
+    if (this.config.spool.enabled) {
+      this.spool = await Spool.open(spoolOptions(this.config.spool), this.log.child({ stage: 'spool' }));
+      this.delivery.attachSpool(this.spool, this.config.spool.keep_order);
+    }
     if (this.config.metrics.enabled) {
       const registry = createMetrics({
         stats: this.stats,
         files: () => this.tailers.flatMap((t) => [...t.fileStates()]),
         openFiles: () => this.tailers.reduce((n, t) => n + t.openDescriptors, 0),
-        spool: () => undefined,
+        spool: () => this.delivery.spoolStats(),
       });
       this.server = await startHttpServer(this.config.metrics.listen, registry, { notReadyReason: () => this.notReadyReason() }, this.log);
     }
@@ -177,7 +184,7 @@ export class Pipeline {
 
   private notReadyReason(): string | undefined {
     if (this.state !== 'running') return this.state;
-    if (this.delivery.failing) return 'Kafka does not accept batches (see the log)';
+    if (this.delivery.failing && !this.delivery.spoolAccepting) return 'Kafka does not accept batches and no spool takes them (see the log)';
     return undefined;
   }
 
@@ -227,6 +234,7 @@ export class Pipeline {
     this.batcher.flush();
     const delivered = await this.delivery.drain(this.config.shutdown_timeout_ms);
     if (!delivered) this.log.warn('shutdown timeout: some batches were not acked; their lines will be read again on the next start');
+    await this.spool?.close();
     await this.checkpoints.close();
     await this.producer.close().catch((err: unknown) => this.log.warn({ err }, 'closing the Kafka producer failed'));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));

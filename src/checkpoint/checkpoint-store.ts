@@ -27,6 +27,9 @@ export class CheckpointStore {
   private saving: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private autoSave = false;
+  /** whenSaved() callers whose changes are not in a write yet / are in the write under way. */
+  private readonly waitingForNext: (() => void)[] = [];
+  private waitingForCurrent: (() => void)[] = [];
   private readonly log: Logger;
 
   constructor(stateDir: string, log: Logger) {
@@ -93,17 +96,34 @@ export class CheckpointStore {
     if (!this.dirty) return;
     this.dirty = false;
     const data: CheckpointFile = { version: 1, files: Object.fromEntries(this.files) };
+    const covered = this.waitingForNext.splice(0);
+    this.waitingForCurrent = covered;
     let failed = false;
     this.saving = writeFileAtomic(this.file, JSON.stringify(data) + '\n')
-      .catch((err: unknown) => {
-        failed = true;
-        this.dirty = true;
-        this.log.error({ err, file: this.file }, 'saving checkpoints failed; will retry');
-      })
-      .finally(() => (this.saving = undefined));
+      .then(
+        () => {
+          for (const resolve of covered) resolve();
+        },
+        (err: unknown) => {
+          failed = true;
+          this.dirty = true;
+          this.waitingForNext.unshift(...covered); // the next write carries their changes
+          this.log.error({ err, file: this.file }, 'saving checkpoints failed; will retry');
+        },
+      )
+      .finally(() => {
+        this.saving = undefined;
+        this.waitingForCurrent = [];
+      });
     await this.saving;
     // Changes made during the write go out in the next one (a failed save waits for the retry timer).
     if (this.dirty && this.autoSave && !failed) void this.save();
+  }
+
+  /** Resolves once every change made so far is on disk (a crash after that cannot undo it). */
+  whenSaved(): Promise<void> {
+    if (!this.dirty && !this.saving) return Promise.resolve();
+    return new Promise((resolve) => (this.dirty ? this.waitingForNext : this.waitingForCurrent).push(resolve));
   }
 
   /** Stops saving on its own and writes what is left; resolves when the last write is on disk. */

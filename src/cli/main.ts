@@ -5,6 +5,7 @@ import { checkCommand } from './check-command.ts';
 import { EXIT_CONFIG } from './exit-codes.ts';
 import { parseCommand } from './parse-command.ts';
 import { runCommand } from './run-command.ts';
+import { spoolCommand } from './spool-command.ts';
 import { packageVersion, versionCommand } from './version-command.ts';
 
 await yargs(hideBin(process.argv))
@@ -13,6 +14,7 @@ await yargs(hideBin(process.argv))
   .command(runCommand)
   .command(checkCommand)
   .command(parseCommand)
+  .command(spoolCommand)
   .command(versionCommand)
   .demandCommand(1, 'give a command; see --help')
   .strict()

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { configSchema } from './schema.ts';
@@ -96,6 +97,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, sourc
   const config = doc as unknown as Config;
   config.inputs.forEach((input, index) => (input.name ??= `input-${index}`));
   config.host ??= process.env.NODE_NAME || hostname();
+  config.spool.dir ??= join(config.state_dir, 'spool');
   return config;
 }
 

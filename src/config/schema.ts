@@ -111,6 +111,21 @@ export const configSchema = {
     state_dir: { type: 'string', minLength: 1, default: '/var/lib/logship', description: 'Checkpoints live here.' },
     host: { type: 'string', minLength: 1, description: 'Host name in each record; defaults to the machine name.' },
     log_level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    spool: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true, description: 'Write batches Kafka cannot take now to disk, and replay them when it can.' },
+        dir: { type: 'string', minLength: 1, description: 'Default: <state_dir>/spool.' },
+        max_bytes: { type: 'integer', minimum: 1048576, default: 1073741824, description: 'Bound on all segment files.' },
+        segment_bytes: { type: 'integer', minimum: 65536, default: 67108864 },
+        fsync: { enum: ['always', 'batch', 'interval'], default: 'batch' },
+        fsync_interval_ms: { ...positiveInt, default: 1000 },
+        when_full: { enum: ['block', 'drop_oldest'], default: 'block' },
+        keep_order: { type: 'boolean', default: true, description: 'New batches go through the spool while it holds older ones.' },
+      },
+    },
     metrics: {
       type: 'object',
       additionalProperties: false,

@@ -82,6 +82,19 @@ export interface KafkaConfig {
   sasl?: SaslConfig;
 }
 
+export interface SpoolConfig {
+  enabled: boolean;
+  /** Default: <state_dir>/spool. */
+  dir: string;
+  max_bytes: number;
+  segment_bytes: number;
+  fsync: 'always' | 'batch' | 'interval';
+  fsync_interval_ms: number;
+  when_full: 'block' | 'drop_oldest';
+  /** New batches go through the spool while it holds older ones (order per source kept), or straight to Kafka. */
+  keep_order: boolean;
+}
+
 export interface BatchConfig {
   max_records: number;
   max_bytes: number;
@@ -97,5 +110,6 @@ export interface Config {
   host: string;
   log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metrics: { enabled: boolean; listen: string };
+  spool: SpoolConfig;
   shutdown_timeout_ms: number;
 }

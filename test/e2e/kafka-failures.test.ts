@@ -65,26 +65,27 @@ async function messages(topic: string): Promise<number> {
   }
 }
 
-function agentFor(t: { after(fn: () => void): void }, topic: string, content: string) {
-  const dir = tempDir(t);
+/** An agent on `<dir>/access.log`; `content` (re)writes the log first, undefined leaves it as it is. */
+function agentFor(t: { after(fn: () => void): void }, topic: string, content: string | undefined, settings: Record<string, unknown> = {}, dir = tempDir(t)) {
   const log = join(dir, 'access.log');
-  writeFileSync(log, content);
+  if (content !== undefined) writeFileSync(log, content);
   const config = writeConfig(dir, {
     inputs: [{ paths: [log], format: 'combined', poll_interval_ms: 50 }],
     kafka: { brokers, topic, retry_backoff_ms: 50, retry_backoff_max_ms: 500, request_timeout_ms: 3000, connection_timeout_ms: 1000 },
     batch: { linger_ms: 20, max_records: 100 },
     state_dir: join(dir, 'state'),
     shutdown_timeout_ms: 5000,
+    ...settings,
   });
   const agent = new AgentProcess(['run', '--config', config]);
   t.after(() => agent.stop('SIGKILL'));
-  return { agent, log };
+  return { agent, log, dir };
 }
 
-test('broker stopped while shipping: the agent keeps running, and delivery resumes when it is back', async (t) => {
+test('without a spool, a broker stopped while shipping pauses reading; delivery resumes when it is back', async (t) => {
   const topic = 'outage';
   await createTopic(topic);
-  const { agent, log } = agentFor(t, topic, combinedLines(0, 200));
+  const { agent, log } = agentFor(t, topic, combinedLines(0, 200), { spool: { enabled: false } });
   await waitFor('first lines', async () => (await messages(topic)) >= 200);
 
   await kafka.pause();
@@ -93,7 +94,7 @@ test('broker stopped while shipping: the agent keeps running, and delivery resum
   assert.equal(agent.child.exitCode, null, 'the agent is still running');
   const notReady = await agent.http('/readyz');
   assert.equal(notReady.status, 503);
-  assert.match(notReady.body, /Kafka does not accept batches/);
+  assert.match(notReady.body, /Kafka does not accept batches and no spool takes them/);
   assert.equal((await agent.http('/healthz')).status, 200);
 
   await kafka.resume();
@@ -113,4 +114,30 @@ test('a missing topic (auto-create off) is an error that names it; creating it l
   await createTopic(topic);
   await waitFor('lines once the topic exists', async () => (await topicLines(topic)).size === 50, 60_000);
   assert.equal((await agent.stop()).code, 0);
+});
+
+test('with the spool, an outage goes to disk (checkpoints move on), and a restarted agent replays it', async (t) => {
+  const topic = 'spooled';
+  await createTopic(topic);
+  const first = agentFor(t, topic, combinedLines(0, 200));
+  await waitFor('first lines', async () => (await messages(topic)) >= 200);
+
+  await kafka.pause();
+  appendFileSync(first.log, combinedLines(200, 300));
+  await first.agent.waitForLog('spooling to disk until it works again', () => true, 60_000);
+  const spooled = await waitFor('300 records spooled', async () => {
+    const { body } = await first.agent.http('/metrics');
+    return /^logship_spooled_records_total 300$/m.test(body) ? body : undefined;
+  });
+  assert.match(spooled, /^logship_spool_entries [1-9]/m);
+  assert.equal((await first.agent.http('/readyz')).status, 200, 'ready: the spool takes the batches');
+  // Killed while Kafka is away: the spooled lines are checkpointed, only the spool has them now.
+  await first.agent.stop('SIGKILL');
+
+  await kafka.resume();
+  const second = agentFor(t, topic, undefined, {}, first.dir); // same log, state dir and spool
+  await second.agent.waitForLog('spool holds batches from before', () => true, 60_000);
+  await waitFor('every line, replayed from the spool', async () => (await topicLines(topic)).size === 500, 60_000);
+  await second.agent.waitForLog('spool drained');
+  assert.equal((await second.agent.stop()).code, 0);
 });
