@@ -70,6 +70,7 @@ import { compileTemplate } from '../src/encode/template.ts';
 import { Stats } from '../src/observe/stats.ts';
 import { compileLogFormat, resolveFormat } from '../src/parse/index.ts';
 import type { FileSource } from '../src/tail/types.ts';
+import { onJsonLines } from '../test/support/json-lines.ts';
 import { LocalKafka } from '../scripts/kafka/local-kafka.ts';
 import { formatProfileSummary, summariseProfile } from './cpu-profile.ts';
 import { generateLines } from './generate-lines.ts';
@@ -161,20 +162,7 @@ class Agent {
 
   constructor(configFile: string, nodeFlags: string[] = []) {
     this.child = track(spawn(process.execPath, [...nodeFlags, CLI, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    let pending = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      let nl;
-      while ((nl = pending.indexOf('\n')) !== -1) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        try {
-          this.logs.push(JSON.parse(line) as LogLine);
-        } catch {
-          this.logs.push({ msg: line, time: Date.now() });
-        }
-      }
-    });
+    onJsonLines(this.child.stdout!, (line) => this.logs.push(typeof line === 'string' ? { msg: line, time: Date.now() } : (line as LogLine)));
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { LocalKafka } from './kafka/local-kafka.ts';
 import { generateLines } from '../bench/generate-lines.ts';
+import { onJsonLines } from '../test/support/json-lines.ts';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '20' }, rate: { type: 'string', default: '2000' } },
@@ -52,15 +53,9 @@ say(`running: logship ${args.join(' ')}`);
 const agent = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
 // Whatever ends the demo, the agent goes with it (the broker JVM stops by itself when we exit).
 process.on('exit', () => agent.kill('SIGKILL'));
-agent.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-  for (const line of chunk.split('\n').filter(Boolean)) {
-    try {
-      const entry = JSON.parse(line) as { msg: string; path?: string };
-      say(`agent: ${entry.msg}${entry.path ? ` ${entry.path}` : ''}`);
-    } catch {
-      say(`agent: ${line}`);
-    }
-  }
+onJsonLines(agent.stdout, (line) => {
+  if (typeof line === 'string') say(`agent: ${line}`);
+  else say(`agent: ${String(line.msg)}${line.path ? ` ${String(line.path)}` : ''}`);
 });
 
 // What arrives, read back with a Kafka consumer. The topic is created first so the consumer can subscribe.
