@@ -30,8 +30,8 @@ export interface LongLineCounter {
 export class TailedFile implements FileSource {
   readonly key: string;
   path: string;
-  source: Readonly<Record<string, string>>;
-  sourceJson: string;
+  source!: Readonly<Record<string, string>>;
+  sourceJson!: string;
   readonly tracker: OffsetTracker;
   handle: FileHandle | undefined;
   /** File offset after the last line handed to the sink: where reading resumes. */
@@ -63,6 +63,11 @@ export class TailedFile implements FileSource {
     this.position = position;
     this.readOffset = position;
     this.tracker = tracker;
+    this.setSource(source);
+  }
+
+  /** Where the file is described as being (after a rename): the object and its JSON, once. */
+  setSource(source: Readonly<Record<string, string>>): void {
     this.source = source;
     this.sourceJson = JSON.stringify(source);
   }

@@ -252,8 +252,7 @@ export class Tailer {
     this.log.info({ key: file.key, from: file.path, to: path }, 'file renamed');
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
     file.path = path;
-    file.source = this.deps.source(path);
-    file.sourceJson = JSON.stringify(file.source);
+    file.setSource(this.deps.source(path));
     if (file.detached) {
       file.detached = false;
       this.openFiles.touch(file);
