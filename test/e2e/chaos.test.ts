@@ -11,10 +11,10 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
 import { LocalKafka } from '../../scripts/kafka/local-kafka.ts';
 import { AgentProcess, tempDir, writeConfig } from '../support/agent.ts';
 import { combinedLine } from '../support/combined-lines.ts';
+import { createTopicNamed } from '../support/kafka.ts';
 import { waitFor } from '../support/wait.ts';
 
 const exec = promisify(execFile);
@@ -34,9 +34,7 @@ test('100,000 lines through 2 broker outages and 5 SIGKILLs: every line arrives,
   const dir = tempDir(t);
   const log = join(dir, 'access.log');
   writeFileSync(log, '');
-  const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'chaos', numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+  await createTopicNamed('chaos', kafka.brokers);
   const config = writeConfig(dir, {
     inputs: [{ paths: [log], format: 'combined', poll_interval_ms: 50 }],
     kafka: { brokers: kafka.brokers, topic: 'chaos', max_in_flight: MAX_IN_FLIGHT, retry_backoff_ms: 50, retry_backoff_max_ms: 500, request_timeout_ms: 3000, connection_timeout_ms: 1000 },
@@ -117,5 +115,4 @@ test('100,000 lines through 2 broker outages and 5 SIGKILLs: every line arrives,
   const bound = 7 * (MAX_IN_FLIGHT + 1) * MAX_RECORDS; // per fault: the batches in flight at that instant
   t.diagnostic(`${ids.length} messages for ${LINES} lines: ${duplicates} duplicates (bound ${bound} for 5 kills + 2 outages)`);
   assert.ok(duplicates <= bound, `${duplicates} duplicates exceed ${bound}`);
-  await admin.disconnect();
 });

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
 import { LocalKafka } from '../../scripts/kafka/local-kafka.ts';
 import { AgentProcess, tempDir, writeConfig } from '../support/agent.ts';
 import { combinedLines } from '../support/combined-lines.ts';
+import { createTopicNamed, readTopic, topicSize } from '../support/kafka.ts';
 import { waitFor } from '../support/wait.ts';
 
 const kafka = new LocalKafka({ properties: { 'auto.create.topics.enable': false } });
@@ -17,53 +17,14 @@ let brokers: string[] = [];
 before(async () => (brokers = await kafka.start()));
 after(() => kafka.stop());
 
-function admin() {
-  return new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
-}
-
+/** Which lines (by their index, carried in body_bytes_sent) are in the topic, read with kcat. */
 async function topicLines(topic: string): Promise<Set<number>> {
-  const a = admin();
-  await a.connect();
-  try {
-    const offsets = await a.fetchTopicOffsets(topic);
-    const end = Number(offsets[0]!.high);
-    const consumer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).consumer({ groupId: `check-${Math.random()}` });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const seen = new Set<number>();
-    let count = 0;
-    await new Promise<void>((resolve) => {
-      if (end === 0) return resolve();
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          seen.add((JSON.parse(message.value!.toString()) as { body_bytes_sent: number }).body_bytes_sent - 1000);
-          if (++count >= end) resolve();
-        },
-      });
-    });
-    await consumer.disconnect();
-    return seen;
-  } finally {
-    await a.disconnect();
-  }
+  const records = await readTopic(topic, brokers);
+  return new Set(records.map((m) => (JSON.parse(m.value) as { body_bytes_sent: number }).body_bytes_sent - 1000));
 }
 
-async function createTopic(topic: string): Promise<void> {
-  const a = admin();
-  await a.connect();
-  await a.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
-  await a.disconnect();
-}
-
-async function messages(topic: string): Promise<number> {
-  const a = admin();
-  await a.connect();
-  try {
-    return Number((await a.fetchTopicOffsets(topic))[0]!.high);
-  } finally {
-    await a.disconnect();
-  }
-}
+const createTopic = (topic: string) => createTopicNamed(topic, brokers);
+const messages = (topic: string) => topicSize(topic, brokers);
 
 /** An agent on `<dir>/access.log`; `content` (re)writes the log first, undefined leaves it as it is. */
 function agentFor(t: { after(fn: () => void): void }, topic: string, content: string | undefined, settings: Record<string, unknown> = {}, dir = tempDir(t)) {

@@ -10,24 +10,15 @@ import { after, before, test } from 'node:test';
 import { LocalKafka, type SaslUser } from '../../scripts/kafka/local-kafka.ts';
 import { AgentProcess, tempDir, writeConfig } from '../support/agent.ts';
 import { combinedLines } from '../support/combined-lines.ts';
+import { topicSize as messagesIn } from '../support/kafka.ts';
 import { waitFor } from '../support/wait.ts';
-import { Kafka, logLevel } from 'kafkajs';
 
 const kafka = new LocalKafka({ security: true });
 before(() => kafka.start(), { timeout: 120_000 });
 after(() => kafka.stop());
 
-async function topicSize(topic: string): Promise<number> {
-  const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-  } catch {
-    return 0;
-  } finally {
-    await admin.disconnect();
-  }
-}
+/** Messages in a topic of this file's broker (throws until the agent has created it; waitFor retries). */
+const topicSize = (topic: string) => messagesIn(topic, kafka.brokers);
 
 interface Run {
   agent: AgentProcess;

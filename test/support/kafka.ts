@@ -12,8 +12,9 @@ export function testBrokers(): string[] {
   return brokers.split(',');
 }
 
-export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = new Kafka({ brokers: testBrokers(), logLevel: logLevel.NOTHING }).admin();
+/** `brokers`: the shared test broker unless a test runs one of its own. */
+export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>, brokers = testBrokers()): Promise<T> {
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     return await fn(admin);
@@ -29,13 +30,13 @@ export async function createTopic(prefix = 'test'): Promise<string> {
   return topic;
 }
 
-export async function createTopicNamed(topic: string): Promise<void> {
-  await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }));
+export async function createTopicNamed(topic: string, brokers = testBrokers()): Promise<void> {
+  await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }), brokers);
 }
 
 /** Messages in the topic now (the sum of the partitions' high watermarks). */
-export async function topicSize(topic: string): Promise<number> {
-  const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+export async function topicSize(topic: string, brokers = testBrokers()): Promise<number> {
+  const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic), brokers);
   return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
 }
 
@@ -45,8 +46,8 @@ export interface ConsumedMessage {
 }
 
 /** Reads a whole topic with kcat, an independent Kafka client, from the start to its current end. */
-export async function readTopic(topic: string): Promise<ConsumedMessage[]> {
-  const { stdout } = await run('kcat', ['-C', '-b', testBrokers().join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], {
+export async function readTopic(topic: string, brokers = testBrokers()): Promise<ConsumedMessage[]> {
+  const { stdout } = await run('kcat', ['-C', '-b', brokers.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], {
     maxBuffer: 1 << 30,
   });
   return stdout

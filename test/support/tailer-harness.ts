@@ -12,6 +12,13 @@ export interface Emitted {
   key: string;
   text: string;
   lineOffset: number;
+  nextOffset: number;
+  truncated: boolean;
+}
+
+/** What a line is, without where it came from: for exact comparisons. */
+export function seen(line: Emitted): { text: string; lineOffset: number; nextOffset: number; truncated: boolean } {
+  return { text: line.text, lineOffset: line.lineOffset, nextOffset: line.nextOffset, truncated: line.truncated };
 }
 
 /**
@@ -22,8 +29,8 @@ export interface Emitted {
 export class RecordingSink implements LineSink {
   readonly lines: Emitted[] = [];
   capacity = Infinity;
-  line(file: FileSource, buf: Buffer, start: number, end: number, lineOffset: number, nextOffset: number): boolean {
-    this.lines.push({ path: file.path, key: file.key, text: buf.toString('utf8', start, end), lineOffset });
+  line(file: FileSource, buf: Buffer, start: number, end: number, lineOffset: number, nextOffset: number, truncated: boolean): boolean {
+    this.lines.push({ path: file.path, key: file.key, text: buf.toString('utf8', start, end), lineOffset, nextOffset, truncated });
     file.tracker.ack(file.tracker.issue(nextOffset));
     return this.lines.length < this.capacity;
   }

@@ -6,27 +6,10 @@ import { test } from 'node:test';
 import { OffsetTracker } from '../../src/checkpoint/offset-tracker.ts';
 import { ContainerLineSink, type ContainerMode } from '../../src/tail/container/index.ts';
 import { TailedFile, type LineLimits } from '../../src/tail/tailed-file.ts';
-import type { FileSource, LineSink } from '../../src/tail/types.ts';
 import { tempDir } from '../support/agent.ts';
+import { RecordingSink, seen } from '../support/tailer-harness.ts';
 import { containerd, docker, longAccessLine, physicalLines, RUNTIME_SPLIT } from './fixtures/container-runtime.ts';
 
-interface Seen {
-  text: string;
-  lineOffset: number;
-  nextOffset: number;
-  truncated: boolean;
-}
-
-/** Stands in for the encoder: records lines, acks them at once (the checkpoint follows), says "full" after `capacity`. */
-class Inner implements LineSink {
-  readonly lines: Seen[] = [];
-  capacity = Infinity;
-  line(file: FileSource, buf: Buffer, start: number, end: number, lineOffset: number, nextOffset: number, truncated: boolean): boolean {
-    this.lines.push({ text: buf.toString('utf8', start, end), lineOffset, nextOffset, truncated });
-    file.tracker.ack(file.tracker.issue(nextOffset));
-    return this.lines.length < this.capacity;
-  }
-}
 
 const counter = { longLine() {} };
 // Physical lines are at most 16 KiB + the CRI header; the read buffer is barely larger, so lines straddle reads.
@@ -40,7 +23,7 @@ async function openTailed(t: { after(fn: () => void): void }, path: string, posi
 }
 
 function pipeline(mode: ContainerMode) {
-  const inner = new Inner();
+  const inner = new RecordingSink();
   return { inner, sink: new ContainerLineSink(inner, { mode, maxBytes: 1 << 20 }) };
 }
 
@@ -63,7 +46,7 @@ test('through a real TailedFile: a split message with a stderr line inside, stop
   const buf = readBuffer();
   assert.equal(await file.read(buf, sink, limits, counter), 'full');
   assert.equal(file.position, err!.nextOffset, 'the tailer stopped after the stderr line');
-  assert.deepEqual(inner.lines, [
+  assert.deepEqual(inner.lines.map(seen), [
     { text: 'line-0', lineOffset: 0, nextOffset: l0!.nextOffset, truncated: false },
     // Its own id, but the checkpoint may not pass the first part of the pending message.
     { text: stderr.subarray(stderr.indexOf(' F ') + 3, -1).toString(), lineOffset: err!.lineOffset, nextOffset: p1!.lineOffset, truncated: false },
