@@ -50,9 +50,9 @@
  *   encoder on 1000-record batches of the agent's records and headers, one
  *   core, no network.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, linkSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, linkSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,7 +77,10 @@ import { generateLines } from './generate-lines.ts';
 import { WRITE_TIME_MARK, type WriterSummary } from './paced-writer.ts';
 import { cpuCount, cpuModel, cpuSeconds, cpuTimes, findPid, loadAverage, memory } from './proc-stats.ts';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+// The agent as installed: bin/logship.js runs the built dist/ (npm ci builds it), with the
+// Node flags of its shebang line, which the systemd unit and the image use too.
+const BIN = fileURLToPath(new URL('../bin/logship.js', import.meta.url));
+const AGENT_NODE_FLAGS = readFileSync(BIN, 'utf8').split('\n', 1)[0]!.split(' ').filter((arg) => arg.startsWith('--'));
 const WRITER = fileURLToPath(new URL('./paced-writer.ts', import.meta.url));
 const MiB = 1024 * 1024;
 
@@ -161,7 +164,7 @@ class Agent {
   readonly exited: Promise<number | null>;
 
   constructor(configFile: string, nodeFlags: string[] = []) {
-    this.child = track(spawn(process.execPath, [...nodeFlags, CLI, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    this.child = track(spawn(process.execPath, [...AGENT_NODE_FLAGS, ...nodeFlags, BIN, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }));
     onJsonLines(this.child.stdout!, (line) => this.logs.push(typeof line === 'string' ? { msg: line, time: Date.now() } : (line as LogLine)));
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
@@ -704,6 +707,10 @@ async function main(): Promise<void> {
   if (agentFlags.length > 0) machine.broker += `; agent run with node ${agentFlags.join(' ')}`;
   const say = (text: string) => process.stdout.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
   say(`logship end-to-end bench: ${int(lines)} lines × ${formats.join(', ')}; latency at ${int(rate)} lines/s for ${seconds} s; node ${process.version}; ${machine.nproc} CPUs (${machine.cpu}); load ${machine.loadStart}`);
+
+  // The agent runs from dist/: build it from the sources as they are now.
+  say(`building dist/ (npm run build) for bin/logship.js; agent Node flags: ${AGENT_NODE_FLAGS.join(' ')}`);
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
 
   const dataDir = tempDir('logship-bench-data-');
   const files = new Map(formats.map((f) => [f, join(dataDir, `${f}.log`)]));

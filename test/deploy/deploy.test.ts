@@ -25,6 +25,15 @@ test('systemd unit: systemd-analyze security rates it 2.0 or lower', () => {
   assert.ok(score <= 2.0, `exposure ${score}`);
 });
 
+test("the systemd unit and the image start Node with bin/logship.js's shebang flags", () => {
+  const flags = readFileSync(root('bin/logship.js'), 'utf8').split('\n', 1)[0]!.split(' ').filter((arg) => arg.startsWith('--'));
+  assert.ok(flags.length > 0, 'the shebang carries Node flags');
+  const execStart = /^ExecStart=(.*)$/m.exec(readFileSync(root('systemd/logship.service'), 'utf8'))?.[1]?.split(' ') ?? [];
+  assert.deepEqual(execStart.slice(0, flags.length + 2), ['/usr/bin/node', ...flags, '/opt/logship/bin/logship.js']);
+  const entrypoint = /^ENTRYPOINT (.*)$/m.exec(readFileSync(root('Dockerfile'), 'utf8'))?.[1];
+  assert.deepEqual(JSON.parse(entrypoint ?? '[]'), ['node', ...flags, '/opt/logship/bin/logship.js']);
+});
+
 test('Kubernetes manifests are valid against the Kubernetes schemas; probes hit the agent endpoints', () => {
   const docs = ['kubernetes/daemonset.yaml', 'kubernetes/configmap.yaml'].flatMap((file) => parseAllDocuments(readFileSync(root(file), 'utf8')).map((d) => d.toJS() as { kind: string }));
   const kinds = { Namespace, ConfigMap, DaemonSet } as Record<string, new (doc: object) => { validate(): void }>;
