@@ -57,7 +57,8 @@ export function category(frame: CallFrame): string {
   }
   const dep = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (dep) return `dependency: ${dep[1]}`;
-  const ours = /\/src\/([^/]+)\//.exec(url) ?? /\/src\/([^/]+)\.ts$/.exec(url);
+  // src/<stage>/... in a checkout run from its sources, dist/<stage>/... as installed.
+  const ours = /\/(?:src|dist)\/([^/]+)\//.exec(url) ?? /\/(?:src|dist)\/([^/]+)\.[jt]s$/.exec(url);
   if (ours) {
     const area = ours[1]!;
     const names: Record<string, string> = {
