@@ -104,7 +104,11 @@ export const configSchema = {
       default: {},
       properties: {
         max_records: { ...positiveInt, default: 1000 },
-        max_bytes: { ...positiveInt, default: 1048576 },
+        max_bytes: {
+          ...positiveInt,
+          default: 1000000,
+          description: "Bytes of records per batch: values, keys, headers and Kafka's per-record framing. Keep it under the topic's max.message.bytes (broker default 1048588), which refuses a larger record batch.",
+        },
         linger_ms: { ...durationMs, default: 200, description: 'Longest a record waits for its batch to fill.' },
       },
     },

@@ -75,8 +75,14 @@ export class LineEncoder implements LineSink {
       topic = routing.deadLetterTopic;
     }
     const key = routing.key === undefined ? null : routing.key.render(record, file.source);
-    const headers = routing.idInRecord ? NO_HEADERS : { [RECORD_ID_HEADER]: id, [HOST_HEADER]: file.source.host ?? '', [PATH_HEADER]: file.path };
-    this.batcher.add(topic, { key, value, headers }, value.length, file.tracker, nextOffset);
+    let bytes = value.length + RECORD_FRAMING + (key === null ? 0 : key.length);
+    let headers = NO_HEADERS;
+    if (!routing.idInRecord) {
+      const host = file.source.host ?? '';
+      headers = { [RECORD_ID_HEADER]: id, [HOST_HEADER]: host, [PATH_HEADER]: file.path };
+      bytes += HEADERS_FRAMING + id.length + host.length + file.path.length;
+    }
+    this.batcher.add(topic, { key, value, headers }, bytes, file.tracker, nextOffset);
     return !this.isFull();
   }
 
@@ -87,3 +93,11 @@ export class LineEncoder implements LineSink {
 }
 
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+// A record's size in its Kafka record batch, as the batch counts it against
+// max_bytes (string lengths: ASCII-exact; the default limit leaves room under
+// the broker's 1048588): length, attributes, timestamp and offset deltas, key
+// and value lengths and header count take at most 21 bytes of varints...
+const RECORD_FRAMING = 21;
+// ...and the three headers' names and value lengths 3 * 2 + 36.
+const HEADERS_FRAMING = 3 * 2 + RECORD_ID_HEADER.length + HOST_HEADER.length + PATH_HEADER.length;

@@ -24,14 +24,16 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>, brokers = t
 }
 
 /** A new topic for one test, created explicitly so the tests work where auto-create is off. */
-export async function createTopic(prefix = 'test'): Promise<string> {
+/** A new one-partition topic; `configs` are topic configs (e.g. max.message.bytes). */
+export async function createTopic(prefix = 'test', configs: Record<string, string> = {}): Promise<string> {
   const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
-  await createTopicNamed(topic);
+  await createTopicNamed(topic, testBrokers(), configs);
   return topic;
 }
 
-export async function createTopicNamed(topic: string, brokers = testBrokers()): Promise<void> {
-  await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }), brokers);
+export async function createTopicNamed(topic: string, brokers = testBrokers(), configs: Record<string, string> = {}): Promise<void> {
+  const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
+  await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries }], waitForLeaders: true }), brokers);
 }
 
 /** Messages in the topic now (the sum of the partitions' high watermarks). */
