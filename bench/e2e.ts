@@ -52,7 +52,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, linkSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, linkSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,16 +71,15 @@ import { Stats } from '../src/observe/stats.ts';
 import { compileLogFormat, resolveFormat } from '../src/parse/index.ts';
 import type { FileSource } from '../src/tail/types.ts';
 import { onJsonLines } from '../test/support/json-lines.ts';
+import { AGENT_BIN, agentNodeFlags } from '../scripts/agent-launch.ts';
 import { LocalKafka } from '../scripts/kafka/local-kafka.ts';
 import { formatProfileSummary, summariseProfile } from './cpu-profile.ts';
 import { generateLines } from './generate-lines.ts';
 import { WRITE_TIME_MARK, type WriterSummary } from './paced-writer.ts';
 import { cpuCount, cpuModel, cpuSeconds, cpuTimes, findPid, loadAverage, memory } from './proc-stats.ts';
 
-// The agent as installed: bin/logship.js runs the built dist/ (npm ci builds it), with the
-// Node flags of its shebang line, which the systemd unit and the image use too.
-const BIN = fileURLToPath(new URL('../bin/logship.js', import.meta.url));
-const AGENT_NODE_FLAGS = readFileSync(BIN, 'utf8').split('\n', 1)[0]!.split(' ').filter((arg) => arg.startsWith('--'));
+// The agent as installed: bin/logship.js with the Node flags systemd and the image use.
+const AGENT_NODE_FLAGS = agentNodeFlags();
 const WRITER = fileURLToPath(new URL('./paced-writer.ts', import.meta.url));
 const MiB = 1024 * 1024;
 
@@ -164,7 +163,7 @@ class Agent {
   readonly exited: Promise<number | null>;
 
   constructor(configFile: string, nodeFlags: string[] = []) {
-    this.child = track(spawn(process.execPath, [...AGENT_NODE_FLAGS, ...nodeFlags, BIN, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    this.child = track(spawn(process.execPath, [...AGENT_NODE_FLAGS, ...nodeFlags, AGENT_BIN, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }));
     onJsonLines(this.child.stdout!, (line) => this.logs.push(typeof line === 'string' ? { msg: line, time: Date.now() } : (line as LogLine)));
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));

@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { ConfigMap, Namespace } from 'kubernetes-models/v1';
 import { DaemonSet } from 'kubernetes-models/apps/v1';
+import { agentNodeFlags } from '../../scripts/agent-launch.ts';
 import { buildConfig } from '../../src/config/load.ts';
 import { interpolateTree } from '../../src/config/interpolate.ts';
 import { createMetrics } from '../../src/observe/metrics.ts';
@@ -26,7 +27,7 @@ test('systemd unit: systemd-analyze security rates it 2.0 or lower', () => {
 });
 
 test("the systemd unit and the image start Node with bin/logship.js's shebang flags", () => {
-  const flags = readFileSync(root('bin/logship.js'), 'utf8').split('\n', 1)[0]!.split(' ').filter((arg) => arg.startsWith('--'));
+  const flags = agentNodeFlags();
   assert.ok(flags.length > 0, 'the shebang carries Node flags');
   const execStart = /^ExecStart=(.*)$/m.exec(readFileSync(root('systemd/logship.service'), 'utf8'))?.[1]?.split(' ') ?? [];
   assert.deepEqual(execStart.slice(0, flags.length + 2), ['/usr/bin/node', ...flags, '/opt/logship/bin/logship.js']);
