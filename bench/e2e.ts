@@ -50,7 +50,7 @@
  *   encoder on 1000-record batches of the agent's records and headers, one
  *   core, no network.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, linkSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -76,6 +76,7 @@ import { LocalKafka } from '../scripts/kafka/local-kafka.ts';
 import { formatProfileSummary, summariseProfile } from './cpu-profile.ts';
 import { generateLines } from './generate-lines.ts';
 import { WRITE_TIME_MARK, type WriterSummary } from './paced-writer.ts';
+import { describeKcat, kcatRun, writeRecords, type KcatResult } from './kcat-baseline.ts';
 import { cpuCount, cpuModel, cpuSeconds, cpuTimes, findPid, loadAverage, memory } from './proc-stats.ts';
 
 // The agent as installed: bin/logship.js with the Node flags systemd and the image use.
@@ -632,7 +633,7 @@ interface Machine {
   broker: string;
 }
 
-function table(machine: Machine, runs: ThroughputResult[], stages: Map<string, StageResult>, latency: LatencyResult | undefined, latencyFormat: string, encode: EncodeResult | undefined): string {
+function table(machine: Machine, runs: ThroughputResult[], stages: Map<string, StageResult>, latency: LatencyResult | undefined, latencyFormat: string, encode: EncodeResult | undefined, native: { format: string; lines: number; result: KcatResult } | undefined): string {
   const formats = runs.map((r) => r.format);
   const head = `| | ${formats.map((f) => `\`${f}\``).join(' | ')} | target |`;
   const sep = `|---|${formats.map(() => '---:').join('|')}|---|`;
@@ -667,6 +668,13 @@ function table(machine: Machine, runs: ThroughputResult[], stages: Map<string, S
         `(${int(encode.nsPerRecord)} ns per record, ${int(encode.requestBytes)} B request; ${int(encode.nsPerRecordIdOnly)} ns with only the logship-id header, ` +
         `${int(encode.nsPerRecordNoHeaders)} ns with no header); its groupMessagesPerPartition before that: ${int(encode.groupNs1000)} ns per record ` +
         `for 1000 records, ${int(encode.groupNs4000)} ns for 4000 (linear since the patch; it was quadratic).`,
+    );
+  }
+  if (native) {
+    out.push(
+      '',
+      `A native client for comparison (\`npm run bench:kcat\`): kcat (librdkafka) producing the same ${int(native.lines)} ${native.format} records, ` +
+        `already encoded one per line, with the host and path headers, acks=all, no tailing or parsing: ${describeKcat(native.result)}.`,
     );
   }
   return out.join('\n');
@@ -737,6 +745,23 @@ async function main(): Promise<void> {
     const encode = sample ? await kafkajsEncode(sample) : undefined;
     if (encode) say(`kafkajs Produce encoding alone (${formats[0]} records): ${int(encode.recordsPerSecond)} records/s on one core; grouping per partition ${int(encode.groupNs1000)} ns/record`);
 
+    // kcat first: a floor to read the agent against, and the broker's JIT is warm for every agent run after it.
+    let native: { format: string; lines: number; result: KcatResult } | undefined;
+    if (spawnSync('kcat', ['-V']).status === 0) {
+      const format = formats[0]!;
+      const count = Math.min(lines, 1_000_000);
+      const recordsFile = join(dataDir, 'records.ndjson');
+      const headers = await writeRecords(recordsFile, format, count);
+      const brokerPid = kafka ? findPid(join(kafka.dir, 'server.properties')) : undefined;
+      say(`kcat (librdkafka), the same ${int(count)} ${format} records pre-encoded: a warm-up run, then the measured one...`);
+      await kcatRun(admin, brokers, brokerPid, recordsFile, count, headers);
+      native = { format, lines: count, result: await kcatRun(admin, brokers, brokerPid, recordsFile, count, headers) };
+      rmSync(recordsFile, { force: true });
+      say(`  ${describeKcat(native.result)}`);
+    } else {
+      say('kcat not found (scripts/setup installs it): no native-client comparison');
+    }
+
     const runs: ThroughputResult[] = [];
     for (const format of formats) {
       say(`end to end, ${format}: agent on ${int(lines)} lines...`);
@@ -773,7 +798,7 @@ async function main(): Promise<void> {
     }
 
     machine.loadEnd = loadAverage();
-    console.log('\n' + table(machine, runs, stages, latency, latencyFormat, encode));
+    console.log('\n' + table(machine, runs, stages, latency, latencyFormat, encode, native));
     if (profile) console.log('\n' + profile);
     console.log(
       [
