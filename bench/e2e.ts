@@ -76,7 +76,7 @@ import { LocalKafka } from '../scripts/kafka/local-kafka.ts';
 import { formatProfileSummary, summariseProfile } from './cpu-profile.ts';
 import { generateLines } from './generate-lines.ts';
 import { WRITE_TIME_MARK, type WriterSummary } from './paced-writer.ts';
-import { describeKcat, kcatRun, writeRecords, type KcatResult } from './kcat-baseline.ts';
+import { describeKcat, kcatBaseline, type KcatResult } from './kcat-baseline.ts';
 import { cpuCount, cpuModel, cpuSeconds, cpuTimes, findPid, loadAverage, memory } from './proc-stats.ts';
 
 // The agent as installed: bin/logship.js with the Node flags systemd and the image use.
@@ -747,19 +747,16 @@ async function main(): Promise<void> {
 
     // kcat first: a floor to read the agent against, and the broker's JIT is warm for every agent run after it.
     let native: { format: string; lines: number; result: KcatResult } | undefined;
-    if (spawnSync('kcat', ['-V']).status === 0) {
+    if (spawnSync('kcat', ['-V']).status === 0 && spawnSync('/usr/bin/time', ['true']).status === 0) {
       const format = formats[0]!;
       const count = Math.min(lines, 1_000_000);
-      const recordsFile = join(dataDir, 'records.ndjson');
-      const headers = await writeRecords(recordsFile, format, count);
       const brokerPid = kafka ? findPid(join(kafka.dir, 'server.properties')) : undefined;
       say(`kcat (librdkafka), the same ${int(count)} ${format} records pre-encoded: a warm-up run, then the measured one...`);
-      await kcatRun(admin, brokers, brokerPid, recordsFile, count, headers);
-      native = { format, lines: count, result: await kcatRun(admin, brokers, brokerPid, recordsFile, count, headers) };
-      rmSync(recordsFile, { force: true });
+      const [, measured] = await kcatBaseline(admin, brokers, brokerPid, dataDir, format, count, 2);
+      native = { format, lines: count, result: measured! };
       say(`  ${describeKcat(native.result)}`);
     } else {
-      say('kcat not found (scripts/setup installs it): no native-client comparison');
+      say('kcat or /usr/bin/time not found (scripts/setup installs both): no native-client comparison');
     }
 
     const runs: ThroughputResult[] = [];

@@ -28,7 +28,7 @@ export interface KcatResult {
 }
 
 /** Writes `lines` generated records of `format` as the agent's record JSON, one per line. */
-export async function writeRecords(file: string, format: string, lines: number): Promise<{ host: string; path: string }> {
+async function writeRecords(file: string, format: string, lines: number): Promise<{ host: string; path: string }> {
   const parser = compileLogFormat(resolveFormat({ format }));
   const source = sourceOf('bench-host', '/var/log/nginx/access.log', 'bench');
   const sourceJson = JSON.stringify(source);
@@ -43,7 +43,7 @@ export async function writeRecords(file: string, format: string, lines: number):
 }
 
 /** One kcat run: every line of `file` to a new topic; checks that all `lines` records landed. */
-export async function kcatRun(admin: Admin, brokers: string[], brokerPid: number | undefined, file: string, lines: number, headers: { host: string; path: string }): Promise<KcatResult> {
+async function kcatRun(admin: Admin, brokers: string[], brokerPid: number | undefined, file: string, lines: number, headers: { host: string; path: string }): Promise<KcatResult> {
   const topic = `bench-kcat-${Date.now()}`;
   await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
   try {
@@ -72,6 +72,23 @@ export async function kcatRun(admin: Admin, brokers: string[], brokerPid: number
   }
 }
 
+/**
+ * `runs` kcat runs of `lines` generated `format` records (written to a
+ * file in `dir`, removed after). The first run also warms the broker's
+ * JIT: read the later ones.
+ */
+export async function kcatBaseline(admin: Admin, brokers: string[], brokerPid: number | undefined, dir: string, format: string, lines: number, runs: number): Promise<KcatResult[]> {
+  const file = join(dir, 'records.ndjson');
+  try {
+    const headers = await writeRecords(file, format, lines);
+    const results: KcatResult[] = [];
+    for (let run = 0; run < runs; run++) results.push(await kcatRun(admin, brokers, brokerPid, file, lines, headers));
+    return results;
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
 export function describeKcat(r: KcatResult): string {
   return (
     `${Math.round(r.recordsPerSecond).toLocaleString('en-US')} records/s (${r.seconds.toFixed(2)} s), ` +
@@ -91,14 +108,12 @@ async function main(): Promise<void> {
       kafka = new LocalKafka();
       brokers = await kafka.start();
     }
-    const file = join(dir, 'records.ndjson');
-    const headers = await writeRecords(file, values.format, lines);
     const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const brokerPid = kafka ? findPid(join(kafka.dir, 'server.properties')) : undefined;
-    // The first run also warms the broker's JIT: compare the later ones.
-    console.log(`kcat baseline: ${lines.toLocaleString('en-US')} ${values.format} records, acks=all, load ${loadAverage()}`);
-    for (let run = 1; run <= Number(values.runs); run++) console.log(`run ${run}: ${describeKcat(await kcatRun(admin, brokers, brokerPid, file, lines, headers))}`);
+    console.log(`kcat baseline: ${lines.toLocaleString('en-US')} ${values.format} records, acks=all, load ${loadAverage()} (run 1 also warms the broker)`);
+    const results = await kcatBaseline(admin, brokers, brokerPid, dir, values.format, lines, Number(values.runs));
+    results.forEach((result, i) => console.log(`run ${i + 1}: ${describeKcat(result)}`));
     await admin.disconnect();
   } finally {
     await kafka?.stop();
