@@ -301,6 +301,28 @@ export class LocalKafka {
     await this.stopJvm(graceMs);
   }
 
+  /**
+   * Freezes the broker (SIGSTOP of the JVM): it keeps its connections but
+   * answers nothing, as a broker in a long GC pause or on a hung disk does.
+   */
+  freeze(): void {
+    this.signalJvm('SIGSTOP');
+  }
+
+  /** Lets a frozen broker go on (SIGCONT). */
+  thaw(): void {
+    this.signalJvm('SIGCONT');
+  }
+
+  /** The JVM is the child of run-with-parent.sh: signal it, not the wrapper. */
+  private signalJvm(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    const wrapper = this.jvm?.pid;
+    if (wrapper === undefined) throw new Error('LocalKafka: the broker is not running');
+    const children = execFileSync('pgrep', ['-P', String(wrapper), '-x', 'java'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    if (children.length === 0) throw new Error(`LocalKafka: no java process under ${wrapper}`);
+    for (const pid of children) process.kill(Number(pid), signal);
+  }
+
   /** Starts the broker again after pause(), on the same ports with the same data. */
   async resume(): Promise<void> {
     if (this.jvm) return;
@@ -342,6 +364,7 @@ export class LocalKafka {
   private async stopJvm(graceMs: number): Promise<void> {
     const jvm = this.jvm;
     if (jvm && jvm.exitCode === null && jvm.signalCode === null) {
+      try { this.thaw(); } catch { /* not frozen, or already gone */ }
       jvm.kill('SIGTERM');
       const timer = setTimeout(() => {
         // The wrapper forwards TERM; a JVM stuck past the grace time gets killed outright.

@@ -4,40 +4,12 @@
  * error, nothing crashes, and once space is freed appends work again.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { Spool, SpoolFullError, verifySpool } from '../../src/spool/index.ts';
+import { smallFilesystem } from '../support/small-fs.ts';
 import { batch, captureLogger, drain, options, range } from './helpers.ts';
-
-/** A directory on a filesystem of about `size` bytes, unmounted after the test; undefined when mounting is not possible here. */
-function smallFilesystem(t: TestContext, size: number): string | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'logship-spool-fs-'));
-  const mnt = join(dir, 'mnt');
-  mkdirSync(mnt);
-  let mounted = false;
-  t.after(() => {
-    if (mounted) execFileSync('umount', [mnt]);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt], { stdio: 'pipe' });
-    mounted = true;
-  } catch {
-    try {
-      const image = join(dir, 'fs.img');
-      execFileSync('truncate', ['-s', String(Math.max(size, 2 << 20)), image]);
-      execFileSync('mkfs.ext4', ['-q', '-F', image], { stdio: 'pipe' });
-      execFileSync('mount', ['-o', 'loop', image, mnt], { stdio: 'pipe' });
-      mounted = true;
-    } catch {
-      return undefined;
-    }
-  }
-  return mnt;
-}
 
 /** Appends 20-record batches until one fails; returns how many were stored and the error. */
 async function fill(spool: Spool, from: number): Promise<{ stored: number; error: unknown }> {
