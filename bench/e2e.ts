@@ -519,7 +519,7 @@ function parseStage(format: string, data: Buffer): StageResult {
     maxMessageBytes: 1_000_000,
   };
   const source = sourceOf('bench-host', '/var/log/nginx/access.log', 'bench');
-  const file: FileSource = { key: '2049:1234567:9f1c2b3a', path: source.path!, tracker: undefined as unknown as OffsetTracker, source, sourceJson: JSON.stringify(source) };
+  const file: FileSource = { key: '2049:1234567:9f1c2b3a', id: '2049:1234567:9f1c2b3a', path: source.path!, tracker: undefined as unknown as OffsetTracker, source, sourceJson: JSON.stringify(source) };
   const messages: OutMessage[] = [];
   let keep = true;
   let sink = 0;

@@ -21,7 +21,6 @@ import { KafkajsProducer } from './kafka/kafkajs-producer.ts';
 import type { Logger } from './observe/logger.ts';
 import { Stats } from './observe/stats.ts';
 import { compileLogFormat, resolveFormat, type LineParser } from './parse/index.ts';
-import { pruneGoneFiles } from './tail/checkpoint-gc.ts';
 import { ContainerLineSink, k8sMetadataFromPath } from './tail/container/index.ts';
 import { createMetrics } from './observe/metrics.ts';
 import { startHttpServer } from './observe/http-server.ts';
@@ -92,7 +91,6 @@ export class Pipeline {
   private readonly delivery: Delivery;
   /** By input name: SIGHUP adds, removes and replaces inputs without a restart. */
   private inputs = new Map<string, RunningInput>();
-  private gcTimer: NodeJS.Timeout | undefined;
   private server: Server | undefined;
   private state: 'created' | 'running' | 'stopping' = 'created';
   private spool: Spool | undefined;
@@ -178,8 +176,7 @@ export class Pipeline {
     }
     for (const tailer of this.tailers) await tailer.start();
     this.state = 'running';
-    this.gcTimer = setInterval(() => void this.pruneCheckpoints(), 60_000);
-    this.gcTimer.unref();
+    this.reportUnowned();
   }
 
   private notReadyReason(): string | undefined {
@@ -207,7 +204,12 @@ export class Pipeline {
     });
     const built = this.buildInputs({ ...next, kafka: this.config.kafka, host: this.config.host, inputs: wanted });
     const stopped = [...this.inputs.keys()].filter((name) => !keep.has(name));
-    await Promise.all(stopped.map((name) => this.inputs.get(name)!.tailer.stop()));
+    const retired = stopped.map((name) => this.inputs.get(name)!.tailer);
+    await Promise.all(retired.map((tailer) => tailer.stop()));
+    // What the retired tailers handed over is acknowledged before a new tailer reads their files from the checkpoints: no line twice.
+    this.batcher.flush();
+    const settled = await withTimeout(Promise.all(retired.map((tailer) => tailer.settled())), this.config.shutdown_timeout_ms);
+    if (!settled) this.log.warn({ inputs: stopped }, 'reload: lines of the replaced inputs not acknowledged in time; they may be shipped again');
     for (const [name, running] of built) {
       keep.set(name, running);
       await running.tailer.start();
@@ -221,15 +223,21 @@ export class Pipeline {
     for (const tailer of this.tailers) tailer.resume();
   }
 
-  private async pruneCheckpoints(): Promise<void> {
-    const pruned = await pruneGoneFiles(this.checkpoints, (key) => this.tailers.some((t) => t.isFollowing(key)));
-    if (pruned > 0) this.log.info({ pruned }, 'forgot checkpoints of files that are gone');
+  /** Checkpoints no input follows any more (its input removed or renamed) are kept, not forgotten: said once. */
+  private reportUnowned(): void {
+    const unowned: string[] = [];
+    for (const key of this.checkpoints.keys()) {
+      const entry = this.checkpoints.get(key)!;
+      if (!this.tailers.some((t) => t.owns(entry))) unowned.push(entry.path);
+    }
+    if (unowned.length > 0) {
+      this.log.warn({ files: unowned.length, paths: unowned.slice(0, 10) }, 'checkpoints of files no configured input follows (input removed or renamed?); kept, not read');
+    }
   }
 
   /** Stops reading, ships what is batched, saves checkpoints. Returns whether everything read was acked. */
   async stop(): Promise<boolean> {
     this.state = 'stopping';
-    clearInterval(this.gcTimer);
     await Promise.all(this.tailers.map((t) => t.stop()));
     this.batcher.flush();
     const delivered = await this.delivery.drain(this.config.shutdown_timeout_ms);
@@ -240,5 +248,16 @@ export class Pipeline {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.log.info({ counters: this.stats.counters }, 'stopped');
     return delivered;
+  }
+}
+
+/** Whether `promise` settles within `ms`. */
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }

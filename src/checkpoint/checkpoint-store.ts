@@ -1,17 +1,10 @@
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../observe/logger.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+import { CheckpointFormatError, formatCheckpoints, parseCheckpoints, type FileCheckpoint } from './checkpoint-file.ts';
 
-export interface FileCheckpoint {
-  path: string;
-  offset: number;
-}
-
-interface CheckpointFile {
-  version: 1;
-  files: Record<string, FileCheckpoint>;
-}
+export type { FileCheckpoint } from './checkpoint-file.ts';
 
 /**
  * Durable read offsets per file identity, in `<state_dir>/checkpoints.json`.
@@ -22,7 +15,11 @@ interface CheckpointFile {
  */
 export class CheckpointStore {
   readonly file: string;
-  private readonly files = new Map<string, FileCheckpoint>();
+  private files = new Map<string, FileCheckpoint>();
+  /** Keys by fingerprint (the key's last part): a copytruncate copy is found by its first line. */
+  private readonly byFingerprint = new Map<string, Set<string>>();
+  /** Keys by `<dev>:<ino>` (the key's first parts). */
+  private readonly byInode = new Map<string, Set<string>>();
   private dirty = false;
   private saving: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -48,29 +45,75 @@ export class CheckpointStore {
       throw new Error(`cannot read checkpoints ${this.file}: ${(err as Error).message}`, { cause: err });
     }
     try {
-      const data = JSON.parse(text) as CheckpointFile;
-      for (const [key, value] of Object.entries(data.files ?? {})) {
-        if (typeof value?.offset === 'number' && typeof value.path === 'string') this.files.set(key, value);
-      }
+      this.files = parseCheckpoints(text);
     } catch (err) {
-      // Atomic writes make this unlikely; starting over re-reads (duplicates) rather than losing lines.
-      this.log.error({ err, file: this.file }, 'checkpoint file is corrupt; files will be read by start_at');
+      if (err instanceof CheckpointFormatError) throw new Error(`${this.file}: ${err.message}`, { cause: err });
+      // Atomic writes make this unlikely. Kept aside for inspection; starting over re-reads (duplicates) rather than losing lines.
+      const aside = `${this.file}.corrupt-${Date.now()}`;
+      try {
+        renameSync(this.file, aside);
+      } catch {
+        // Read-only state dir: the next save fails and says so.
+      }
+      this.log.error({ err, file: this.file, kept_as: aside }, 'checkpoint file is corrupt; files will be read by start_at');
     }
+    for (const key of this.files.keys()) this.index(key);
+  }
+
+  private index(key: string): void {
+    const split = key.lastIndexOf(':');
+    addTo(this.byFingerprint, key.slice(split + 1), key);
+    addTo(this.byInode, key.slice(0, split), key);
+  }
+
+  private unindex(key: string): void {
+    const split = key.lastIndexOf(':');
+    removeFrom(this.byFingerprint, key.slice(split + 1), key);
+    removeFrom(this.byInode, key.slice(0, split), key);
   }
 
   get(key: string): FileCheckpoint | undefined {
     return this.files.get(key);
   }
 
-  set(key: string, path: string, offset: number): void {
+  /** Records `checkpoint` for `key`; a save follows only when something changed. */
+  set(key: string, checkpoint: FileCheckpoint): void {
     const current = this.files.get(key);
-    if (current && current.offset === offset && current.path === path) return;
-    this.files.set(key, { path, offset });
+    if (
+      current &&
+      current.offset === checkpoint.offset &&
+      current.path === checkpoint.path &&
+      current.size === checkpoint.size &&
+      current.input === checkpoint.input &&
+      current.id === checkpoint.id
+    ) {
+      return;
+    }
+    const entry: FileCheckpoint = { path: checkpoint.path, offset: checkpoint.offset };
+    if (checkpoint.size !== undefined) entry.size = checkpoint.size;
+    if (checkpoint.input !== undefined) entry.input = checkpoint.input;
+    if (checkpoint.id !== undefined && checkpoint.id !== key) entry.id = checkpoint.id;
+    if (!current) this.index(key);
+    this.files.set(key, entry);
     this.changed();
   }
 
   delete(key: string): void {
-    if (this.files.delete(key)) this.changed();
+    if (!this.files.delete(key)) return;
+    this.unindex(key);
+    this.changed();
+  }
+
+  /** Keys of the checkpoints whose file starts with the line of this fingerprint. */
+  withFingerprint(fingerprint: string): readonly string[] {
+    const keys = this.byFingerprint.get(fingerprint);
+    return keys ? [...keys] : [];
+  }
+
+  /** Keys of the checkpoints of this inode (`<dev>:<ino>`), whatever its first line. */
+  ofInode(inode: string): readonly string[] {
+    const keys = this.byInode.get(inode);
+    return keys ? [...keys] : [];
   }
 
   private changed(): void {
@@ -95,11 +138,10 @@ export class CheckpointStore {
     while (this.saving) await this.saving;
     if (!this.dirty) return;
     this.dirty = false;
-    const data: CheckpointFile = { version: 1, files: Object.fromEntries(this.files) };
     const covered = this.waitingForNext.splice(0);
     this.waitingForCurrent = covered;
     let failed = false;
-    this.saving = writeFileAtomic(this.file, JSON.stringify(data) + '\n')
+    this.saving = writeFileAtomic(this.file, formatCheckpoints(this.files))
       .then(
         () => {
           for (const resolve of covered) resolve();
@@ -133,4 +175,16 @@ export class CheckpointStore {
     await this.save();
     while (this.saving) await this.saving;
   }
+}
+
+function addTo(index: Map<string, Set<string>>, part: string, key: string): void {
+  let keys = index.get(part);
+  if (!keys) index.set(part, (keys = new Set()));
+  keys.add(key);
+}
+
+function removeFrom(index: Map<string, Set<string>>, part: string, key: string): void {
+  const keys = index.get(part);
+  keys?.delete(key);
+  if (keys?.size === 0) index.delete(part);
 }

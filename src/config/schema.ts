@@ -33,7 +33,12 @@ export const configSchema = {
           on_error: { enum: ['dead_letter', 'raw', 'drop'], default: 'dead_letter', description: 'What to do with a line that does not match the format.' },
           max_line_bytes: { ...positiveInt, default: 65536, description: 'Longest line kept whole; bounds memory for a runaway line.' },
           on_long_line: { enum: ['truncate', 'skip'], default: 'truncate', description: 'Cut a longer line to max_line_bytes, or skip it.' },
-          poll_interval_ms: { ...positiveInt, default: 250, description: 'Growth check when no file event arrived.' },
+          poll_interval_ms: { ...positiveInt, default: 250, description: 'Check of a changing file (growth, rotation, truncation) when no file event arrived.' },
+          idle_poll_interval_ms: {
+            ...positiveInt,
+            default: 5000,
+            description: 'Longest a quiet file goes unchecked when no file event arrived: the check interval doubles from poll_interval_ms up to this while nothing changes, so thousands of idle files cost little.',
+          },
           scan_interval_ms: { ...positiveInt, default: 10000, description: 'Glob re-scan, the safety net for missed events.' },
           rotate_wait_ms: { ...durationMs, default: 5000, description: 'Keep a rotated or deleted file open this long for late writes.' },
           fingerprint_bytes: { type: 'integer', minimum: 16, maximum: 65536, default: 256, description: "Bytes of a file's first line hashed into its identity." },

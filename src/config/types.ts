@@ -25,8 +25,10 @@ export interface InputConfig {
   on_error: OnParseError;
   max_line_bytes: number;
   on_long_line: OnLongLine;
-  /** How often files are checked for growth when no event arrived. */
+  /** How often a changing file is checked for growth, rotation and truncation when no event arrived. */
   poll_interval_ms: number;
+  /** The longest a quiet file goes unchecked (the interval doubles from poll_interval_ms while nothing changes). */
+  idle_poll_interval_ms: number;
   /** How often globs are re-expanded to find files that events missed. */
   scan_interval_ms: number;
   /** How long a rotated-away or deleted file is kept open for late writes. */

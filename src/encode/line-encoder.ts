@@ -65,7 +65,7 @@ export class LineEncoder implements LineSink {
       value = recordJson(parsed, file.sourceJson);
       topic = this.topic(record, file);
     }
-    const id = recordId(file.key, lineOffset);
+    const id = recordId(file.id, lineOffset);
     if (routing.idInRecord) value = withId(value, id);
     if (value.length > routing.maxMessageBytes / 3 && Buffer.byteLength(value) > routing.maxMessageBytes) {
       // Retrying would never succeed: the record goes to the dead-letter topic with the reason, cut to fit.

@@ -36,6 +36,10 @@ const COUNTER_METRICS: Record<CounterName, [string, string]> = {
   read_errors: ['logship_read_errors_total', 'Failed reads of followed files.'],
   truncations: ['logship_truncations_total', 'Followed files found truncated (copytruncate).'],
   backpressure_pauses: ['logship_backpressure_pauses_total', 'Times reading paused because the pipeline was full.'],
+  files_recovered: ['logship_files_recovered_total', 'Followed files found again by identity where rotation moved them while they were not followed (restart).'],
+  lost_files: ['logship_lost_files_total', 'Followed files gone (deleted, or truncated with no copy) before they were read to their end.'],
+  lost_bytes: ['logship_lost_bytes_total', 'Bytes of those files never read (at least: as last seen).'],
+  compressed_files_skipped: ['logship_compressed_files_skipped_total', 'Matching files not read because they are compressed (gzip, zstd, ...).'],
 };
 
 /**

@@ -27,6 +27,10 @@ export const COUNTERS = [
   'read_errors',
   'truncations',
   'backpressure_pauses',
+  'files_recovered',
+  'lost_files',
+  'lost_bytes',
+  'compressed_files_skipped',
 ] as const;
 
 export type CounterName = (typeof COUNTERS)[number];

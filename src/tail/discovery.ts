@@ -15,6 +15,10 @@ export interface DiscoveryEvents {
   found(path: string): Promise<void>;
   /** A matching file changed; lets the reader wake before its next poll. */
   changed(path: string): void;
+  /** A matching path was unlinked or renamed away; lets the reader notice before its next poll. */
+  removed(path: string): void;
+  /** A periodic scan is done (its files handled). */
+  scanned(): Promise<void>;
 }
 
 /**
@@ -58,19 +62,24 @@ export class Discovery {
     );
     this.watcher.on('add', (path) => void this.events.found(path));
     this.watcher.on('change', (path) => this.events.changed(path));
+    this.watcher.on('unlink', (path) => this.events.removed(path));
     this.watcher.on('error', (err) => this.log.warn({ err }, 'file watcher error; the periodic scan still finds files'));
-    this.timer = setInterval(() => void this.scan(), this.options.scanIntervalMs);
+    this.timer = setInterval(() => void this.scan().then(() => this.events.scanned()), this.options.scanIntervalMs);
     this.timer.unref();
   }
 
-  /** Expands the globs now; resolves when every match has been reported and handled. */
+  /**
+   * Expands the globs now; resolves when every match has been reported and
+   * handled. Shorter names first: a log before its rotated copies
+   * (access.log before access.log.1), so the original is known when a copy
+   * of it is found.
+   */
   async scan(): Promise<void> {
     try {
-      const handled: Promise<void>[] = [];
-      for await (const path of glob(this.patterns, { exclude: (p) => this.exclude.some((e) => matchesGlob(resolve(p), e)) })) {
-        handled.push(this.events.found(resolve(path)));
-      }
-      await Promise.all(handled);
+      const paths: string[] = [];
+      for await (const path of glob(this.patterns, { exclude: (p) => this.exclude.some((e) => matchesGlob(resolve(p), e)) })) paths.push(resolve(path));
+      paths.sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+      await Promise.all(paths.map((path) => this.events.found(path)));
     } catch (err) {
       this.log.warn({ err, paths: this.options.paths }, 'glob scan failed');
     }

@@ -29,6 +29,7 @@ export interface LongLineCounter {
  */
 export class TailedFile implements FileSource {
   readonly key: string;
+  readonly id: string;
   path: string;
   source!: Readonly<Record<string, string>>;
   sourceJson!: string;
@@ -41,7 +42,7 @@ export class TailedFile implements FileSource {
   /** Inside a line longer than the limit: its kept prefix (truncate) or an empty marker (skip). */
   private longLine: Buffer | undefined;
   /** File offset of the next byte to read. */
-  private readOffset: number;
+  private nextRead: number;
   /** The path now names another file, or none: read to the end, then release. */
   detached = false;
   /** No longer followed: late acks must not resurrect its checkpoint. */
@@ -53,15 +54,22 @@ export class TailedFile implements FileSource {
   size = 0;
   /** Set when a read is asked for; a request that comes in during a read is not lost. */
   wanted = false;
+  /** When the poll looks at it next, and how long it waits after that: short while it changes, longer while quiet. */
+  nextCheckAt = 0;
+  checkIntervalMs = 0;
+  /** Size and mtime at the last check: unchanged, its first line cannot have changed either. */
+  checkedSize = -1;
+  checkedMtimeMs = -1;
   private reading = false;
   private closeAfterRead = false;
 
-  constructor(key: string, path: string, handle: FileHandle, position: number, tracker: OffsetTracker, source: Readonly<Record<string, string>>) {
+  constructor(key: string, id: string, path: string, handle: FileHandle, position: number, tracker: OffsetTracker, source: Readonly<Record<string, string>>) {
     this.key = key;
+    this.id = id;
     this.path = path;
     this.handle = handle;
     this.position = position;
-    this.readOffset = position;
+    this.nextRead = position;
     this.tracker = tracker;
     this.setSource(source);
   }
@@ -72,9 +80,9 @@ export class TailedFile implements FileSource {
     this.sourceJson = JSON.stringify(source);
   }
 
-  /** Bytes in the file not read yet, given its size. */
-  unread(size: number): number {
-    return size - this.readOffset;
+  /** The next byte to read (past `position` by a partial line waiting for its newline). */
+  get readOffset(): number {
+    return this.nextRead;
   }
 
   /** Whether a partial last line waits for its newline. */
@@ -118,14 +126,14 @@ export class TailedFile implements FileSource {
         this.beginLongLine(buf, limits);
         carry = 0;
       }
-      const { bytesRead } = await handle.read(buf, carry, buf.length - carry, this.readOffset);
+      const { bytesRead } = await handle.read(buf, carry, buf.length - carry, this.nextRead);
       if (bytesRead === 0 || !(await sameContent())) {
         if (carry > 0) this.partial = Buffer.from(buf.subarray(0, carry));
         return bytesRead === 0 ? 'eof' : 'changed';
       }
       this.lastGrowthAt = Date.now();
-      const bufOffset = this.readOffset - carry; // file offset of buf[0]
-      this.readOffset += bytesRead;
+      const bufOffset = this.nextRead - carry; // file offset of buf[0]
+      this.nextRead += bytesRead;
       const length = carry + bytesRead;
       let start = 0;
       let newline = buf.indexOf(LF, carry);
@@ -148,7 +156,7 @@ export class TailedFile implements FileSource {
         start = newline + 1;
         if (!accepted) {
           // Full: forget what is buffered past this line; the file keeps it.
-          this.readOffset = next;
+          this.nextRead = next;
           return 'full';
         }
         newline = buf.indexOf(LF, start);

@@ -1,15 +1,21 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { sep } from 'node:path';
+import { dirname } from 'node:path';
+import { LRUCache } from 'lru-cache';
 import type { InputConfig } from '../config/types.ts';
-import type { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
+import type { CheckpointStore, FileCheckpoint } from '../checkpoint/checkpoint-store.ts';
 import { OffsetTracker } from '../checkpoint/offset-tracker.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { Stats } from '../observe/stats.ts';
 import { Discovery } from './discovery.ts';
-import { identityKey, sameInode } from './file-identity.ts';
-import { readFingerprint } from './fingerprint.ts';
-import { findRotatedCopy, isCopyName } from './rotated-copy.ts';
+import { TailEvents } from './events.ts';
+import { compressionOf, fingerprintOf, readFingerprint, readHead } from './fingerprint.ts';
+import { fingerprintOfKey, identityKey, inodeOf, inodeOfStats, sameInode } from './identity.ts';
+import { findCopy, isRotatedName, Listings, locate, mayBeCopyOf } from './locate.ts';
 import { OpenFiles } from './open-files.ts';
+import { lineStartsAt, samePrefix } from './prefix.ts';
+import { CheckpointRecovery } from './recovery.ts';
+import { decideResume, type Original, type Resume } from './resume.ts';
+import { decideRotation } from './rotation.ts';
 import { TailedFile, type LineLimits } from './tailed-file.ts';
 import type { FileSource, LineSink } from './types.ts';
 
@@ -30,12 +36,22 @@ export interface TailerDeps {
  * pauses when the sink is full. Reads are serialised through one queue and
  * one buffer: the agent is CPU-bound on one thread anyway, and it bounds
  * memory to one read buffer per input.
+ *
+ * Where a file starts is resume.ts's decision, what happened to a followed
+ * file is rotation.ts's; finding files again that rotation moved while they
+ * were not followed is recovery.ts's. This class keeps the maps and acts.
+ *
+ * Polling is the safety net, events come first: a file event (chokidar)
+ * reads the file at once; the poll looks at a changing file every
+ * poll_interval_ms and backs off to idle_poll_interval_ms while it stays
+ * quiet, so thousands of idle files cost little.
  */
 export class Tailer {
   private readonly input: InputConfig;
   private readonly deps: TailerDeps;
-  private readonly log: Logger;
+  private readonly events: TailEvents;
   private readonly discovery: Discovery;
+  private readonly recovery: CheckpointRecovery;
   /** Every followed file (open or closed), by identity. */
   private readonly files = new Map<string, TailedFile>();
   private readonly byPath = new Map<string, TailedFile>();
@@ -47,6 +63,10 @@ export class Tailer {
   private identifying: Promise<void> = Promise.resolve();
   private readonly ready = new Set<TailedFile>();
   private readonly openFiles: OpenFiles;
+  /** Paths found and left alone (compressed, or a copy read through its original), with why: told once. */
+  private readonly leftAlone = new LRUCache<string, string>({ max: 10_000 });
+  /** Inodes that had a checkpoint when this tailer was made: a new first line in one is new content. */
+  private readonly knownInodes: ReadonlySet<string>;
   private readonly buf: Buffer;
   private readonly limits: LineLimits;
   private pumping: Promise<void> | undefined;
@@ -55,29 +75,48 @@ export class Tailer {
   private started = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** After stop(): the files it followed, and those of them whose handed-over lines are not all acknowledged yet. */
+  private retired: TailedFile[] = [];
+  private readonly unsettled = new Set<TailedFile>();
+  private settledWaiters: (() => void)[] = [];
 
   constructor(input: InputConfig, deps: TailerDeps) {
     this.input = input;
     this.deps = deps;
-    this.log = deps.log.child({ input: input.name });
+    const log = deps.log.child({ input: input.name });
+    this.events = new TailEvents(deps.stats, log);
     this.limits = { maxLineBytes: input.max_line_bytes, truncate: input.on_long_line === 'truncate' };
     this.buf = Buffer.allocUnsafe(Math.max(READ_BUFFER_BYTES, input.max_line_bytes + 2));
-    this.openFiles = new OpenFiles(input.max_open_files, () => deps.stats.inc('files_closed_idle'));
+    this.openFiles = new OpenFiles(input.max_open_files, () => this.events.closedForBudget());
+    this.knownInodes = new Set([...deps.checkpoints.keys()].map(inodeOf));
     this.discovery = new Discovery(
       { paths: input.paths, exclude: input.exclude, scanIntervalMs: input.scan_interval_ms },
-      { found: (path) => this.found(path), changed: (path) => this.changed(path) },
-      this.log,
+      {
+        found: (path) => this.found(path),
+        changed: (path) => this.changed(path),
+        removed: (path) => this.removed(path),
+        scanned: () => this.recovery.pass(),
+      },
+      log,
     );
+    this.recovery = new CheckpointRecovery(input, deps.checkpoints, this.events, {
+      following: (key) => this.files.has(key),
+      followingInode: (inode) => this.byInode.has(inode),
+      matches: (path) => this.discovery.matches(path),
+      serially: (task) => this.serially(task),
+      adopt: (path, key, handle, size, resume) => this.adopt(path, key, handle, size, resume),
+      stopped: () => this.stopped,
+    });
   }
 
   async start(): Promise<void> {
     await this.discovery.start(); // resolves once the files present now are followed
+    // Then the files it followed before that the paths do not lead to any more (renamed, copied): read to their end.
+    await this.recovery.pass();
     // Files present at start-up without a checkpoint honour start_at; later ones are new files, read whole.
     this.started = true;
     this.pollTimer = setInterval(() => void this.poll(), this.input.poll_interval_ms);
-    if (this.files.size === 0 && this.pending.size === 0) {
-      this.log.warn({ paths: this.input.paths }, 'no file matches yet; waiting for one to appear');
-    }
+    if (this.files.size === 0 && this.pending.size === 0) this.events.noMatch(this.input.paths);
   }
 
   /** Lets reading go on after the sink said it was full. */
@@ -85,6 +124,11 @@ export class Tailer {
     if (!this.paused) return;
     this.paused = false;
     this.pump();
+  }
+
+  /** Whether a checkpoint is this input's to finish. */
+  owns(entry: FileCheckpoint): boolean {
+    return this.recovery.owns(entry);
   }
 
   /** Whether this tailer follows the file with this identity (its checkpoint is live). */
@@ -115,8 +159,7 @@ export class Tailer {
       try {
         if (!this.stopped) await this.identify(path);
       } catch (err) {
-        this.deps.stats.inc('open_errors');
-        this.log.warn({ err, path }, 'cannot open file; will retry at the next scan');
+        this.events.openFailed(path, err);
       } finally {
         this.opening.delete(path);
       }
@@ -126,7 +169,7 @@ export class Tailer {
   /** Runs changes to the set of followed files one at a time, in order. */
   private serially(task: () => Promise<void>): Promise<void> {
     const done = this.identifying.then(task);
-    this.identifying = done;
+    this.identifying = done.catch(() => undefined);
     return done;
   }
 
@@ -136,14 +179,15 @@ export class Tailer {
       this.pending.delete(path);
       return;
     }
-    const known = this.byInode.get(`${stats.dev}:${stats.ino}`);
+    const inode = inodeOfStats(stats);
+    const known = this.byInode.get(inode);
     // An open descriptor pins the inode, so a known open file at a new path is a rename.
     if (known?.handle && !known.released) {
       if (known.path !== path) this.renamed(known, path);
       return;
     }
     const ignoreOlder = this.input.ignore_older_ms;
-    if (ignoreOlder > 0 && stats.mtimeMs < Date.now() - ignoreOlder && !this.hasCheckpointFor(stats)) {
+    if (ignoreOlder > 0 && stats.mtimeMs < Date.now() - ignoreOlder && this.deps.checkpoints.ofInode(inode).length === 0) {
       this.pending.delete(path);
       return;
     }
@@ -151,10 +195,17 @@ export class Tailer {
     let adopted = false;
     try {
       const opened = await handle.stat(); // the inode may have changed between stat and open: trust the descriptor
-      const fingerprint = await readFingerprint(handle, this.input.fingerprint_bytes);
+      const head = await readHead(handle, this.input.fingerprint_bytes);
+      const compression = compressionOf(head);
+      if (compression) {
+        this.pending.delete(path);
+        this.leaveAlone(path, `compressed (${compression})`, () => this.events.compressed(path, compression));
+        return;
+      }
+      const fingerprint = fingerprintOf(head, this.input.fingerprint_bytes);
       if (fingerprint === undefined) {
         // Retried at each poll until the first line is complete: the fingerprint needs it.
-        if (!this.pending.has(path)) this.log.info({ path }, 'file found; waiting for its first line');
+        if (!this.pending.has(path)) this.events.waitingForFirstLine(path);
         this.pending.add(path);
         return;
       }
@@ -167,89 +218,126 @@ export class Tailer {
         return;
       }
       if (this.stopped) return;
-      // A copy (copytruncate) of a file we follow, matched by the glob too: what the original shipped is not shipped again.
-      const original = this.originalOfCopy(path, fingerprint);
-      this.adopt(path, key, handle, opened.size, original ? Math.min(original.position, opened.size) : undefined);
+      const resume = await this.resumeOf(path, key, handle, opened.size);
+      if (!resume.follow) {
+        this.leaveAlone(path, resume.why, () => this.events.skipped(path, resume.why));
+        return;
+      }
+      this.leftAlone.delete(path);
+      this.adopt(path, key, handle, opened.size, resume);
       adopted = true;
     } finally {
       if (!adopted) await handle.close();
     }
   }
 
-  /**
-   * A copy made (copytruncate) while the agent was down carries the old
-   * content under a new inode: it resumes from the checkpoint of the file
-   * it was copied from (same first line, named after it), not from 0.
-   */
-  private checkpointOfOriginal(path: string, key: string, size: number): number | undefined {
-    const fingerprint = fingerprintOfKey(key);
-    for (const other of this.deps.checkpoints.keys()) {
-      if (other === key || fingerprintOfKey(other) !== fingerprint) continue;
-      const checkpoint = this.deps.checkpoints.get(other)!;
-      if (isCopyName(checkpoint.path, path) && checkpoint.offset <= size) return checkpoint.offset;
-    }
-    return undefined;
+  /** Tells once per path and reason why a matching file is not read. */
+  private leaveAlone(path: string, why: string, tell: () => void): void {
+    if (this.leftAlone.get(path) === why) return;
+    this.leftAlone.set(path, why);
+    tell();
   }
 
-  /** The followed file that `path` is a logrotate copy of (access.log for access.log.1): its name's prefix, same first line. */
-  private originalOfCopy(path: string, fingerprint: string): TailedFile | undefined {
-    for (let i = path.length - 1; i > 0 && path[i] !== sep; i--) {
-      if (path[i] !== '.' && path[i] !== '-') continue;
-      const original = this.byPath.get(path.slice(0, i));
-      if (original && fingerprintOfKey(original.key) === fingerprint && isCopyName(original.path, path)) return original;
-    }
-    return undefined;
-  }
-
-  private hasCheckpointFor(stats: { dev: number; ino: number }): boolean {
-    for (const key of this.deps.checkpoints.keys()) if (sameInode(key, stats)) return true;
-    return false;
-  }
-
-  /** Follows a newly identified file; `at` (a rotated copy's resume point) overrides the start rules. */
-  private adopt(path: string, key: string, handle: FileHandle, size: number, at?: number, detached = false): void {
+  /** Gathers what resume.ts needs to know about a newly identified file. */
+  private async resumeOf(path: string, key: string, handle: FileHandle, size: number): Promise<Resume> {
     const checkpoint = this.deps.checkpoints.get(key);
-    let position: number;
-    let from: string;
-    const original = checkpoint ? undefined : this.checkpointOfOriginal(path, key, size);
-    if (checkpoint && checkpoint.offset <= size) {
-      position = checkpoint.offset;
-      from = 'checkpoint';
-    } else if (original !== undefined) {
-      position = original;
-      from = 'checkpoint of the file it is a copy of';
-    } else if (at !== undefined) {
-      position = at;
-      from = 'copy of a truncated file';
-    } else if (checkpoint) {
-      position = 0;
-      from = 'shorter than its checkpoint';
-    } else if (!this.started && this.input.start_at === 'end') {
-      position = size;
-      from = 'end';
-    } else {
-      position = 0;
-      from = 'beginning';
-    }
-    const tracker = new OffsetTracker(position, (t) => {
-      if (!file.released) this.deps.checkpoints.set(key, file.path, t.committed);
+    const original = checkpoint ? undefined : await this.originalOf(path, key, handle);
+    const lineStarts = original?.state === 'gone' && original.offset <= size ? await lineStartsAt(handle, original.offset) : undefined;
+    return decideResume({
+      size,
+      checkpoint,
+      original,
+      lineStartsAtOriginalOffset: lineStarts,
+      knownInode: this.knownInodes.has(inodeOf(key)),
+      atStartup: !this.started,
+      startAt: this.input.start_at,
     });
-    const file = new TailedFile(key, path, handle, position, tracker, this.deps.source(path));
+  }
+
+  /**
+   * The file `path` may be a copy of (copytruncate, or `cp`): another inode
+   * in the same directory with the same first line, followed now or known
+   * by its checkpoint. Whether that one still holds its content decides
+   * whether the copy is read, and from where. Same first bytes are checked
+   * where both files can be read, so a log that only starts with the same
+   * line is no copy.
+   */
+  private async originalOf(path: string, key: string, handle: FileHandle): Promise<Original | undefined> {
+    const dir = dirname(path);
+    const listings = new Listings();
+    for (const other of this.deps.checkpoints.withFingerprint(fingerprintOfKey(key))) {
+      const entry = this.deps.checkpoints.get(other);
+      if (!entry || inodeOf(other) === inodeOf(key)) continue;
+      const followed = this.files.get(other);
+      if (followed) {
+        if (dirname(followed.path) !== dir) continue;
+        // Released while still in `files`: its truncation is being handed over (queued behind us), and takes this copy.
+        if (followed.released) return { state: 'followed', key: other, offset: followed.tracker.committed, id: followed.id };
+        // At start-up nothing tells which of two such files came first but their names (access.log, access.log.1).
+        if (!this.started && !isRotatedName(followed.path, path)) continue;
+        const like = await this.startsLike(followed, handle);
+        if (like === 'different') continue;
+        // 'rewritten': truncated under us, not noticed yet; its hand-over (soon: woken now) takes this copy over.
+        if (like === 'rewritten') this.wake(followed);
+        return { state: 'followed', key: other, offset: followed.tracker.committed, id: followed.id };
+      }
+      if (dirname(entry.path) !== dir || !this.recovery.owns(entry)) continue;
+      const where = await locate(other, entry.path, listings, this.input.fingerprint_bytes);
+      if ('found' in where) {
+        const same = await samePrefix(where.found.handle, handle).finally(() => where.found.handle.close());
+        if (same) return { state: 'live', key: other, offset: entry.offset, id: entry.id ?? other };
+        continue;
+      }
+      // Not known either way (its directory unreadable now): treated as live, so the copy waits rather than repeats.
+      if ('unknown' in where) return { state: 'live', key: other, offset: entry.offset, id: entry.id ?? other };
+      if (mayBeCopyOf(entry.path, path)) return { state: 'gone', key: other, offset: entry.offset, id: entry.id ?? other };
+    }
+    return undefined;
+  }
+
+  /** Whether an open file starts with a followed file's bytes, or the followed one no longer starts with its own first line. */
+  private async startsLike(file: TailedFile, handle: FileHandle): Promise<'same' | 'different' | 'rewritten'> {
+    if (file.handle) {
+      if (!(await this.sameContent(file))) return 'rewritten';
+      return (await samePrefix(file.handle, handle)) ? 'same' : 'different';
+    }
+    const located = await locate(file.key, file.path, new Listings(), this.input.fingerprint_bytes);
+    if (!('found' in located)) return 'rewritten';
+    const same = await samePrefix(located.found.handle, handle).finally(() => located.found.handle.close());
+    return same ? 'same' : 'different';
+  }
+
+  /** Follows a newly identified file from where `resume` says; outside the paths (found by identity) it is drained, then released. */
+  private adopt(path: string, key: string, handle: FileHandle, size: number, resume: Resume & { follow: true }): void {
+    if (resume.replaces !== undefined) this.deps.checkpoints.delete(resume.replaces);
+    const position = resume.position;
+    const tracker = new OffsetTracker(position, () => this.saveCheckpoint(file));
+    const file = new TailedFile(key, resume.id ?? key, path, handle, position, tracker, this.deps.source(path));
+    file.size = size;
     this.files.set(key, file);
     this.byInode.set(inodeOf(key), file);
-    file.detached = detached;
-    if (!detached) {
+    if (this.discovery.matches(path)) {
       this.byPath.set(path, file);
       this.openFiles.touch(file);
+    } else {
+      file.detached = true;
+      file.detachedAt = Date.now();
     }
-    this.deps.checkpoints.set(key, path, position);
-    this.deps.stats.inc('files_opened');
-    this.log.info({ path, key, offset: position, from }, 'following file');
+    this.saveCheckpoint(file);
+    this.events.following(file, position, resume.from, file.id);
     this.schedule(file);
   }
 
+  private saveCheckpoint(file: TailedFile): void {
+    if (file.released) return; // late acks must not resurrect a released file's checkpoint
+    this.deps.checkpoints.set(file.key, { path: file.path, offset: file.tracker.committed, size: Math.max(file.size, file.readOffset), input: this.input.name, id: file.id });
+    if (this.stopped && file.tracker.pending === 0 && this.unsettled.delete(file) && this.unsettled.size === 0) {
+      for (const wake of this.settledWaiters.splice(0)) wake();
+    }
+  }
+
   private renamed(file: TailedFile, path: string): void {
-    this.log.info({ key: file.key, from: file.path, to: path }, 'file renamed');
+    this.events.renamed(file.key, file.path, path);
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
     file.path = path;
     file.setSource(this.deps.source(path));
@@ -258,13 +346,21 @@ export class Tailer {
       this.openFiles.touch(file);
     }
     this.byPath.set(path, file);
-    this.deps.checkpoints.set(file.key, path, file.tracker.committed);
+    this.saveCheckpoint(file);
   }
 
   private changed(path: string): void {
     const file = this.byPath.get(path);
-    if (file) this.schedule(file);
-    else void this.found(path);
+    if (file) {
+      this.wake(file);
+      this.schedule(file);
+    } else void this.found(path);
+  }
+
+  /** The path was unlinked or renamed away: look at its file now rather than at its next poll. */
+  private removed(path: string): void {
+    const file = this.byPath.get(path);
+    if (file) this.wake(file);
   }
 
   private schedule(file: TailedFile): void {
@@ -296,10 +392,9 @@ export class Tailer {
         const before = file.position;
         // One small pread per chunk read (not per line): never ship new content at an old offset.
         outcome = await file.read(this.buf, this.deps.sink, this.limits, this.longLineCounter, () => this.sameContent(file));
-        this.deps.stats.inc('bytes_read', file.position - before);
+        this.events.bytesRead(file.position - before);
       } catch (err) {
-        this.deps.stats.inc('read_errors');
-        this.log.error({ err, path: file.path }, 'read failed; retrying at the next poll');
+        this.events.readFailed(file.path, err);
         this.ready.delete(file);
         continue;
       }
@@ -307,7 +402,7 @@ export class Tailer {
         await this.truncated(file);
       } else if (outcome === 'full') {
         this.paused = true;
-        this.deps.stats.inc('backpressure_pauses');
+        this.events.paused();
       } else if (!file.wanted) {
         this.ready.delete(file); // unless asked again while it was being read
       }
@@ -335,39 +430,66 @@ export class Tailer {
       }
       await handle.close();
     }
-    // Rotated away while closed: its path holds another file now. Found again by a glob, it resumes at its checkpoint.
-    this.log.warn({ path: file.path, key: file.key }, 'closed file no longer at its path; releasing it');
+    // Rotated away while closed: its path holds another file now. The recovery pass finds it by identity and reads it on.
     await this.release(file, 'moved while closed');
     return false;
   }
 
   private readonly longLineCounter = {
-    longLine: (file: FileSource, truncated: boolean) => {
-      this.deps.stats.inc(truncated ? 'lines_truncated' : 'lines_too_long_skipped');
-      this.log.warn({ path: file.path, max_line_bytes: this.input.max_line_bytes }, truncated ? 'line too long; truncated' : 'line too long; skipped');
-    },
+    longLine: (file: FileSource, truncated: boolean) => this.events.longLine(file, truncated, this.input.max_line_bytes),
   };
 
-  /** The safety net for growth, truncation and rotation that no event reported. */
+  /** The safety net for growth, truncation and rotation that no event reported: each file when it is due. */
   private async poll(): Promise<void> {
     if (this.polling || this.stopped) return;
     this.polling = true;
     try {
       for (const path of this.pending) await this.found(path);
-      for (const file of this.files.values()) await this.check(file);
+      const now = Date.now();
+      for (const file of this.files.values()) if (file.nextCheckAt <= now) await this.check(file);
     } catch (err) {
-      this.log.error({ err }, 'poll failed');
+      this.events.pollFailed(err);
     } finally {
       this.polling = false;
     }
   }
 
+  /** Looks at `file` at the next poll, and often while it keeps changing. */
+  private wake(file: TailedFile): void {
+    file.checkIntervalMs = this.input.poll_interval_ms;
+    file.nextCheckAt = 0;
+  }
+
+  /** Nothing changed: look again a little later each time, up to idle_poll_interval_ms. */
+  private quiet(file: TailedFile): void {
+    const min = this.input.poll_interval_ms;
+    // Detached files are drained and released on rotate_wait's clock: they stay on the short interval.
+    const max = file.detached ? min : Math.max(min, this.input.idle_poll_interval_ms);
+    file.checkIntervalMs = Math.min(max, Math.max(min, file.checkIntervalMs * 2));
+    file.nextCheckAt = Date.now() + file.checkIntervalMs;
+  }
+
   private async check(file: TailedFile): Promise<void> {
     if (file.released) return;
+    // Taken before the size: a read that completes while the stat is under way cannot make the file look shorter than what was read.
+    const readOffset = file.readOffset;
     let size: number;
+    let sameContent = true;
+    let atPath: 'this' | 'other' | 'none' | 'unchecked' = 'unchecked';
     if (file.handle) {
-      size = (await file.handle.stat().catch(() => undefined))?.size ?? -1;
-      if (size < 0) return;
+      const stats = await file.handle.stat().catch(() => undefined);
+      if (!stats) return;
+      size = stats.size;
+      // Unchanged size and mtime: the first line is what it was (no read of it for an idle file).
+      if (size !== file.checkedSize || stats.mtimeMs !== file.checkedMtimeMs) {
+        sameContent = await this.sameContent(file);
+        file.checkedSize = size;
+        file.checkedMtimeMs = stats.mtimeMs;
+      }
+      if (!file.detached) {
+        const current = await stat(file.path).catch(() => undefined);
+        atPath = !current ? 'none' : sameInode(file.key, current) ? 'this' : 'other';
+      }
     } else {
       const current = await stat(file.path).catch(() => undefined);
       if (!current || !sameInode(file.key, current)) {
@@ -377,44 +499,65 @@ export class Tailer {
       }
       size = current.size;
     }
-    file.size = size;
-    const unread = file.unread(size);
-    // The fingerprint too, every poll: a copytruncate of a file read to its end (or not read at all) keeps the size.
-    if (unread < 0 || !(await this.sameContent(file))) {
+    const verdict = decideRotation(
+      {
+        size,
+        readOffset,
+        sameContent,
+        atPath,
+        detached: file.detached,
+        hasPartial: file.hasPartial,
+        pending: file.tracker.pending,
+        queued: this.ready.has(file),
+        now: Date.now(),
+        lastGrowthAt: file.lastGrowthAt,
+        detachedAt: file.detachedAt,
+      },
+      // Container runtimes always end their lines: a half wrapper line is not worth shipping.
+      { rotateWaitMs: this.input.rotate_wait_ms, partialFlushMs: this.input.container === 'none' ? this.input.partial_line_flush_ms : 0 },
+    );
+    if (verdict.kind === 'truncated') {
       await this.truncated(file);
       return;
     }
-    if (unread > 0) {
-      this.schedule(file);
-      return;
+    file.size = size;
+    switch (verdict.kind) {
+      case 'grew':
+        this.wake(file);
+        this.schedule(file);
+        return;
+      case 'detach':
+        this.flushPartialIf(file, verdict.flushPartial);
+        this.detach(file, verdict.how);
+        return;
+      case 'release':
+        // Its last line never got a newline and never will: ship it (and what the sink holds) rather than lose it.
+        this.flushPartialIf(file, file.hasPartial);
+        if (this.deps.sink.flush && !this.deps.sink.flush(file)) this.paused = true;
+        await this.release(file, 'drained');
+        return;
+      case 'quiet':
+        this.flushPartialIf(file, verdict.flushPartial);
+        this.quiet(file);
+        return;
     }
-    const quiet = Date.now() - file.lastGrowthAt;
-    // Container runtimes always end their lines: a half wrapper line is not worth shipping.
-    const flushAfter = this.input.container === 'none' ? this.input.partial_line_flush_ms : 0;
-    if (file.hasPartial && flushAfter > 0 && quiet >= flushAfter && !file.detached) {
-      this.deps.stats.inc('partial_lines_flushed');
-      if (!file.flushPartial(this.deps.sink, this.limits)) this.paused = true;
-    }
-    if (!file.detached && file.handle) {
-      const current = await stat(file.path).catch(() => undefined);
-      if (!current || !sameInode(file.key, current)) {
-        file.detached = true;
-        file.detachedAt = Date.now();
-        this.openFiles.forget(file); // keep it open: a rotated file cannot be reopened by path
-        if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
-        this.deps.stats.inc('rotations');
-        this.log.info({ path: file.path, key: file.key }, current ? 'file rotated; draining the old one' : 'file deleted; draining it');
-        if (current) void this.found(file.path);
-      }
-    }
-    // rotate_wait counts from the rotation too: nginx writes to the old file until it reopens, even after a quiet spell.
-    const drained = Date.now() - Math.max(file.lastGrowthAt, file.detachedAt) >= this.input.rotate_wait_ms;
-    if (file.detached && drained && file.tracker.pending === 0 && !this.ready.has(file)) {
-      // Its last line never got a newline and never will: ship it (and what the sink holds) rather than lose it.
-      if (file.hasPartial && !file.flushPartial(this.deps.sink, this.limits)) this.paused = true;
-      if (this.deps.sink.flush && !this.deps.sink.flush(file)) this.paused = true;
-      await this.release(file, 'drained');
-    }
+  }
+
+  private flushPartialIf(file: TailedFile, flush: boolean): void {
+    if (!flush) return;
+    this.events.partialFlushed();
+    if (!file.flushPartial(this.deps.sink, this.limits)) this.paused = true;
+  }
+
+  /** The path names another file now, or none: keep the descriptor (it cannot be reopened by path), drain it, then release it. */
+  private detach(file: TailedFile, how: 'rotated' | 'deleted'): void {
+    file.detached = true;
+    file.detachedAt = Date.now();
+    this.openFiles.forget(file);
+    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+    this.events.detached(file, how);
+    this.wake(file);
+    if (how === 'rotated') void this.found(file.path);
   }
 
   /** Whether the file still starts with the first line it had (a copytruncate that regrew past us does not). */
@@ -426,25 +569,32 @@ export class Tailer {
 
   /**
    * Truncated (copytruncate) or rewritten: what is there now is a new file.
-   * The lines not read yet live on in logrotate's copy, if there is one:
-   * it is drained from where reading stopped, then released.
+   * The lines not read yet live on in logrotate's copy, if there is one: it
+   * takes over this file's checkpoint and record ids and is read from where
+   * reading stopped (followed on if the paths match it, else drained and
+   * released). Bytes this file was seen to hold that are neither read nor in
+   * the copy (written in logrotate's copy-to-truncate window) are counted lost.
    */
   private async truncated(file: TailedFile): Promise<void> {
     if (file.released) return; // seen by the poll and a read at once
     file.released = true; // no more reads; it stays findable (byPath) until released in turn below
-    this.deps.stats.inc('truncations');
     const path = file.path;
     // In turn with discovery, which may be adopting the same copy through a glob right now.
     await this.serially(async () => {
-      const fingerprint = fingerprintOfKey(file.key);
-      const copy = await findRotatedCopy(path, file.key, fingerprint, file.position, this.input.fingerprint_bytes).catch(() => undefined);
-      this.log.warn({ path, offset: file.position, copy: copy?.path }, copy ? 'file truncated; draining the rest from its copy, then reading the new content' : 'file truncated; reading the new content from the start');
+      const copy = await findCopy(file.key, path, new Listings(), this.input.fingerprint_bytes, () => false).catch(() => undefined);
+      const seen = Math.max(file.size, file.readOffset);
+      const lost = Math.max(0, seen - Math.max(file.position, copy?.stats.size ?? 0));
+      this.events.truncated(file, file.position, copy?.path, lost);
       await this.release(file, 'truncated');
       this.deps.checkpoints.delete(file.key);
       if (!copy) return;
-      const copyKey = identityKey(copy.stats, fingerprint);
-      if (this.files.has(copyKey) || this.stopped) await copy.handle.close(); // a glob follows the copy already
-      else this.adopt(copy.path, copyKey, copy.handle, copy.stats.size, file.position, true);
+      const copyKey = identityKey(copy.stats, fingerprintOfKey(file.key));
+      if (this.files.has(copyKey) || this.stopped) {
+        await copy.handle.close(); // followed already (a glob found it with its own checkpoint)
+        return;
+      }
+      const position = Math.min(file.position, copy.stats.size);
+      this.adopt(copy.path, copyKey, copy.handle, copy.stats.size, { follow: true, position, from: 'copy of a truncated file', id: file.id });
     });
     void this.found(path);
   }
@@ -457,7 +607,19 @@ export class Tailer {
     this.openFiles.forget(file);
     this.ready.delete(file);
     await file.closeHandle();
-    this.log.info({ path: file.path, key: file.key, offset: file.position, why }, 'released file');
+    this.events.released(file, file.position, why);
+  }
+
+  /**
+   * After stop(): resolves once every line handed over is acknowledged (or
+   * spooled) and checkpointed, so a tailer that takes over these files (a
+   * reload) starts past them instead of reading them again.
+   */
+  settled(): Promise<void> {
+    // Asked once the batcher was flushed: every line handed over has its ticket by now.
+    for (const file of this.retired) if (file.tracker.pending > 0) this.unsettled.add(file);
+    if (this.unsettled.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
   /** Stops reading (shipping partial last lines first when `flush_partial_on_stop`); lines handed over keep flowing. */
@@ -471,16 +633,9 @@ export class Tailer {
       if (this.input.flush_partial_on_stop && this.input.container === 'none' && file.hasPartial) file.flushPartial(this.deps.sink, this.limits);
       await file.closeHandle();
     }
+    this.retired = [...this.files.values()];
     this.files.clear();
     this.byPath.clear();
     this.byInode.clear();
   }
-}
-
-function inodeOf(key: string): string {
-  return key.slice(0, key.lastIndexOf(':'));
-}
-
-function fingerprintOfKey(key: string): string {
-  return key.slice(key.lastIndexOf(':') + 1);
 }

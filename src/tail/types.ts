@@ -4,6 +4,8 @@ import type { OffsetTracker } from '../checkpoint/offset-tracker.ts';
 export interface FileSource {
   /** Stable identity of the file (survives renames). */
   readonly key: string;
+  /** Prefix of its records' ids: its key, or, for a copytruncate copy, its original's (a line keeps its id). */
+  readonly id: string;
   /** Where the file was last seen. */
   path: string;
   /** Orders this file's acks and holds its committed offset. */

@@ -11,8 +11,8 @@ const silent = pino({ level: 'silent' });
 test('checkpoints survive a reopen and leave no temp file behind', async (t) => {
   const dir = tempDir(t);
   const store = new CheckpointStore(dir, silent);
-  store.set('1:2', '/var/log/a.log', 1234);
-  store.set('1:3', '/var/log/b.log', 99);
+  store.set('1:2', { path: '/var/log/a.log', offset: 1234 });
+  store.set('1:3', { path: '/var/log/b.log', offset: 99 });
   store.delete('1:3');
   await store.close();
   assert.deepEqual(readdirSync(dir), ['checkpoints.json']);
@@ -31,5 +31,7 @@ test('a corrupt checkpoint file is reported and treated as empty, not a crash', 
   assert.equal(store.get('1:2'), undefined);
   assert.equal(errors.length, 1);
   assert.match(errors[0]!, /checkpoint file is corrupt/);
-  assert.match(readFileSync(join(dir, 'checkpoints.json'), 'utf8'), /"1:2"/, 'the bad file is left for inspection until the next save');
+  const aside = readdirSync(dir).filter((name) => name.startsWith('checkpoints.json.corrupt-'));
+  assert.equal(aside.length, 1, 'the bad file is kept aside for inspection');
+  assert.match(readFileSync(join(dir, aside[0]!), 'utf8'), /"1:2"/);
 });

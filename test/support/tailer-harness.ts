@@ -10,6 +10,8 @@ import type { FileSource, LineSink } from '../../src/tail/types.ts';
 export interface Emitted {
   path: string;
   key: string;
+  /** The record-id prefix the line would ship with. */
+  id: string;
   text: string;
   lineOffset: number;
   nextOffset: number;
@@ -30,7 +32,7 @@ export class RecordingSink implements LineSink {
   readonly lines: Emitted[] = [];
   capacity = Infinity;
   line(file: FileSource, buf: Buffer, start: number, end: number, lineOffset: number, nextOffset: number, truncated: boolean): boolean {
-    this.lines.push({ path: file.path, key: file.key, text: buf.toString('utf8', start, end), lineOffset, nextOffset, truncated });
+    this.lines.push({ path: file.path, key: file.key, id: file.id, text: buf.toString('utf8', start, end), lineOffset, nextOffset, truncated });
     file.tracker.ack(file.tracker.issue(nextOffset));
     return this.lines.length < this.capacity;
   }
@@ -50,12 +52,27 @@ export function startTailer(paths: string[], stateDir: string, settings: Partial
   const checkpoints = new CheckpointStore(join(stateDir), log);
   const stats = new Stats();
   const tailer = new Tailer(config.inputs[0]!, { sink, checkpoints, stats, log, source: (path) => ({ path }) });
+  const internals = tailer as unknown as {
+    poll(): Promise<void>;
+    found(path: string): Promise<void>;
+    recovery: { pass(): Promise<void> };
+    files: Map<string, { nextCheckAt: number }>;
+  };
   return {
     tailer,
     sink,
     stats,
     checkpoints,
     started: tailer.start(),
+    /** Runs the poll now over every file, due or not (the tests' way to say "time passed"). */
+    poll: () => {
+      for (const file of internals.files.values()) file.nextCheckAt = 0;
+      return internals.poll();
+    },
+    /** Identifies a path now, as a scan or a file event would. */
+    find: (path: string) => internals.found(path),
+    /** Runs a recovery pass now, as the end of a scan does. */
+    recover: () => internals.recovery.pass(),
     /** Stops the tailer and saves checkpoints, as a clean agent stop does. */
     async stop() {
       await tailer.stop();

@@ -41,7 +41,7 @@ class Events implements ContainerEvents {
 }
 
 function source(path = '/var/log/containers/x.log'): FileSource {
-  return { key: path, path, tracker: new OffsetTracker(0, () => undefined), source: {}, sourceJson: '{}' };
+  return { key: path, id: path, path, tracker: new OffsetTracker(0, () => undefined), source: {}, sourceJson: '{}' };
 }
 
 function setup(mode: ContainerMode, maxBytes = 1 << 20) {

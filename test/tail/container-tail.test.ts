@@ -19,7 +19,7 @@ const readBuffer = () => Buffer.alloc(20_000);
 async function openTailed(t: { after(fn: () => void): void }, path: string, position: number) {
   const handle = await open(path, 'r');
   t.after(() => void handle.close());
-  return new TailedFile(path, path, handle, position, new OffsetTracker(position, () => undefined), {});
+  return new TailedFile(path, path, path, handle, position, new OffsetTracker(position, () => undefined), {});
 }
 
 function pipeline(mode: ContainerMode) {

@@ -12,26 +12,31 @@
  * The promises (what an operator may count on):
  *
  * - A line written to a file at a path the glob matches must arrive, as long
- *   as that file stays reachable: at a matching path, or held open by the
- *   running tailer (draining a rotated, deleted or copied file).
+ *   as that file stays reachable: at a matching path, held open by the
+ *   running tailer (draining a rotated, deleted or copied file), or known.
  * - A file "held" by the tailer is one it follows (`isFollowing` its
- *   identity) at the moment the file leaves the glob. A file created and
- *   rotated away (or copytruncated, or deleted) before the tailer ever
- *   opened it may lose its lines: no agent can read what it never saw.
- * - Lines written to a rotated or deleted file that the tailer holds
- *   ("nginx writes until it reopens") must arrive if written within half of
- *   `rotate_wait_ms` of the rotation: the setting promises to keep the file
+ *   identity) at the moment the file leaves the glob. A file "known" has a
+ *   checkpoint (the running tailer's, or, while the agent is stopped, the
+ *   one on disk that the next run loads), or is a copy of one (same first
+ *   line): a checkpoint is a promise to finish that file wherever rotation
+ *   moves it in its directory, renamed or copied, whether the agent runs or
+ *   not. A file created and rotated away (or copytruncated, or deleted)
+ *   before the tailer ever followed it may lose its lines: no agent can read
+ *   what it never saw.
+ * - Lines written to a rotated file that stays in its directory must arrive
+ *   when the file is known, however late ("nginx writes until it reopens");
+ *   to a deleted file the tailer holds, if written within half of
+ *   `rotate_wait_ms` of the deletion: the setting promises to keep the file
  *   open that long for late writes. Later ones may be lost.
  * - copytruncate: the lines not read yet survive in the copy; the tailer
- *   drains them from it if it held the file. Truncation without a copy
- *   loses what was not read yet (it exists nowhere any more).
- * - While the agent is stopped, nothing is held: lines in files that leave
- *   the glob before it starts again (and are not read yet) are lost;
- *   lines in files still matched are read from their checkpoint.
+ *   drains them from it, before or after a restart, from where the
+ *   original's checkpoint says. Truncation without a copy loses what was
+ *   not read yet (it exists nowhere any more); so does deletion while the
+ *   agent is stopped.
  * - Duplicates: never within one run, never after a clean stop. After a
  *   crash (tailer stopped, checkpoints not saved), the lines emitted past
- *   the last SAVED checkpoint of a file the restarted agent finds again may
- *   come twice; the test harness has no auto-save timer, the `save`
+ *   the last SAVED checkpoint of a file (or of the file it is a copy of)
+ *   may come twice; the test harness has no auto-save timer, the `save`
  *   operation plays its tick.
  * - Lines of one file arrive in order within a run (also when drained from
  *   a copy), each with its exact byte offset in the file.
@@ -53,13 +58,13 @@
  * shrink); LOGSHIP_TEST_LOG=info shows the tailer's log.
  */
 import assert from 'node:assert/strict';
-import { closeSync, copyFileSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, matchesGlob } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { identityKey } from '../../src/tail/file-identity.ts';
+import { identityKey } from '../../src/tail/identity.ts';
 import { fingerprintOf } from '../../src/tail/fingerprint.ts';
 import type { InputConfig } from '../../src/config/types.ts';
 import { RecordingSink, startTailer } from '../support/tailer-harness.ts';
@@ -84,8 +89,8 @@ type FileOp =
   | { op: 'rotate'; slot: number; late: number; pause: boolean; seen: boolean }
   /** The live file is unlinked; nginx writes `late` lines to its descriptor, then reopens (creating it anew). */
   | { op: 'delete'; slot: number; late: number; pause: boolean; seen: boolean }
-  /** logrotate copytruncate: drop the old `.1`, copy live → `.1`, truncate live to 0. */
-  | { op: 'copytruncate'; slot: number; seen: boolean }
+  /** logrotate copytruncate: drop the old `.1`, copy live → `.1`, truncate live to 0. `slow`: the copy is written in two parts (cut anywhere, mid-line too), with time for the agent to find the half-written copy in between. */
+  | { op: 'copytruncate'; slot: number; seen: boolean; slow: boolean }
   /** Truncate live to 0 without a copy. */
   | { op: 'truncate'; slot: number; seen: boolean };
 
@@ -113,7 +118,7 @@ const fileOpArbitrary = (slots: number): fc.Arbitrary<FileOp> => {
     { arbitrary: fc.record({ op: fc.constant('write' as const), slot, n: fc.integer({ min: 1, max: 5 }) }), weight: 8 },
     { arbitrary: fc.record({ op: fc.constant('rotate' as const), slot, late: fc.integer({ min: 0, max: 3 }), pause: fc.boolean(), seen }), weight: 3 },
     { arbitrary: fc.record({ op: fc.constant('delete' as const), slot, late: fc.integer({ min: 0, max: 2 }), pause: fc.boolean(), seen }), weight: 1 },
-    { arbitrary: fc.record({ op: fc.constant('copytruncate' as const), slot, seen }), weight: 3 },
+    { arbitrary: fc.record({ op: fc.constant('copytruncate' as const), slot, seen, slow: fc.boolean() }), weight: 3 },
     { arbitrary: fc.record({ op: fc.constant('truncate' as const), slot, seen }), weight: 1 },
   );
 };
@@ -223,8 +228,23 @@ class World {
     return this.run !== undefined && key !== undefined && this.run.tailer.isFollowing(key);
   }
 
-  reachable(file: MFile): boolean {
-    return this.matches(file.path) || (this.running && file.held);
+  /** Identities with a checkpoint: the running tailer's, or those on disk that the next run loads. */
+  knownKeys(): string[] {
+    if (this.run) return [...this.run.checkpoints.keys()];
+    const path = join(this.state, 'checkpoints.json');
+    return existsSync(path) ? Object.keys((JSON.parse(readFileSync(path, 'utf8')) as { files: object }).files) : [];
+  }
+
+  /** Has a checkpoint, or is a copy of a file that has one (same first line). */
+  known(file: MFile, keys = this.knownKeys()): boolean {
+    const key = this.key(file);
+    if (key === undefined) return false;
+    const fingerprint = key.slice(key.lastIndexOf(':') + 1);
+    return keys.some((k) => k === key || k.endsWith(`:${fingerprint}`));
+  }
+
+  reachable(file: MFile, keys = this.knownKeys()): boolean {
+    return this.matches(file.path) || (file.path !== undefined && this.known(file, keys)) || (this.running && file.held);
   }
 
   emittedTexts(): Set<string> {
@@ -275,7 +295,7 @@ class World {
     const { file, fd } = this.nginx[slot] ?? this.nginxOpen(slot);
     const late = !this.matches(file.path);
     const lateInTime = Date.now() - file.leftAt < LATE_WRITE_WINDOW_MS;
-    const required = !late || (this.running && file.held && lateInTime);
+    const required = !late || (file.path !== undefined && this.known(file)) || (this.running && file.held && lateInTime);
     const texts: string[] = [];
     for (let i = 0; i < n; i++) {
       const seq = this.seq++;
@@ -296,7 +316,8 @@ class World {
   recompute(why: string): void {
     const emitted = this.emittedTexts();
     const reachable = new Set<Line>();
-    for (const file of this.files) if (this.reachable(file)) for (const line of file.lines) reachable.add(line);
+    const keys = this.knownKeys();
+    for (const file of this.files) if (this.reachable(file, keys)) for (const line of file.lines) reachable.add(line);
     const lost: string[] = [];
     for (const line of this.allLines) {
       if (line.required && !emitted.has(line.text) && !reachable.has(line)) {
@@ -375,7 +396,7 @@ class World {
         break;
       case 'copytruncate':
         if (op.seen) await this.seen(op.slot);
-        await this.copytruncate(op.slot % this.scenario.slots);
+        await this.copytruncate(op.slot % this.scenario.slots, op.slow);
         break;
       case 'truncate': {
         if (op.seen) await this.seen(op.slot);
@@ -446,7 +467,7 @@ class World {
     this.nginxOpen(slot);
   }
 
-  private async copytruncate(slot: number): Promise<void> {
+  private async copytruncate(slot: number, slow: boolean): Promise<void> {
     const live = this.live(slot);
     const file = this.fileAt(live);
     if (!file) return;
@@ -457,9 +478,21 @@ class World {
       unlinkSync(target);
       this.move(old, undefined);
     }
-    copyFileSync(live, target);
-    const st = statSync(target);
-    const copy = this.newFile(target, st.dev, st.ino, file.lines.slice(), file.bytes);
+    let copy: MFile;
+    if (slow) {
+      // As logrotate copies in chunks: the copy exists half written for a while (an input, not a wait for the tailer).
+      const content = readFileSync(live);
+      const cut = Math.floor(content.length / 2);
+      writeFileSync(target, content.subarray(0, cut));
+      const st = statSync(target);
+      copy = this.newFile(target, st.dev, st.ino, file.lines.slice(), file.bytes);
+      await sleep(SETTINGS.scan_interval_ms! + 20);
+      appendFileSync(target, content.subarray(cut));
+    } else {
+      copyFileSync(live, target);
+      const st = statSync(target);
+      copy = this.newFile(target, st.dev, st.ino, file.lines.slice(), file.bytes);
+    }
     truncateSync(live, 0);
     this.truncated(file);
     // The copy is out of the glob from birth: reachable through the tailer if it held the original.
@@ -492,7 +525,7 @@ class World {
     if (crash) this.allowReplays();
   }
 
-  /** After a crash: lines emitted past the last saved checkpoint of a file the next run finds again may come again. */
+  /** After a crash: lines emitted past the last saved checkpoint of a file (or of its original) the next run finds again may come again. */
   private allowReplays(): void {
     let saved: Record<string, { offset: number }> = {};
     const path = join(this.state, 'checkpoints.json');
@@ -500,9 +533,14 @@ class World {
     const emitted = this.emittedTexts();
     const again: string[] = [];
     for (const file of this.files) {
-      if (!this.matches(file.path)) continue;
+      if (file.path === undefined) continue;
       const key = this.key(file);
-      const from = key === undefined ? 0 : (saved[key]?.offset ?? 0);
+      let from = 0;
+      if (key !== undefined) {
+        const fingerprint = key.slice(key.lastIndexOf(':') + 1);
+        const same = Object.entries(saved).filter(([k]) => k.endsWith(`:${fingerprint}`));
+        from = saved[key]?.offset ?? (same.length > 0 ? Math.min(...same.map(([, v]) => v.offset)) : 0);
+      }
       for (const line of file.lines) {
         if (line.offset >= from && emitted.has(line.text) && !line.dupOk) {
           line.dupOk = true;

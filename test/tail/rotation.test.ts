@@ -63,7 +63,7 @@ test('copytruncate: lines not read before the truncation are drained from the co
   truncateSync(log, 0);
   write(log, lines('after', 0, 3));
   run.sink.capacity = Infinity;
-  await (run.tailer as unknown as { poll(): Promise<void> }).poll(); // sees the truncation while still paused
+  await run.poll(); // sees the truncation while still paused
   run.tailer.resume();
   await waitFor('every line, from the copy and the new file', () => run.sink.lines.length === 13);
   const texts = run.sink.texts();
@@ -98,7 +98,7 @@ test('copytruncate that regrows past the old offset before a poll is still caugh
   await waitFor('first lines', () => run.sink.lines.length === 2);
   // Rewritten longer than before in one go: the size alone does not show it.
   writeFileSync(log, lines('rewritten', 0, 5).map((l) => l + '\n').join(''));
-  await (run.tailer as unknown as { poll(): Promise<void> }).poll();
+  await run.poll();
   await waitFor('rewritten lines', () => run.sink.lines.length === 7);
   assert.deepEqual(run.sink.texts().slice(2), lines('rewritten', 0, 5));
 });

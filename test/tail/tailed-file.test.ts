@@ -16,7 +16,7 @@ async function tailed(t: { after(fn: () => void): void }, content: string) {
   writeFileSync(path, content);
   const handle = await open(path, 'r');
   t.after(() => void handle.close());
-  const file = new TailedFile('k', path, handle, 0, new OffsetTracker(0, () => undefined), {});
+  const file = new TailedFile('k', 'k', path, handle, 0, new OffsetTracker(0, () => undefined), {});
   return { path, file };
 }
 

@@ -15,3 +15,18 @@ export function identityKey(stats: Pick<Stats, 'dev' | 'ino'>, fingerprint: stri
 export function sameInode(key: string, stats: Pick<Stats, 'dev' | 'ino'>): boolean {
   return key.startsWith(`${stats.dev}:${stats.ino}:`);
 }
+
+/** `<dev>:<ino>` of a key. */
+export function inodeOf(key: string): string {
+  return key.slice(0, key.lastIndexOf(':'));
+}
+
+/** `<dev>:<ino>` of a stat result. */
+export function inodeOfStats(stats: Pick<Stats, 'dev' | 'ino'>): string {
+  return `${stats.dev}:${stats.ino}`;
+}
+
+/** The first-line fingerprint of a key. */
+export function fingerprintOfKey(key: string): string {
+  return key.slice(key.lastIndexOf(':') + 1);
+}

@@ -1,0 +1,54 @@
+/**
+ * The on-disk format of `<state_dir>/checkpoints.json`, versioned like
+ * Vector's checkpoint file: every version ever written is read, the newest
+ * is written, and a file from a newer agent is refused rather than guessed
+ * at (reading offsets wrongly loses or repeats lines).
+ *
+ * Version 2 (written since the restart-safe rotation work):
+ *   { "version": 2, "files": { "<dev>:<ino>:<fingerprint>": {
+ *       "path":   where the file was last seen,
+ *       "offset": the byte after the last line delivered (resume here),
+ *       "size":   its size when last seen (what is lost if it is gone unread),
+ *       "input":  the input that follows it (recovery searches its own),
+ *       "id":     record-id prefix, present only when it is not the key:
+ *                 a copytruncate copy carries its original's ids } } }
+ * Version 1: { "version": 1, "files": { key: { "path", "offset" } } }.
+ */
+
+export interface FileCheckpoint {
+  path: string;
+  offset: number;
+  size?: number;
+  input?: string;
+  id?: string;
+}
+
+export const CHECKPOINT_VERSION = 2;
+
+export class CheckpointFormatError extends Error {
+  override name = 'CheckpointFormatError';
+}
+
+/** The entries of a checkpoint file's text; throws CheckpointFormatError for a version this agent does not know. */
+export function parseCheckpoints(text: string): Map<string, FileCheckpoint> {
+  const data = JSON.parse(text) as { version?: unknown; files?: Record<string, Partial<FileCheckpoint>> };
+  const version = data.version ?? 1;
+  if (version !== 1 && version !== CHECKPOINT_VERSION) {
+    throw new CheckpointFormatError(`checkpoint format version ${String(version)} is newer than this agent's (${CHECKPOINT_VERSION}); run the logship that wrote it, or move the file away to start over`);
+  }
+  const files = new Map<string, FileCheckpoint>();
+  for (const [key, value] of Object.entries(data.files ?? {})) {
+    if (typeof value?.offset !== 'number' || typeof value.path !== 'string') continue;
+    const entry: FileCheckpoint = { path: value.path, offset: value.offset };
+    if (typeof value.size === 'number') entry.size = value.size;
+    if (typeof value.input === 'string') entry.input = value.input;
+    if (typeof value.id === 'string' && value.id !== key) entry.id = value.id;
+    files.set(key, entry);
+  }
+  return files;
+}
+
+/** The file's text for `files`, newest version. */
+export function formatCheckpoints(files: ReadonlyMap<string, FileCheckpoint>): string {
+  return JSON.stringify({ version: CHECKPOINT_VERSION, files: Object.fromEntries(files) }) + '\n';
+}
