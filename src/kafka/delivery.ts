@@ -1,9 +1,12 @@
 import type { Batch } from '../batch/types.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { Stats } from '../observe/stats.ts';
-import { SpoolClosedError, SpoolFullError, type Spool, type SpoolEntry } from '../spool/index.ts';
+import { EpisodeLog } from '../observe/episode-log.ts';
+import { SpoolClosedError, SpoolFullError, type Spool, type SpoolEntry, type SpoolStats } from '../spool/index.ts';
 import type { BatchProducer } from './batch-producer.ts';
 import { describeKafkaError } from './describe-error.ts';
+import { Backoff, pause } from './retry-policy.ts';
+import { routeFor, waitBefore, type Route } from './route.ts';
 
 /** While sending keeps failing the same way, the error is logged again at most this often. */
 const REPEAT_LOG_MS = 60_000;
@@ -12,9 +15,10 @@ function topicsOf(batches: readonly Batch[]): string[] {
   return [...new Set(batches.flatMap((b) => [...b.topics.keys()]))];
 }
 
-/** Half the delay plus a random half: retries of many agents do not beat in step. */
-function sleepWithJitter(delayMs: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, delayMs / 2 + Math.random() * (delayMs / 2)));
+function recordsOf(batches: readonly Batch[]): number {
+  let records = 0;
+  for (const batch of batches) records += batch.records;
+  return records;
 }
 
 export interface DeliveryOptions {
@@ -36,19 +40,25 @@ export interface DeliveryOptions {
 }
 
 /**
- * Sends closed batches to Kafka in order, one produce request at a time:
- * kafkajs does not keep concurrent requests in order, and a file's lines
- * must land in the order they were written. Batches that close while a
- * request is out wait, and go out together in the next request (up to
- * maxRequestBytes), so a slow round trip grows requests instead of queues.
+ * Delivers closed batches in order, through two lanes:
  *
- * Without a spool, a failed request is retried with backoff and keeps its
- * batches: the queue fills, the tailer stops reading, the log files are
- * the buffer. With a spool, a failed request's batches (and those waiting)
- * are written to disk, and so is every new batch while the spool holds
- * older ones (order kept), until replay has drained it. Either way a batch
- * is settled (its lines may be checkpointed) only once Kafka acknowledged
- * it or the spool holds it durably.
+ * - The head lane takes the oldest batches waiting and hands them to Kafka
+ *   (one produce request at a time: kafkajs does not keep concurrent
+ *   requests in order, and a file's lines must land in the order they
+ *   were written; batches that close meanwhile go out together in the next
+ *   request, up to maxRequestBytes) or to the spool, as route.ts decides
+ *   before every try: to the spool while it holds older entries or while
+ *   Kafka fails, to Kafka otherwise, and to Kafka also when the spool
+ *   refuses them (disk full) while it holds nothing older.
+ * - The replay lane, while the spool holds entries, sends them to Kafka
+ *   oldest first and acks them, which frees the spool's disk space.
+ *
+ * Both retry with the one policy of retry-policy.ts; a wait for spool
+ * room ends early when the spool has room again. Without a spool a failed
+ * request is retried and keeps its batches: the queue fills, the tailer
+ * stops reading, the log files are the buffer. A batch is settled (its
+ * lines may be checkpointed) only once Kafka acknowledged it or the spool
+ * holds it durably.
  */
 export class Delivery {
   private readonly producer: BatchProducer;
@@ -56,23 +66,26 @@ export class Delivery {
   private readonly stats: Stats;
   private readonly log: Logger;
   private readonly onDrain: () => void;
-  /** Batches not yet acked, oldest first; the head ones may be in the current request. */
+  /** Batches not yet settled, oldest first; the head lane works on the first ones. */
   private readonly queue: Batch[] = [];
-  private sending = false;
+  private headRunning = false;
+  /** Where the head lane's try under way goes (undefined between tries). */
+  private headOn: Route | undefined;
+  private replaying = false;
   private closing = false;
-  private failingNow = false;
+  private readonly stopping = new AbortController();
+  private kafkaFailing = false;
   private lastError = '';
   private lastErrorAt = 0;
   private readonly waiters: (() => void)[] = [];
   private spool: Spool | undefined;
   /** New batches go through the spool while it holds older ones (unless order need not be kept). */
   private keepOrder = true;
-  private spoolMode = false;
-  /** Batches being written to the spool, in order; settled once durable. */
-  private readonly spooling: Batch[] = [];
-  private appending: Promise<void> = Promise.resolve();
-  private replaying = false;
-  private lastSpoolError = '';
+  /** Why the spool refused the last batches offered, '' when it took them. */
+  private spoolError = '';
+  private readonly spoolLog = new EpisodeLog();
+  /** The spool refused batches while holding none, and Kafka was tried instead (logged once per episode). */
+  private bypassing = false;
   /** Settled batches whose checkpoints are not on disk yet: they still count as in flight. */
   private undurable = 0;
 
@@ -90,24 +103,23 @@ export class Delivery {
     this.keepOrder = keepOrder;
     if (!spool.isEmpty) {
       this.log.info({ entries: spool.stats().entries }, 'spool holds batches from before; replaying them first');
-      this.spoolMode = true;
       this.replay();
     }
   }
 
-  /** Kafka refuses or cannot be reached right now (a request is failing and being retried). */
+  /** Kafka refuses or cannot be reached right now (the last request failed and is being retried). */
   get failing(): boolean {
-    return this.failingNow;
+    return this.kafkaFailing;
   }
 
   /** The spool takes batches now (so the pipeline can go on while Kafka fails). */
   get spoolAccepting(): boolean {
-    return this.spool !== undefined && this.spooling.length < this.options.maxInFlight && this.lastSpoolError === '';
+    return this.spool !== undefined && this.spoolError === '' && this.queue.length < this.options.maxInFlight;
   }
 
   /** True when no more lines should be read until batches are acked or spooled. */
   get full(): boolean {
-    return this.queue.length + this.undurable >= this.options.maxInFlight || this.spooling.length + this.undurable >= this.options.maxInFlight;
+    return this.queue.length + this.undurable >= this.options.maxInFlight;
   }
 
   submit(batch: Batch): void {
@@ -116,173 +128,235 @@ export class Delivery {
       this.settle(batch);
       return;
     }
-    if (this.spoolMode && this.keepOrder) {
-      this.toSpool([batch]);
-      return;
-    }
     this.queue.push(batch);
-    this.stats.inFlight = this.queue.length + this.spooling.length;
-    this.pump();
+    this.countInFlight();
+    this.runHead();
   }
 
-  private pump(): void {
-    if (this.sending || this.queue.length === 0) return;
+  /** The one place that computes the in-flight gauge: every batch submitted and not settled yet. */
+  private countInFlight(): void {
+    this.stats.inFlight = this.queue.length;
+  }
+
+  private runHead(): void {
+    if (this.headRunning || this.queue.length === 0 || this.closing) return;
+    this.headRunning = true;
+    void this.headLane().catch(this.laneFailed).then((stopped) => {
+      this.headOn = undefined;
+      this.headRunning = false;
+      this.wake();
+      // Batches submitted while the lane was ending.
+      if (!stopped) this.runHead();
+    });
+  }
+
+  /** Delivers the oldest batches until none wait; true when it stopped because the spool was closed. */
+  private async headLane(): Promise<boolean> {
+    const backoff = new Backoff({ initialMs: this.options.initialBackoffMs, maxMs: this.options.maxBackoffMs });
+    let refused = false;
+    while (this.queue.length > 0 && !this.closing) {
+      const route = this.route(refused);
+      this.headOn = route;
+      try {
+        if (route === 'kafka') await this.sendHead();
+        else await this.spoolHead(this.spool!);
+        this.headOn = undefined;
+        refused = false;
+        backoff.reset();
+        continue;
+      } catch (err) {
+        if (err instanceof SpoolClosedError) return true; // stopping: these lines are not checkpointed, read again next start
+        this.headOn = undefined;
+        refused = route === 'spool';
+        const next = this.route(refused);
+        if (refused && next === 'kafka' && !this.bypassing && this.spool?.isEmpty) {
+          this.bypassing = true;
+          this.log.warn({ reason: this.spoolError }, 'the spool cannot take batches and holds none: trying Kafka with them directly');
+        }
+        if (!waitBefore(route, next)) continue;
+        const delay = backoff.next();
+        // A wait for spool room ends as soon as there is room (acks, drops, or the filesystem freed by anyone).
+        await pause(delay, { wake: refused ? this.spool!.whenRoom() : undefined, signal: this.stopping.signal });
+      }
+    }
+    return false;
+  }
+
+  /** Not expected (each lane handles its errors): logged, and the lane stops rather than spin or crash the agent. */
+  private readonly laneFailed = (err: unknown): boolean => {
+    this.log.error({ err }, 'delivery failed unexpectedly; batches left wait for a restart');
+    return true;
+  };
+
+  private route(spoolRefused: boolean): Route {
+    const spool = this.spool;
+    return routeFor({ spool: spool !== undefined, spoolHolds: spool !== undefined && !spool.isEmpty, keepOrder: this.keepOrder, kafkaFailing: this.kafkaFailing, spoolRefused });
+  }
+
+  /** One produce request for the oldest batches (merged up to maxRequestBytes); throws when Kafka did not take them. */
+  private async sendHead(): Promise<void> {
     let count = 1;
     let bytes = this.queue[0]!.bytes;
     while (count < this.queue.length && bytes + this.queue[count]!.bytes <= this.options.maxRequestBytes) {
       bytes += this.queue[count]!.bytes;
       count++;
     }
-    this.sending = true;
-    void this.sendUntilAcked(this.queue.slice(0, count));
+    await this.sendRequest(this.queue.slice(0, count));
+    this.bypassing = false;
+    this.settleHead(count);
   }
 
-  private async sendUntilAcked(batches: Batch[]): Promise<void> {
-    let backoff = this.options.initialBackoffMs;
-    let records = 0;
-    for (const batch of batches) records += batch.records;
-    while (true) {
-      try {
-        await this.sendRequest(batches);
-        break;
-      } catch (err) {
-        this.reportFailure(err, batches, records, backoff);
-        if (this.spool) {
-          // The spool takes them (and everything waiting behind them, in order); replay sends them later.
-          const moved = this.queue.splice(0);
-          this.sending = false;
-          this.spoolMode = true;
-          this.toSpool(moved);
-          this.replay();
-          return;
-        }
-        if (this.closing) {
-          // Shutting down with Kafka unreachable: stop; the checkpoint stays behind these lines.
-          this.sending = false;
-          this.wake();
-          return;
-        }
-        await sleepWithJitter(Math.min(backoff, this.options.maxBackoffMs));
-        backoff *= 2;
-      }
+  /**
+   * Appends the batches waiting to the spool, all at once so that they
+   * share fdatasyncs (group commit). The spool keeps what it took a prefix
+   * of them, in order; that prefix is settled, and the first refusal is
+   * thrown for the rest.
+   */
+  private async spoolHead(spool: Spool): Promise<void> {
+    const batches = this.queue.slice(0, this.options.maxInFlight);
+    const results = await Promise.allSettled(batches.map((batch) => spool.append(batch.topics, batch.records)));
+    let taken = 0;
+    while (taken < results.length && results[taken]!.status === 'fulfilled') taken++;
+    if (taken > 0) {
+      this.spoolTakesAgain();
+      this.bypassing = false;
+      let records = 0;
+      for (let i = 0; i < taken; i++) records += batches[i]!.records;
+      this.stats.inc('batches_spooled', taken);
+      this.stats.inc('records_spooled', records);
+      this.settleHead(taken);
+      this.replay();
     }
-    this.queue.splice(0, batches.length);
-    this.stats.inFlight = this.queue.length + this.spooling.length;
-    for (const batch of batches) this.settle(batch);
-    this.sending = false;
-    this.pump();
+    if (taken < results.length) {
+      const err = (results[taken] as PromiseRejectedResult).reason as unknown;
+      if (!(err instanceof SpoolClosedError)) this.reportSpoolFailure(err);
+      throw err;
+    }
+  }
+
+  /** The first `count` batches of the queue were acked or spooled. */
+  private settleHead(count: number): void {
+    const done = this.queue.splice(0, count);
+    this.countInFlight();
+    for (const batch of done) this.settle(batch);
     if (!this.full && !this.closing) this.onDrain();
     this.wake();
   }
 
-  /** One produce request; bookkeeping of success (timing, counters, recovery) here. */
+  /** One produce request; bookkeeping of success (timing, counters, recovery) or failure here. */
   private async sendRequest(batches: readonly Batch[]): Promise<void> {
     const started = performance.now();
-    await this.producer.send(batches);
+    try {
+      await this.producer.send(batches);
+    } catch (err) {
+      this.reportFailure(err, batches);
+      throw err;
+    }
     this.stats.onSendDuration?.((performance.now() - started) / 1000);
-    let records = 0;
-    for (const batch of batches) records += batch.records;
-    if (this.failingNow) this.log.info({ records }, 'sending to Kafka works again');
-    this.failingNow = false;
+    const records = recordsOf(batches);
+    if (this.kafkaFailing) this.log.info({ records }, 'sending to Kafka works again');
+    this.kafkaFailing = false;
     this.lastError = '';
     this.stats.inc('batches_sent', batches.length);
     this.stats.inc('records_sent', records);
   }
 
-  private reportFailure(err: unknown, batches: readonly Batch[], records: number, backoff: number): void {
+  private reportFailure(err: unknown, batches: readonly Batch[]): void {
     this.stats.inc('batch_send_errors');
     const { kind, message } = describeKafkaError(err, { brokers: this.options.brokers, topics: topicsOf(batches) });
     this.stats.error(kind);
     const now = Date.now();
     if (message !== this.lastError || now - this.lastErrorAt >= REPEAT_LOG_MS) {
       const then = this.spool ? 'spooling to disk until it works again' : 'retrying (reading pauses while batches wait)';
-      this.log.error({ err, kind, batches: batches.length, records, retry_in_ms: Math.min(backoff, this.options.maxBackoffMs) }, `${message}; ${then}`);
+      this.log.error({ err, kind, batches: batches.length, records: recordsOf(batches) }, `${message}; ${then}`);
       this.lastError = message;
       this.lastErrorAt = now;
     }
-    this.failingNow = true;
+    this.kafkaFailing = true;
   }
 
-  /** Appends batches to the spool in order, one at a time; each is settled once durable. A full spool blocks (reading pauses). */
-  private toSpool(batches: Batch[]): void {
-    const spool = this.spool!;
-    this.spooling.push(...batches);
-    this.stats.inFlight = this.queue.length + this.spooling.length;
-    this.appending = this.appending.then(async () => {
-      for (const batch of batches) {
-        let backoff = this.options.initialBackoffMs;
-        while (true) {
-          try {
-            await spool.append(batch.topics, batch.records);
-            break;
-          } catch (err) {
-            if (err instanceof SpoolClosedError) return; // stopping: these lines are not checkpointed, read again next start
-            const text = err instanceof SpoolFullError ? `spool full (${err.reason}): reading pauses until replay frees room` : `writing to the spool failed: ${(err as Error).message}`;
-            this.stats.error(err instanceof SpoolFullError ? 'spool_full' : 'spool_io');
-            if (text !== this.lastSpoolError) this.log.error({ err }, text);
-            this.lastSpoolError = text;
-            await Promise.race([spool.whenRoom(), sleepWithJitter(Math.min(backoff, this.options.maxBackoffMs))]);
-            backoff *= 2;
-          }
-        }
-        if (this.lastSpoolError) this.log.info('the spool takes batches again');
-        this.lastSpoolError = '';
-        this.spooling.shift();
-        this.stats.inc('batches_spooled');
-        this.stats.inc('records_spooled', batch.records);
-        this.settle(batch);
-      }
-      this.stats.inFlight = this.queue.length + this.spooling.length;
-      if (!this.full && !this.closing) this.onDrain();
+  private reportSpoolFailure(err: unknown): void {
+    let text: string;
+    if (err instanceof SpoolFullError) {
+      const until = err.reason === 'disk_full' ? 'replay or the filesystem frees room' : 'replay frees room';
+      text = `spool full (${err.reason}): reading pauses until ${until}`;
+    } else {
+      text = `writing to the spool failed: ${(err as Error).message}`;
+    }
+    this.stats.error(err instanceof SpoolFullError ? 'spool_full' : 'spool_io');
+    if (this.spoolLog.failing(text)) this.log.error({ err }, text);
+    this.spoolError = text;
+  }
+
+  /** The spool took batches after refusing some. */
+  private spoolTakesAgain(): void {
+    const refusals = this.spoolLog.recovered();
+    if (refusals !== undefined) this.log.info({ was: this.spoolError, refusals }, 'the spool takes batches again');
+    this.spoolError = '';
+  }
+
+  /** Starts the replay lane, unless it runs: sends what the spool holds, oldest first, until it is empty. */
+  private replay(): void {
+    if (this.replaying || !this.spool || this.closing) return;
+    this.replaying = true;
+    const spool = this.spool;
+    void this.replayLane(spool).catch(this.laneFailed).then((stopped) => {
+      this.replaying = false;
       this.wake();
+      // Entries appended while the lane was ending.
+      if (!stopped && spool.unread > 0) this.replay();
     });
   }
 
-  /** Sends what the spool holds, oldest first, one entry a request, until it is empty; then new batches go straight to Kafka again. */
-  private replay(): void {
-    if (this.replaying || !this.spool) return;
-    this.replaying = true;
-    const spool = this.spool;
-    void (async () => {
+  /** Replays until the spool is empty; true when it stopped because the spool was closed. */
+  private async replayLane(spool: Spool): Promise<boolean> {
+    const backoff = new Backoff({ initialMs: this.options.initialBackoffMs, maxMs: this.options.maxBackoffMs });
+    let readError = '';
+    while (!this.closing) {
+      let entry: SpoolEntry | undefined;
       try {
-        while (!this.closing) {
-          const entry = await spool.next();
-          if (!entry) {
-            await this.appending; // batches on their way into the spool come next
-            if (spool.isEmpty && this.spooling.length === 0) break;
-            if (spool.unread === 0) await sleepWithJitter(40);
-            continue;
-          }
-          if (!(await this.sendEntry(entry))) break;
-          await spool.ack(entry);
-          this.stats.inc('batches_replayed');
-        }
-        if (!this.closing && spool.isEmpty) {
-          this.spoolMode = false;
-          this.log.info('spool drained; sending straight to Kafka again');
-          this.onDrain();
-        }
+        entry = await spool.next();
       } catch (err) {
-        if (!(err instanceof SpoolClosedError)) this.log.error({ err }, 'replaying the spool failed; it is retried at the next start');
-      } finally {
-        this.replaying = false;
-        this.wake();
+        if (err instanceof SpoolClosedError) return true;
+        // Not fatal: a read error may pass (and a corrupt entry is skipped, not thrown); try again.
+        const text = (err as Error).message;
+        if (text !== readError) this.log.error({ err }, 'reading the spool back failed; retrying');
+        readError = text;
+        this.stats.error('spool_io');
+        await pause(backoff.next(), { signal: this.stopping.signal });
+        continue;
       }
-    })();
+      readError = '';
+      if (!entry) break;
+      if (!(await this.sendEntry(entry, backoff))) return false;
+      try {
+        await spool.ack(entry);
+      } catch (err) {
+        if (err instanceof SpoolClosedError) return true;
+        // The entry is delivered and acked in memory (its segment is freed); only the cursor on disk lags: a restart may send it again.
+        this.log.error({ err, seq: entry.seq }, 'spool: cannot record a replayed entry in the cursor; a restart may send it again');
+      }
+      this.stats.inc('batches_replayed');
+    }
+    // Drained, unless the head lane is appending more right now (it starts this lane again).
+    if (!this.closing && spool.isEmpty && this.headOn !== 'spool') {
+      if (!this.kafkaFailing) this.log.info('spool drained; sending straight to Kafka again');
+      this.onDrain();
+      this.runHead();
+    }
+    return false;
   }
 
   /** Sends one spooled entry until Kafka takes it; false when stopping first. */
-  private async sendEntry(entry: SpoolEntry): Promise<boolean> {
+  private async sendEntry(entry: SpoolEntry, backoff: Backoff): Promise<boolean> {
     const batch: Batch = { seq: -entry.seq, topics: entry.topics, records: entry.records, bytes: entry.bytes, marks: [] };
-    let backoff = this.options.initialBackoffMs;
     while (!this.closing) {
       try {
         await this.sendRequest([batch]);
+        backoff.reset();
         return true;
-      } catch (err) {
-        this.reportFailure(err, [batch], batch.records, backoff);
-        await sleepWithJitter(Math.min(backoff, this.options.maxBackoffMs));
-        backoff *= 2;
+      } catch {
+        await pause(backoff.next(), { signal: this.stopping.signal });
       }
     }
     return false;
@@ -303,7 +377,7 @@ export class Delivery {
   }
 
   /** Spool figures for the metrics, when there is a spool. */
-  spoolStats(): { entries: number; bytes: number; oldestAgeMs: number | undefined } | undefined {
+  spoolStats(): SpoolStats | undefined {
     return this.spool?.stats();
   }
 
@@ -314,7 +388,7 @@ export class Delivery {
    */
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.queue.length > 0 || this.spooling.length > 0) {
+    while (this.queue.length > 0) {
       const left = deadline - Date.now();
       if (left <= 0) break;
       await new Promise<void>((resolve) => {
@@ -326,6 +400,7 @@ export class Delivery {
       });
     }
     this.closing = true;
-    return this.queue.length === 0 && this.spooling.length === 0;
+    this.stopping.abort();
+    return this.queue.length === 0;
   }
 }

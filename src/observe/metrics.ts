@@ -7,7 +7,7 @@ export interface MetricsSources {
   /** Per followed file: where it is, its last seen size and its committed (checkpointed) offset. */
   files(): Iterable<{ path: string; input: string; size: number; committed: number }>;
   openFiles(): number;
-  spool(): { entries: number; bytes: number; oldestAgeMs: number | undefined } | undefined;
+  spool(): { entries: number; bytes: number; oldestAgeMs: number | undefined; full: string | undefined } | undefined;
 }
 
 /** Counter → metric name and help. Names follow Prometheus conventions: _total, base units. */
@@ -86,6 +86,17 @@ export function createMetrics(sources: MetricsSources): Registry {
   });
   new Gauge({ name: 'logship_spool_entries', help: 'Batches waiting in the on-disk spool.', registers: [registry], collect() { this.set(sources.spool()?.entries ?? 0); } });
   new Gauge({ name: 'logship_spool_bytes', help: 'Bytes of the on-disk spool.', registers: [registry], collect() { this.set(sources.spool()?.bytes ?? 0); } });
+  new Gauge({
+    name: 'logship_spool_full',
+    help: 'The spool refuses batches for lack of room (1), by reason: max_bytes, disk_full, entry_too_large; reading pauses meanwhile.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const full = sources.spool()?.full;
+      if (full) this.set({ reason: full }, 1);
+    },
+  });
   new Gauge({
     name: 'logship_spool_oldest_age_seconds',
     help: 'Age of the oldest batch in the spool (0 when empty).',

@@ -1,6 +1,7 @@
-export { Spool, SPOOL_DEFAULTS } from './spool.ts';
-export { spoolOptions } from './options.ts';
-export type { FsyncPolicy, SpoolEntry, SpoolOptions, SpoolStats, WhenFull } from './spool.ts';
+export { Spool } from './spool.ts';
+export type { SpoolEntry, SpoolStats } from './spool.ts';
+export { SPOOL_DEFAULTS, spoolOptions } from './options.ts';
+export type { FsyncPolicy, SpoolOptions, WhenFull } from './options.ts';
 export { SpoolClosedError, SpoolError, SpoolFullError, SpoolIOError, SpoolLockedError } from './errors.ts';
 export type { SpoolFullReason } from './errors.ts';
 export { inspectSpool, NoSpoolError, verifySpool } from './inspect.ts';

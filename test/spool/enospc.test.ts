@@ -88,3 +88,37 @@ test('ENOSPC with when_full: drop_oldest drops the oldest segment and the append
   assert.equal(replayed.at(-1), 10_000 * 20 - 1, 'the newest records are kept');
   await spool.close();
 });
+
+test('ENOSPC with nothing spooled (another tenant filled the disk): refused at once, no retry loop; whenRoom() resolves when the tenant frees room', async (t) => {
+  const mnt = smallFilesystem(t, 1 << 20);
+  if (!mnt) return t.skip('cannot mount a small filesystem here (needs root)');
+  const dir = join(mnt, 'spool');
+  const { log, lines } = captureLogger();
+  const spool = await Spool.open(options(dir, { segmentBytes: 64 * 1024 }), log);
+  t.after(() => spool.close());
+  const other = join(mnt, 'other');
+  try {
+    writeFileSync(other, Buffer.alloc(2 << 20, 1)); // more than the filesystem: fills it
+  } catch (err) {
+    assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+  }
+  for (let i = 0; i < 3; i++) {
+    await assert.rejects(spool.append(batch(i * 20, 20), 20), (err: SpoolFullError) => err.reason === 'disk_full');
+  }
+  assert.equal(spool.stats().full, 'disk_full');
+  assert.equal(spool.stats().entries, 0);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.seg')), [], 'no empty segment left behind');
+  assert.equal(lines.filter((l) => l.msg.includes('no space left')).length, 1, 'logged once, not per refusal');
+
+  const room = spool.whenRoom();
+  let woken = false;
+  void room.then(() => (woken = true));
+  await new Promise((resolve) => setTimeout(resolve, 600)); // several free-space probes: the disk is still full
+  assert.equal(woken, false, 'no wake-up while the disk stays full');
+  unlinkSync(other);
+  await room; // the probe sees the room (the test's timeout is the bound)
+  await spool.append(batch(100, 20), 20);
+  assert.equal(spool.stats().full, undefined);
+  assert.ok(lines.some((l) => l.msg === 'spool has room again'));
+  assert.deepEqual(await drain(spool), range(100, 20));
+});
