@@ -10,7 +10,7 @@ export class OffsetTracker {
   private base = 0;
   private readonly offsets: number[] = [];
   private readonly done: boolean[] = [];
-  private readonly onAdvance: (tracker: OffsetTracker) => void;
+  private onAdvance: (tracker: OffsetTracker) => void;
 
   constructor(committed: number, onAdvance: (tracker: OffsetTracker) => void) {
     this.committed = committed;
@@ -36,6 +36,15 @@ export class OffsetTracker {
     this.done.splice(0, n);
     this.base += n;
     this.onAdvance(this);
+  }
+
+  /**
+   * From now on, advances are reported to `onAdvance`: the lines of a
+   * copytruncate copy carry on the offsets of its original, whose batches
+   * may still be in flight; their acks now move the copy's checkpoint.
+   */
+  handOver(onAdvance: (tracker: OffsetTracker) => void): void {
+    this.onAdvance = onAdvance;
   }
 
   /** Batches issued and not yet acked. */

@@ -1,20 +1,22 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { InputConfig } from '../config/types.ts';
 import type { CheckpointStore, FileCheckpoint } from '../checkpoint/checkpoint-store.ts';
 import { OffsetTracker } from '../checkpoint/offset-tracker.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { Stats } from '../observe/stats.ts';
+import { CheckSchedule } from './check-schedule.ts';
 import { Discovery } from './discovery.ts';
 import { TailEvents } from './events.ts';
 import { compressionOf, fingerprintOf, readFingerprint, readHead } from './fingerprint.ts';
 import { fingerprintOfKey, identityKey, inodeOf, inodeOfStats, sameInode } from './identity.ts';
-import { findCopy, isRotatedName, Listings, locate, mayBeCopyOf } from './locate.ts';
-import { OpenFiles } from './open-files.ts';
-import { lineStartsAt, samePrefix } from './prefix.ts';
+import { findCopy, Listings } from './locate.ts';
+import { keepsItsFirstLine, lookAt } from './observe.ts';
+import { FollowedFiles } from './followed-files.ts';
+import { originalOf, type OriginalsHost } from './originals.ts';
+import { lineStartsAt } from './prefix.ts';
 import { CheckpointRecovery } from './recovery.ts';
-import { decideResume, type Original, type Resume } from './resume.ts';
+import { decideResume, type Resume } from './resume.ts';
 import { decideRotation } from './rotation.ts';
 import { TailedFile, type LineLimits } from './tailed-file.ts';
 import type { FileSource, LineSink } from './types.ts';
@@ -52,17 +54,14 @@ export class Tailer {
   private readonly events: TailEvents;
   private readonly discovery: Discovery;
   private readonly recovery: CheckpointRecovery;
-  /** Every followed file (open or closed), by identity. */
-  private readonly files = new Map<string, TailedFile>();
-  private readonly byPath = new Map<string, TailedFile>();
-  /** `<dev>:<ino>` → file: a rename is found without reading a fingerprint. */
-  private readonly byInode = new Map<string, TailedFile>();
+  private readonly files: FollowedFiles;
   /** Matching files whose first line is not complete yet (no identity). */
   private readonly pending = new Set<string>();
   private readonly opening = new Set<string>();
   private identifying: Promise<void> = Promise.resolve();
   private readonly ready = new Set<TailedFile>();
-  private readonly openFiles: OpenFiles;
+  private readonly schedule: CheckSchedule;
+  private readonly originals: OriginalsHost;
   /** Paths found and left alone (compressed, or a copy read through its original), with why: told once. */
   private readonly leftAlone = new LRUCache<string, string>({ max: 10_000 });
   /** Inodes that had a checkpoint when this tailer was made: a new first line in one is new content. */
@@ -87,7 +86,14 @@ export class Tailer {
     this.events = new TailEvents(deps.stats, log);
     this.limits = { maxLineBytes: input.max_line_bytes, truncate: input.on_long_line === 'truncate' };
     this.buf = Buffer.allocUnsafe(Math.max(READ_BUFFER_BYTES, input.max_line_bytes + 2));
-    this.openFiles = new OpenFiles(input.max_open_files, () => this.events.closedForBudget());
+    this.files = new FollowedFiles(input.max_open_files, () => this.events.closedForBudget());
+    this.schedule = new CheckSchedule(input.poll_interval_ms, input.idle_poll_interval_ms);
+    this.originals = {
+      followed: (key) => this.files.get(key),
+      owns: (entry) => this.recovery.owns(entry),
+      wake: (file) => this.schedule.wake(file),
+      started: () => this.started,
+    };
     this.knownInodes = new Set([...deps.checkpoints.keys()].map(inodeOf));
     this.discovery = new Discovery(
       { paths: input.paths, exclude: input.exclude, scanIntervalMs: input.scan_interval_ms },
@@ -101,7 +107,7 @@ export class Tailer {
     );
     this.recovery = new CheckpointRecovery(input, deps.checkpoints, this.events, {
       following: (key) => this.files.has(key),
-      followingInode: (inode) => this.byInode.has(inode),
+      followingInode: (inode) => this.files.ofInode(inode) !== undefined,
       matches: (path) => this.discovery.matches(path),
       serially: (task) => this.serially(task),
       adopt: (path, key, handle, size, resume) => this.adopt(path, key, handle, size, resume),
@@ -142,9 +148,7 @@ export class Tailer {
   }
 
   get openDescriptors(): number {
-    let detached = 0;
-    for (const file of this.files.values()) if (file.detached && file.handle) detached++;
-    return this.openFiles.size + detached;
+    return this.files.openDescriptors;
   }
 
   /**
@@ -180,7 +184,7 @@ export class Tailer {
       return;
     }
     const inode = inodeOfStats(stats);
-    const known = this.byInode.get(inode);
+    const known = this.files.ofInode(inode);
     // An open descriptor pins the inode, so a known open file at a new path is a rename.
     if (known?.handle && !known.released) {
       if (known.path !== path) this.renamed(known, path);
@@ -241,7 +245,7 @@ export class Tailer {
   /** Gathers what resume.ts needs to know about a newly identified file. */
   private async resumeOf(path: string, key: string, handle: FileHandle, size: number): Promise<Resume> {
     const checkpoint = this.deps.checkpoints.get(key);
-    const original = checkpoint ? undefined : await this.originalOf(path, key, handle);
+    const original = checkpoint ? undefined : await originalOf(path, key, handle, this.deps.checkpoints, this.originals, this.input.fingerprint_bytes);
     const lineStarts = original?.state === 'gone' && original.offset <= size ? await lineStartsAt(handle, original.offset) : undefined;
     return decideResume({
       size,
@@ -254,83 +258,27 @@ export class Tailer {
     });
   }
 
-  /**
-   * The file `path` may be a copy of (copytruncate, or `cp`): another inode
-   * in the same directory with the same first line, followed now or known
-   * by its checkpoint. Whether that one still holds its content decides
-   * whether the copy is read, and from where. Same first bytes are checked
-   * where both files can be read, so a log that only starts with the same
-   * line is no copy.
-   */
-  private async originalOf(path: string, key: string, handle: FileHandle): Promise<Original | undefined> {
-    const dir = dirname(path);
-    const listings = new Listings();
-    for (const other of this.deps.checkpoints.withFingerprint(fingerprintOfKey(key))) {
-      const entry = this.deps.checkpoints.get(other);
-      if (!entry || inodeOf(other) === inodeOf(key)) continue;
-      const followed = this.files.get(other);
-      if (followed) {
-        if (dirname(followed.path) !== dir) continue;
-        // Released while still in `files`: its truncation is being handed over (queued behind us), and takes this copy.
-        if (followed.released) return { state: 'followed', key: other, offset: followed.tracker.committed, id: followed.id };
-        // At start-up nothing tells which of two such files came first but their names (access.log, access.log.1).
-        if (!this.started && !isRotatedName(followed.path, path)) continue;
-        const like = await this.startsLike(followed, handle);
-        if (like === 'different') continue;
-        // 'rewritten': truncated under us, not noticed yet; its hand-over (soon: woken now) takes this copy over.
-        if (like === 'rewritten') this.wake(followed);
-        return { state: 'followed', key: other, offset: followed.tracker.committed, id: followed.id };
-      }
-      if (dirname(entry.path) !== dir || !this.recovery.owns(entry)) continue;
-      const where = await locate(other, entry.path, listings, this.input.fingerprint_bytes);
-      if ('found' in where) {
-        const same = await samePrefix(where.found.handle, handle).finally(() => where.found.handle.close());
-        if (same) return { state: 'live', key: other, offset: entry.offset, id: entry.id ?? other };
-        continue;
-      }
-      // Not known either way (its directory unreadable now): treated as live, so the copy waits rather than repeats.
-      if ('unknown' in where) return { state: 'live', key: other, offset: entry.offset, id: entry.id ?? other };
-      if (mayBeCopyOf(entry.path, path)) return { state: 'gone', key: other, offset: entry.offset, id: entry.id ?? other };
-    }
-    return undefined;
-  }
-
-  /** Whether an open file starts with a followed file's bytes, or the followed one no longer starts with its own first line. */
-  private async startsLike(file: TailedFile, handle: FileHandle): Promise<'same' | 'different' | 'rewritten'> {
-    if (file.handle) {
-      if (!(await this.sameContent(file))) return 'rewritten';
-      return (await samePrefix(file.handle, handle)) ? 'same' : 'different';
-    }
-    const located = await locate(file.key, file.path, new Listings(), this.input.fingerprint_bytes);
-    if (!('found' in located)) return 'rewritten';
-    const same = await samePrefix(located.found.handle, handle).finally(() => located.found.handle.close());
-    return same ? 'same' : 'different';
-  }
-
   /** Follows a newly identified file from where `resume` says; outside the paths (found by identity) it is drained, then released. */
-  private adopt(path: string, key: string, handle: FileHandle, size: number, resume: Resume & { follow: true }): void {
+  private adopt(path: string, key: string, handle: FileHandle, size: number, resume: Resume & { follow: true }, continues?: OffsetTracker): void {
     if (resume.replaces !== undefined) this.deps.checkpoints.delete(resume.replaces);
     const position = resume.position;
-    const tracker = new OffsetTracker(position, () => this.saveCheckpoint(file));
+    const tracker = continues ?? new OffsetTracker(position, () => undefined);
     const file = new TailedFile(key, resume.id ?? key, path, handle, position, tracker, this.deps.source(path));
+    tracker.handOver(() => this.saveCheckpoint(file));
     file.size = size;
-    this.files.set(key, file);
-    this.byInode.set(inodeOf(key), file);
-    if (this.discovery.matches(path)) {
-      this.byPath.set(path, file);
-      this.openFiles.touch(file);
-    } else {
-      file.detached = true;
-      file.detachedAt = Date.now();
-    }
+    this.files.add(file, this.discovery.matches(path));
     this.saveCheckpoint(file);
     this.events.following(file, position, resume.from, file.id);
-    this.schedule(file);
+    this.queueRead(file);
   }
 
   private saveCheckpoint(file: TailedFile): void {
-    if (file.released) return; // late acks must not resurrect a released file's checkpoint
-    this.deps.checkpoints.set(file.key, { path: file.path, offset: file.tracker.committed, size: Math.max(file.size, file.readOffset), input: this.input.name, id: file.id });
+    // Late acks of a released file still move its checkpoint, unless that was handed over or forgotten, or another reader took it.
+    if (file.released && (!this.deps.checkpoints.get(file.key) || this.files.has(file.key))) return;
+    const size = Math.max(file.size, file.readOffset);
+    // A copytruncate copy shorter than what was read of its original: its acks may pass its end, its checkpoint may not.
+    const offset = Math.min(file.tracker.committed, size);
+    this.deps.checkpoints.set(file.key, { path: file.path, offset, size, input: this.input.name, id: file.id });
     if (this.stopped && file.tracker.pending === 0 && this.unsettled.delete(file) && this.unsettled.size === 0) {
       for (const wake of this.settledWaiters.splice(0)) wake();
     }
@@ -338,32 +286,26 @@ export class Tailer {
 
   private renamed(file: TailedFile, path: string): void {
     this.events.renamed(file.key, file.path, path);
-    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
-    file.path = path;
+    this.files.moved(file, path);
     file.setSource(this.deps.source(path));
-    if (file.detached) {
-      file.detached = false;
-      this.openFiles.touch(file);
-    }
-    this.byPath.set(path, file);
     this.saveCheckpoint(file);
   }
 
   private changed(path: string): void {
-    const file = this.byPath.get(path);
+    const file = this.files.atPath(path);
     if (file) {
-      this.wake(file);
-      this.schedule(file);
+      this.schedule.wake(file);
+      this.queueRead(file);
     } else void this.found(path);
   }
 
   /** The path was unlinked or renamed away: look at its file now rather than at its next poll. */
   private removed(path: string): void {
-    const file = this.byPath.get(path);
-    if (file) this.wake(file);
+    const file = this.files.atPath(path);
+    if (file) this.schedule.wake(file);
   }
 
-  private schedule(file: TailedFile): void {
+  private queueRead(file: TailedFile): void {
     file.wanted = true;
     this.ready.add(file);
     this.pump();
@@ -391,7 +333,7 @@ export class Tailer {
         }
         const before = file.position;
         // One small pread per chunk read (not per line): never ship new content at an old offset.
-        outcome = await file.read(this.buf, this.deps.sink, this.limits, this.longLineCounter, () => this.sameContent(file));
+        outcome = await file.read(this.buf, this.deps.sink, this.limits, this.longLineCounter, () => keepsItsFirstLine(file, this.input.fingerprint_bytes));
         this.events.bytesRead(file.position - before);
       } catch (err) {
         this.events.readFailed(file.path, err);
@@ -413,7 +355,7 @@ export class Tailer {
   private async ensureOpen(file: TailedFile): Promise<boolean> {
     if (file.released) return false;
     if (file.handle) {
-      if (!file.detached) this.openFiles.touch(file);
+      this.files.used(file);
       return true;
     }
     const handle = await open(file.path, 'r').catch((err: NodeJS.ErrnoException) => {
@@ -425,7 +367,7 @@ export class Tailer {
       const fingerprint = sameInode(file.key, stats) ? await readFingerprint(handle, this.input.fingerprint_bytes) : undefined;
       if (fingerprint !== undefined && identityKey(stats, fingerprint) === file.key) {
         file.reopen(handle);
-        this.openFiles.touch(file);
+        this.files.used(file);
         return true;
       }
       await handle.close();
@@ -446,7 +388,7 @@ export class Tailer {
     try {
       for (const path of this.pending) await this.found(path);
       const now = Date.now();
-      for (const file of this.files.values()) if (file.nextCheckAt <= now) await this.check(file);
+      for (const file of this.files.values()) if (this.schedule.due(file, now)) await this.check(file);
     } catch (err) {
       this.events.pollFailed(err);
     } finally {
@@ -454,57 +396,20 @@ export class Tailer {
     }
   }
 
-  /** Looks at `file` at the next poll, and often while it keeps changing. */
-  private wake(file: TailedFile): void {
-    file.checkIntervalMs = this.input.poll_interval_ms;
-    file.nextCheckAt = 0;
-  }
-
-  /** Nothing changed: look again a little later each time, up to idle_poll_interval_ms. */
-  private quiet(file: TailedFile): void {
-    const min = this.input.poll_interval_ms;
-    // Detached files are drained and released on rotate_wait's clock: they stay on the short interval.
-    const max = file.detached ? min : Math.max(min, this.input.idle_poll_interval_ms);
-    file.checkIntervalMs = Math.min(max, Math.max(min, file.checkIntervalMs * 2));
-    file.nextCheckAt = Date.now() + file.checkIntervalMs;
-  }
-
   private async check(file: TailedFile): Promise<void> {
     if (file.released) return;
-    // Taken before the size: a read that completes while the stat is under way cannot make the file look shorter than what was read.
-    const readOffset = file.readOffset;
-    let size: number;
-    let sameContent = true;
-    let atPath: 'this' | 'other' | 'none' | 'unchecked' = 'unchecked';
-    if (file.handle) {
-      const stats = await file.handle.stat().catch(() => undefined);
-      if (!stats) return;
-      size = stats.size;
-      // Unchanged size and mtime: the first line is what it was (no read of it for an idle file).
-      if (size !== file.checkedSize || stats.mtimeMs !== file.checkedMtimeMs) {
-        sameContent = await this.sameContent(file);
-        file.checkedSize = size;
-        file.checkedMtimeMs = stats.mtimeMs;
-      }
-      if (!file.detached) {
-        const current = await stat(file.path).catch(() => undefined);
-        atPath = !current ? 'none' : sameInode(file.key, current) ? 'this' : 'other';
-      }
-    } else {
-      const current = await stat(file.path).catch(() => undefined);
-      if (!current || !sameInode(file.key, current)) {
-        await this.release(file, 'moved while closed');
-        if (current) void this.found(file.path);
-        return;
-      }
-      size = current.size;
+    const looked = await lookAt(file, this.input.fingerprint_bytes);
+    if (looked === undefined) return;
+    if (looked === 'moved') {
+      // Closed for the descriptor budget and rotated meanwhile: the recovery pass finds it by identity and reads it on.
+      await this.release(file, 'moved while closed');
+      void this.found(file.path);
+      return;
     }
+    const { size } = looked;
     const verdict = decideRotation(
       {
-        size,
-        readOffset,
-        sameContent,
-        atPath,
+        ...looked,
         detached: file.detached,
         hasPartial: file.hasPartial,
         pending: file.tracker.pending,
@@ -523,8 +428,8 @@ export class Tailer {
     file.size = size;
     switch (verdict.kind) {
       case 'grew':
-        this.wake(file);
-        this.schedule(file);
+        this.schedule.wake(file);
+        this.queueRead(file);
         return;
       case 'detach':
         this.flushPartialIf(file, verdict.flushPartial);
@@ -538,7 +443,7 @@ export class Tailer {
         return;
       case 'quiet':
         this.flushPartialIf(file, verdict.flushPartial);
-        this.quiet(file);
+        this.schedule.quiet(file, Date.now());
         return;
     }
   }
@@ -551,20 +456,10 @@ export class Tailer {
 
   /** The path names another file now, or none: keep the descriptor (it cannot be reopened by path), drain it, then release it. */
   private detach(file: TailedFile, how: 'rotated' | 'deleted'): void {
-    file.detached = true;
-    file.detachedAt = Date.now();
-    this.openFiles.forget(file);
-    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+    this.files.detach(file);
     this.events.detached(file, how);
-    this.wake(file);
+    this.schedule.wake(file);
     if (how === 'rotated') void this.found(file.path);
-  }
-
-  /** Whether the file still starts with the first line it had (a copytruncate that regrew past us does not). */
-  private async sameContent(file: TailedFile): Promise<boolean> {
-    if (!file.handle) return true;
-    const fingerprint = await readFingerprint(file.handle, this.input.fingerprint_bytes);
-    return fingerprint === fingerprintOfKey(file.key);
   }
 
   /**
@@ -586,25 +481,28 @@ export class Tailer {
       const lost = Math.max(0, seen - Math.max(file.position, copy?.stats.size ?? 0));
       this.events.truncated(file, file.position, copy?.path, lost);
       await this.release(file, 'truncated');
+      if (this.stopped) {
+        // Stopping: the checkpoint stays the original's, and the next start hands it over to the copy.
+        await copy?.handle.close();
+        return;
+      }
       this.deps.checkpoints.delete(file.key);
       if (!copy) return;
       const copyKey = identityKey(copy.stats, fingerprintOfKey(file.key));
-      if (this.files.has(copyKey) || this.stopped) {
+      if (this.files.has(copyKey)) {
         await copy.handle.close(); // followed already (a glob found it with its own checkpoint)
         return;
       }
+      // Read on from the original's last line handed over; its checkpoint moves as those lines are acknowledged.
       const position = Math.min(file.position, copy.stats.size);
-      this.adopt(copy.path, copyKey, copy.handle, copy.stats.size, { follow: true, position, from: 'copy of a truncated file', id: file.id });
+      this.adopt(copy.path, copyKey, copy.handle, copy.stats.size, { follow: true, position, from: 'copy of a truncated file', id: file.id }, file.tracker);
     });
     void this.found(path);
   }
 
   private async release(file: TailedFile, why: string): Promise<void> {
     file.released = true;
-    this.files.delete(file.key);
-    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
-    if (this.byInode.get(inodeOf(file.key)) === file) this.byInode.delete(inodeOf(file.key));
-    this.openFiles.forget(file);
+    this.files.remove(file);
     this.ready.delete(file);
     await file.closeHandle();
     this.events.released(file, file.position, why);
@@ -635,7 +533,5 @@ export class Tailer {
     }
     this.retired = [...this.files.values()];
     this.files.clear();
-    this.byPath.clear();
-    this.byInode.clear();
   }
 }

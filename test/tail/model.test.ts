@@ -60,7 +60,7 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, closeSync, copyFileSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, matchesGlob } from 'node:path';
+import { basename, join, matchesGlob } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -270,6 +270,7 @@ class World {
   newFile(path: string, dev: number, ino: number, lines: Line[] = [], bytes = 0): MFile {
     const file: MFile = { id: this.nextFileId++, path, dev, ino, lines, bytes, gen: 0, held: false, leftAt: 0 };
     this.files.push(file);
+    this.note(`  file#${file.id} is ${basename(path)}, inode ${ino}`);
     return file;
   }
 
@@ -368,8 +369,9 @@ class World {
   }
 
   fail(message: string): never {
-    const emitted = this.sinks.map((s, i) => `run ${i}: ${s.lines.map((l) => `${l.text.split(' ')[0]}@${l.lineOffset}`).join(' ')}`);
-    throw new Error(`${message}\n--- model trace ---\n${this.trace.join('\n')}\n--- emitted ---\n${emitted.join('\n')}`);
+    // Each line with where it came from: file name and inode (the key's middle part).
+    const emitted = this.sinks.map((s, i) => `run ${i}: ${s.lines.map((l) => `${l.text.split(' ')[0]}@${l.lineOffset}(${basename(l.path)}#${l.key.split(':')[1]})`).join(' ')}`);
+    throw new Error(`${message}\n--- in ${this.dir} ---\n--- model trace ---\n${this.trace.join('\n')}\n--- emitted ---\n${emitted.join('\n')}`);
   }
 
   /** Waits for a tailer reaction the model relies on (a bug if it never comes). */

@@ -214,3 +214,29 @@ test('checkpoints written by an agent of format version 1 are taken over: a rena
   await waitFor('the rest of the old file', () => run.sink.lines.length === 6);
   assert.equal(run.sink.lines[0]!.lineOffset, first.sink.lines[3]!.nextOffset);
 });
+
+test('a copy shorter than what was read of its original keeps a checkpoint within its size: a restart reads nothing again', async (t) => {
+  const dir = tempDir(t);
+  const log = join(dir, 'access.log');
+  write(log, lines('line', 0, 6));
+  const paths = [join(dir, 'access.log*')];
+  const run = startTailer(paths, join(dir, 'state'));
+  await run.started;
+  await waitFor('6 lines', () => run.sink.lines.length === 6);
+  copyFileSync(log, `${log}.1`);
+  write(log, lines('line', 6, 2)); // read from the original, never in the copy
+  await waitFor('8 lines', () => run.sink.lines.length === 8);
+  truncateSync(log, 0);
+  await run.poll();
+  await waitFor('the copy taken over', () => run.stats.counters.truncations === 1 && run.checkpoints.withFingerprint(run.sink.lines[0]!.key.split(':')[2]!).length === 1);
+  await run.stop();
+  const copyKey = run.checkpoints.withFingerprint(run.sink.lines[0]!.key.split(':')[2]!)[0]!;
+  assert.equal(run.checkpoints.get(copyKey)!.offset, statSync(`${log}.1`).size, 'the checkpoint stops at the end of the copy');
+
+  const again = startTailer(paths, join(dir, 'state'));
+  t.after(() => again.stop());
+  await again.started;
+  await again.recover();
+  await again.poll();
+  assert.deepEqual(again.sink.texts(), []);
+});
