@@ -3,6 +3,12 @@
  * the tests, the demo and the benchmarks. Jars come from Maven Central via
  * fetch.sh; storage lives in a temporary directory that stop() removes.
  *
+ * Kafka 3.x (from 3.5) and 4.x both run: the `version` option or
+ * LOGSHIP_KAFKA_VERSION picks one, else the default of scripts/kafka/pom.xml.
+ * What differs between them is in kafkaRuntime(): the configs command's main
+ * class and the logging back-end (reload4j in 3.x, log4j2 in 4.x). The broker
+ * configuration is the same KRaft one for both: it uses no setting 4.0 removed.
+ *
  * With `security: true` the same JVM also listens with TLS and SASL: SSL
  * (server certificate only), MTLS (SSL that requires a client certificate)
  * and SASL_SSL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), with a throwaway CA and
@@ -11,7 +17,7 @@
  * command against the running broker. PLAINTEXT stays, for the tests' admin.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync, readFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +29,8 @@ import { createTestPki, tlsOptions, type TestPki } from './tls.ts';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 export interface LocalKafkaOptions {
+  /** Apache Kafka version, e.g. '4.4.0' (default: defaultKafkaVersion(), i.e. LOGSHIP_KAFKA_VERSION, else pom.xml's first). */
+  version?: string;
   /** Extra server.properties lines, e.g. auto.create.topics.enable=false. */
   properties?: Record<string, string | number | boolean>;
   startTimeoutMs?: number;
@@ -99,11 +107,87 @@ export function kafkajsSecurityConfig(
   };
 }
 
-/** Resolves (and on first use downloads) the broker's jars; returns the libs dir. */
-export function fetchKafkaJars(): string {
-  return execFileSync('bash', [join(here, 'fetch.sh')], { stdio: ['ignore', 'pipe', 'inherit'] })
+/** The environment variable that picks the Kafka version LocalKafka runs when its `version` option does not. */
+export const KAFKA_VERSION_ENV = 'LOGSHIP_KAFKA_VERSION';
+
+/** The versions the project tests against (pom.xml's kafka.versions); the first is the default. */
+export function testedKafkaVersions(): string[] {
+  const pom = readFileSync(join(here, 'pom.xml'), 'utf8');
+  const versions = /<kafka\.versions>([^<]*)<\/kafka\.versions>/.exec(pom)?.[1]?.trim().split(/\s+/) ?? [];
+  if (!versions[0]) throw new Error(`LocalKafka: no <kafka.versions> in ${join(here, 'pom.xml')}`);
+  return versions;
+}
+
+/** The version LocalKafka runs: LOGSHIP_KAFKA_VERSION if set, else the first of pom.xml's kafka.versions. */
+export function defaultKafkaVersion(env: NodeJS.ProcessEnv = process.env): string {
+  return env[KAFKA_VERSION_ENV] || testedKafkaVersions()[0]!;
+}
+
+/** Resolves (and on first use downloads) the jars of a Kafka version (default: defaultKafkaVersion()); returns the libs dir. */
+export function fetchKafkaJars(version = defaultKafkaVersion()): string {
+  return execFileSync('bash', [join(here, 'fetch.sh'), version], { stdio: ['ignore', 'pipe', 'inherit'] })
     .toString()
     .trim();
+}
+
+/** What differs between the Kafka major versions LocalKafka runs. */
+interface KafkaRuntime {
+  storageTool: string;
+  configCommand: string;
+  /** The logging configuration file's name, its content, and the JVM flag that points at it. */
+  logging(logFile: string): { fileName: string; content: string; jvmFlag: (path: string) => string };
+}
+
+function kafkaRuntime(version: string): KafkaRuntime {
+  const major = Number(/^(\d+)\.\d+\.\d+$/.exec(version)?.[1]);
+  // Both log WARN and up to broker.log, plus BrokerServer's INFO lines: they
+  // show how far a broker that is slow to start got.
+  if (major === 3) {
+    return {
+      storageTool: 'kafka.tools.StorageTool',
+      configCommand: 'kafka.admin.ConfigCommand',
+      logging: (logFile) => ({
+        fileName: 'log4j.properties',
+        jvmFlag: (path) => `-Dlog4j.configuration=file:${path}`,
+        content: [
+          'log4j.rootLogger=WARN, file',
+          'log4j.appender.file=org.apache.log4j.FileAppender',
+          `log4j.appender.file.File=${logFile}`,
+          'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
+          'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
+          'log4j.logger.kafka.server.BrokerServer=INFO',
+        ].join('\n') + '\n',
+      }),
+    };
+  }
+  if (major === 4) {
+    return {
+      // Still the Scala object in kafka_2.13 in 4.x.
+      storageTool: 'kafka.tools.StorageTool',
+      // 4.0 rewrote it in Java, in kafka-tools (fetched with the kafka4 profile).
+      configCommand: 'org.apache.kafka.tools.ConfigCommand',
+      // 4.0 dropped reload4j for log4j2 (KIP-653), which reads neither
+      // log4j.configuration nor log4j 1 properties. Its own properties format
+      // needs no extra jar (YAML, Kafka's default, would need Jackson's).
+      logging: (logFile) => ({
+        fileName: 'log4j2.properties',
+        jvmFlag: (path) => `-Dlog4j2.configurationFile=${path}`,
+        content: [
+          'status = warn',
+          'appender.file.type = File',
+          'appender.file.name = file',
+          `appender.file.fileName = ${logFile}`,
+          'appender.file.layout.type = PatternLayout',
+          'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+          'rootLogger.level = warn',
+          'rootLogger.appenderRef.file.ref = file',
+          'logger.broker.name = kafka.server.BrokerServer',
+          'logger.broker.level = info',
+        ].join('\n') + '\n',
+      }),
+    };
+  }
+  throw new Error(`LocalKafka: Kafka ${version} is not supported (3.5 … 4.x)`);
 }
 
 async function freePort(): Promise<number> {
@@ -120,6 +204,9 @@ async function freePort(): Promise<number> {
 
 export class LocalKafka {
   readonly dir: string;
+  /** The Apache Kafka version this broker runs. */
+  readonly version: string;
+  private readonly runtime: KafkaRuntime;
   brokers: string[] = [];
   private jvm: ChildProcess | undefined;
   private exited: Promise<number | null> | undefined;
@@ -130,6 +217,8 @@ export class LocalKafka {
 
   constructor(options: LocalKafkaOptions = {}) {
     this.options = options;
+    this.version = options.version ?? defaultKafkaVersion();
+    this.runtime = kafkaRuntime(this.version);
     this.dir = mkdtempSync(join(tmpdir(), 'logship-kafka-'));
   }
 
@@ -149,7 +238,9 @@ export class LocalKafka {
   }
 
   async start(): Promise<string[]> {
-    const libs = fetchKafkaJars();
+    const libs = fetchKafkaJars(this.version);
+    // The cache is keyed by version only: make sure it holds the broker asked for.
+    if (!existsSync(join(libs, `kafka_2.13-${this.version}.jar`))) throw new Error(`LocalKafka: no kafka_2.13-${this.version}.jar in ${libs}`);
     const [port, controllerPort] = [await freePort(), await freePort()];
     const plaintext = `127.0.0.1:${port}`;
     const listeners = [`PLAINTEXT://${plaintext}`];
@@ -185,21 +276,12 @@ export class LocalKafka {
     };
     const serverProps = join(this.dir, 'server.properties');
     writeFileSync(serverProps, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
-    const log4j = join(this.dir, 'log4j.properties');
-    writeFileSync(
-      log4j,
-      [
-        'log4j.rootLogger=WARN, file',
-        'log4j.appender.file=org.apache.log4j.FileAppender',
-        `log4j.appender.file.File=${this.logFile}`,
-        'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
-        'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
-        'log4j.logger.kafka.server.BrokerServer=INFO',
-      ].join('\n') + '\n',
-    );
+    const logging = this.runtime.logging(this.logFile);
+    const loggingConfig = join(this.dir, logging.fileName);
+    writeFileSync(loggingConfig, logging.content);
     const jvmArgs = [
       '-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-XX:TieredStopAtLevel=1', '-Xshare:auto',
-      '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${log4j}`, '-cp', join(libs, '*'),
+      '-Djava.awt.headless=true', logging.jvmFlag(loggingConfig), '-cp', join(libs, '*'),
     ];
     this.jvmArgs = jvmArgs;
     // KRaft storage must be formatted with a cluster id before the first start.
@@ -209,7 +291,7 @@ export class LocalKafka {
     while (clusterId.startsWith('-'));
     // The SCRAM-SHA-256 user goes into the first metadata records, as `kafka-storage format --add-scram` does.
     const scram = security ? ['--add-scram', scramCredential(security.users.scramSha256, true)] : [];
-    execFileSync('java', [...jvmArgs, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', serverProps, ...scram], {
+    execFileSync('java', [...jvmArgs, this.runtime.storageTool, 'format', '-t', clusterId, '-c', serverProps, ...scram], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
 
@@ -220,7 +302,7 @@ export class LocalKafka {
     await this.waitUntilReady({ brokers: this.brokers }, deadline);
     if (security) {
       // The SCRAM-SHA-512 user is added to the running cluster, as `kafka-configs --alter` does.
-      await this.runTool(deadline, 'kafka.admin.ConfigCommand', [
+      await this.runTool(deadline, this.runtime.configCommand, [
         '--bootstrap-server', plaintext, '--alter', '--entity-type', 'users', '--entity-name', security.users.scramSha512.username,
         '--add-config', scramCredential(security.users.scramSha512, false),
       ]);
@@ -387,7 +469,7 @@ function scramCredential(user: SaslUser, withName: boolean): string {
   return `${user.mechanism.toUpperCase()}=[${fields.join(',')}]`;
 }
 
-// `node scripts/kafka/local-kafka.ts fetch` resolves the jars (used by set-up).
+// `node scripts/kafka/local-kafka.ts fetch [VERSION]` resolves the jars (default: defaultKafkaVersion()).
 if (import.meta.main && process.argv[2] === 'fetch') {
-  console.log(fetchKafkaJars());
+  console.log(fetchKafkaJars(process.argv[3]));
 }

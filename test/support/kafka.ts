@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { waitFor } from './wait.ts';
 
 const run = promisify(execFile);
 
@@ -33,7 +34,19 @@ export async function createTopic(prefix = 'test', configs: Record<string, strin
 
 export async function createTopicNamed(topic: string, brokers = testBrokers(), configs: Record<string, string> = {}): Promise<void> {
   const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
-  await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries }], waitForLeaders: true }), brokers);
+  await withAdmin(async (admin) => {
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries }], waitForLeaders: true });
+    } catch (err) {
+      // kafkajs waits for leaders only through "leader not available"; a broker that has not caught up with the new topic says this instead.
+      const e = err as { type?: string; originalError?: { type?: string } };
+      if (e.type !== 'UNKNOWN_TOPIC_OR_PARTITION' && e.originalError?.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+    }
+    await waitFor(`a leader for the new topic ${topic}`, async () => {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      return topics[0]?.partitions.every((p) => p.leader >= 0) && topics[0].partitions.length > 0;
+    }, 30_000, 100);
+  }, brokers);
 }
 
 /** Messages in the topic now (the sum of the partitions' high watermarks). */
