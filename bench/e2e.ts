@@ -70,10 +70,10 @@ import { compileTemplate } from '../src/encode/template.ts';
 import { Stats } from '../src/observe/stats.ts';
 import { compileLogFormat, resolveFormat } from '../src/parse/index.ts';
 import type { FileSource } from '../src/tail/types.ts';
-import { onJsonLines } from '../test/support/json-lines.ts';
-import { AGENT_BIN, agentNodeFlags } from '../scripts/agent-launch.ts';
+import { agentNodeFlags } from '../scripts/agent-launch.ts';
 import { LocalKafka } from '../scripts/kafka/local-kafka.ts';
 import { formatProfileSummary, summariseProfile } from './cpu-profile.ts';
+import { InstalledAgent } from './installed-agent.ts';
 import { generateLines } from './generate-lines.ts';
 import { WRITE_TIME_MARK, type WriterSummary } from './paced-writer.ts';
 import { describeKcat, kcatBaseline, type KcatResult } from './kcat-baseline.ts';
@@ -151,52 +151,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------- the agent under test
 
-interface LogLine {
-  msg: string;
-  time: number;
-  [key: string]: unknown;
+/** The agent as installed (bench/installed-agent.ts), its process killed if the bench ends early. */
+function startAgent(configFile: string, nodeFlags: string[]): InstalledAgent {
+  const agent = new InstalledAgent(configFile, nodeFlags);
+  track(agent.child);
+  return agent;
 }
 
-class Agent {
-  readonly child: ChildProcess;
-  readonly logs: LogLine[] = [];
-  stderr = '';
-  readonly exited: Promise<number | null>;
-
-  constructor(configFile: string, nodeFlags: string[] = []) {
-    this.child = track(spawn(process.execPath, [...AGENT_NODE_FLAGS, ...nodeFlags, AGENT_BIN, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    onJsonLines(this.child.stdout!, (line) => this.logs.push(typeof line === 'string' ? { msg: line, time: Date.now() } : (line as LogLine)));
-    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async waitForLog(msg: string, timeoutMs = 60_000): Promise<LogLine> {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const found = this.logs.find((l) => l.msg === msg);
-      if (found) return found;
-      if (!this.running) throw new Error(`agent exited (${this.child.exitCode}) before logging "${msg}": ${this.stderr.slice(-1000)}`);
-      if (Date.now() > deadline) throw new Error(`agent did not log "${msg}" within ${timeoutMs} ms`);
-      await sleep(20);
-    }
-  }
-
-  /** SIGTERM, then the counters of its final `stopped` log line. */
-  async stop(): Promise<Record<string, number>> {
-    if (this.running) this.child.kill('SIGTERM');
-    const code = await this.exited;
-    if (code !== 0) throw new Error(`agent exited with ${code}: ${this.stderr.slice(-1000)}`);
-    const stopped = this.logs.find((l) => l.msg === 'stopped');
-    return (stopped?.counters ?? {}) as Record<string, number>;
-  }
+/** SIGTERM, then the counters of its final `stopped` log line. */
+async function stopAgent(agent: InstalledAgent): Promise<Record<string, number>> {
+  const code = await agent.stop();
+  if (code !== 0) throw new Error(`agent exited with ${code}: ${agent.stderr.slice(-1000)}`);
+  const stopped = agent.logs.find((l) => l.msg === 'stopped');
+  return (stopped?.counters ?? {}) as Record<string, number>;
 }
 
 function writeAgentConfig(dir: string, format: string, logPath: string, brokers: string[], topic: string): string {
@@ -264,7 +231,7 @@ async function throughputRun(admin: Admin, brokers: string[], format: string, fi
   const logPath = join(dir, 'access.log');
   const topic = await createTopic(admin, `bench-${format}`);
   const profileDir = join(dir, 'profile');
-  const agent = new Agent(writeAgentConfig(dir, format, logPath, brokers, topic), [...agentFlags, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]);
+  const agent = startAgent(writeAgentConfig(dir, format, logPath, brokers, topic), [...agentFlags, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]);
   try {
     await agent.waitForLog('logship running');
     await agent.waitForLog('connected to Kafka');
@@ -286,11 +253,11 @@ async function throughputRun(admin: Admin, brokers: string[], format: string, fi
     const cpuDone = cpuTimes(agent.pid);
     const mem = memory(agent.pid);
     const brokerCpu1 = brokerPid ? cpuSeconds(cpuTimes(brokerPid)) : 0;
-    const counters = await agent.stop();
+    const counters = await stopAgent(agent);
     if (hw !== lines || counters.records_sent !== lines) throw new Error(`expected ${lines} records, got high watermark ${hw}, records_sent ${counters.records_sent}`);
     const lastAck = await appendTime(brokers, topic, lines - 1);
     const firstAck = await appendTime(brokers, topic, 0);
-    const seconds = (lastAck - following.time) / 1000;
+    const seconds = (lastAck - Number(following.time)) / 1000;
     const cpu = cpuSeconds(cpuDone) - cpuSeconds(cpuIdle);
     let profileText: string | undefined;
     if (profile) {
@@ -316,7 +283,7 @@ async function throughputRun(admin: Admin, brokers: string[], format: string, fi
       startupCpu: cpuSeconds(cpuIdle),
       cores: cpu / seconds,
       brokerCpuPerMillion: brokerPid ? ((brokerCpu1 - brokerCpu0) / lines) * 1e6 : undefined,
-      firstAckMs: firstAck - following.time,
+      firstAckMs: firstAck - Number(following.time),
       counters,
       profile: profileText,
     };
@@ -400,7 +367,7 @@ async function latencyRun(admin: Admin, brokers: string[], format: string, rate:
   const logPath = join(dir, 'access.log');
   writeFileSync(logPath, '');
   const topic = await createTopic(admin, `bench-latency-${format}`);
-  const agent = new Agent(writeAgentConfig(dir, format, logPath, brokers, topic), agentFlags);
+  const agent = startAgent(writeAgentConfig(dir, format, logPath, brokers, topic), agentFlags);
   let writer: ChildProcess | undefined;
   try {
     // The file is empty: the agent follows it once its first line gives it an identity.
@@ -439,7 +406,7 @@ async function latencyRun(admin: Admin, brokers: string[], format: string, rate:
     const cpu1 = cpuSeconds(cpuTimes(agent.pid));
     const mem = memory(agent.pid);
     const lastAck = await appendTime(brokers, topic, summary.written - 1);
-    const counters = await agent.stop();
+    const counters = await stopAgent(agent);
     if (counters.records_sent !== summary.written) throw new Error(`writer wrote ${summary.written} lines, agent sent ${counters.records_sent}`);
     const { writeMs, latency, count } = await readLatencies(brokers, topic, summary.written);
     if (count !== summary.written) throw new Error(`read back ${count} messages, expected ${summary.written}`);
