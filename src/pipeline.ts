@@ -23,6 +23,7 @@ import { Stats } from './observe/stats.ts';
 import { compileLogFormat, resolveFormat, type LineParser } from './parse/index.ts';
 import { ContainerLineSink, k8sMetadataFromPath } from './tail/container/index.ts';
 import { createMetrics } from './observe/metrics.ts';
+import { memoryBound } from './observe/memory-bound.ts';
 import { startHttpServer } from './observe/http-server.ts';
 import { Spool, spoolOptions } from './spool/index.ts';
 import { Tailer } from './tail/tailer.ts';
@@ -171,12 +172,14 @@ export class Pipeline {
         files: () => this.tailers.flatMap((t) => [...t.fileStates()]),
         openFiles: () => this.tailers.reduce((n, t) => n + t.openDescriptors, 0),
         spool: () => this.delivery.spoolStats(),
+        memoryBound: () => this.memoryBound(),
       });
       this.server = await startHttpServer(this.config.metrics.listen, registry, { notReadyReason: () => this.notReadyReason() }, this.log);
     }
     for (const tailer of this.tailers) await tailer.start();
     this.state = 'running';
     this.reportUnowned();
+    this.log.info({ memory_bound_mib: Math.ceil(this.memoryBound() / 2 ** 20), followed_files: this.followedFiles(), per_more_file_kib: 8 }, 'memory bound for these settings (RSS; a container limit needs room above it)');
   }
 
   private notReadyReason(): string | undefined {
@@ -221,6 +224,18 @@ export class Pipeline {
 
   private resume(): void {
     for (const tailer of this.tailers) tailer.resume();
+  }
+
+  private followedFiles(): number {
+    let files = 0;
+    for (const tailer of this.tailers) for (const _ of tailer.fileStates()) files++;
+    return files;
+  }
+
+  /** The RSS these settings and the files followed now can take (observe/memory-bound.ts). */
+  private memoryBound(): number {
+    const { kafka, batch, inputs } = this.config;
+    return memoryBound({ maxInFlight: kafka.max_in_flight, batchMaxBytes: batch.max_bytes, inputs: inputs.map((i) => ({ maxLineBytes: i.max_line_bytes })) }, this.followedFiles());
   }
 
   /** Checkpoints no input follows any more (its input removed or renamed) are kept, not forgotten: said once. */

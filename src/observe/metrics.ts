@@ -8,6 +8,8 @@ export interface MetricsSources {
   files(): Iterable<{ path: string; input: string; size: number; committed: number }>;
   openFiles(): number;
   spool(): { entries: number; bytes: number; oldestAgeMs: number | undefined; full: string | undefined } | undefined;
+  /** The most RSS the settings allow with the files followed now (memory-bound.ts). */
+  memoryBound(): number;
 }
 
 /** Counter → metric name and help. Names follow Prometheus conventions: _total, base units. */
@@ -73,6 +75,14 @@ export function createMetrics(sources: MetricsSources): Registry {
     },
   });
   new Gauge({ name: 'logship_in_flight_batches', help: 'Batches handed to Kafka and not yet acknowledged.', registers: [registry], collect() { this.set(stats.inFlight); } });
+  new Gauge({
+    name: 'logship_memory_bound_bytes',
+    help: 'The most resident memory these settings take with the files followed now: set a container limit above it (compare logship_process_resident_memory_bytes).',
+    registers: [registry],
+    collect() {
+      this.set(sources.memoryBound());
+    },
+  });
   new Gauge({ name: 'logship_open_files', help: 'File descriptors held for followed files.', registers: [registry], collect() { this.set(sources.openFiles()); } });
   new Gauge({
     name: 'logship_file_lag_bytes',

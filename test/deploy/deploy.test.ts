@@ -15,6 +15,8 @@ import { DaemonSet } from 'kubernetes-models/apps/v1';
 import { agentNodeFlags } from '../../scripts/agent-launch.ts';
 import { buildConfig } from '../../src/config/load.ts';
 import { interpolateTree } from '../../src/config/interpolate.ts';
+import type { Config } from '../../src/config/types.ts';
+import { memoryBound } from '../../src/observe/memory-bound.ts';
 import { createMetrics } from '../../src/observe/metrics.ts';
 import { Stats } from '../../src/observe/stats.ts';
 
@@ -49,18 +51,32 @@ test('Kubernetes manifests are valid against the Kubernetes schemas; probes hit 
   assert.equal(container.env!.find((e) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
 });
 
-test("the ConfigMap's logship.yaml is a valid logship configuration", () => {
+function configMapConfig(): Config {
   const cm = parseAllDocuments(readFileSync(root('kubernetes/configmap.yaml'), 'utf8'))[0]!.toJS() as { data: Record<string, string> };
   const raw = interpolateTree(parseAllDocuments(cm.data['logship.yaml']!)[0]!.toJS(), { KAFKA_BROKERS: 'kafka:9092' });
-  const config = buildConfig(raw);
+  return buildConfig(raw);
+}
+
+test("the ConfigMap's logship.yaml is a valid logship configuration", () => {
+  const config = configMapConfig();
   assert.equal(config.inputs[0]!.container, 'cri');
   assert.equal(config.metrics.listen, '0.0.0.0:9598');
+});
+
+test("the DaemonSet's memory limit leaves room above the agent's memory bound for the ConfigMap's settings", () => {
+  const config = configMapConfig();
+  const ds = parseAllDocuments(readFileSync(root('kubernetes/daemonset.yaml'), 'utf8')).map((d) => d.toJS() as { kind: string }).find((d) => d.kind === 'DaemonSet');
+  const limit = new DaemonSet(ds as object).spec!.template.spec!.containers[0]!.resources!.limits!.memory as string;
+  const limitBytes = Number(/^(\d+)Mi$/.exec(limit)?.[1]) * 2 ** 20;
+  // A node runs a few ingress controllers' log files; 64 followed files is generous.
+  const bound = memoryBound({ maxInFlight: config.kafka.max_in_flight, batchMaxBytes: config.batch.max_bytes, inputs: config.inputs.map((i) => ({ maxLineBytes: i.max_line_bytes })) }, 64);
+  assert.ok(limitBytes >= bound * 1.2, `limit ${limit} is not 20% above the bound of ${Math.ceil(bound / 2 ** 20)} MiB`);
 });
 
 test('every metric the Grafana dashboard queries is one the agent exports', async () => {
   const dashboard = readFileSync(root('grafana/logship-dashboard.json'), 'utf8');
   const used = new Set([...dashboard.matchAll(/logship_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')));
-  const registry = createMetrics({ stats: new Stats(), files: () => [], openFiles: () => 0, spool: () => undefined });
+  const registry = createMetrics({ stats: new Stats(), files: () => [], openFiles: () => 0, spool: () => undefined, memoryBound: () => 0 });
   const exported = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
   assert.deepEqual([...used].filter((name) => !exported.has(name)), []);
 });

@@ -1,0 +1,43 @@
+/**
+ * The most resident memory (RSS) the agent takes with given settings: what
+ * a container's memory limit must leave room above. Every term follows
+ * from a setting that bounds what the agent holds; the constants are
+ * measured (npm run bench, bench:files and the chaos suite, Node 24 on
+ * x86-64) and rounded up:
+ *
+ *   160 MiB   Node and the modules (~100 MiB idle), V8's young generation
+ *             (two 16 MiB semi-spaces) and what its old generation grows by
+ *             under a full-speed load before it collects.
+ *   16 × batch.max_bytes per batch slot, (kafka.max_in_flight + 1) slots:
+ *             the records of a batch, its Kafka request (and compression
+ *             buffers), and V8's headroom over them; the spool's replay
+ *             holds one entry besides the slots. Measured 11-17 MiB per
+ *             in-flight MB (1, 2, 4, 8, 16 slots of 0.25-1 MB).
+ *   per input: its read buffer, max(256 KiB, max_line_bytes + 2).
+ *   8 KiB per followed file: its state and its checkpoint entry (2.3 KiB
+ *             live, measured with 3,000 files), with V8's headroom.
+ *
+ * Not in it: a line not finished yet is held per file until its newline
+ * comes, up to max_line_bytes (usually a few hundred bytes; at worst
+ * max_line_bytes for every file that stopped mid-line).
+ */
+
+const MiB = 1024 * 1024;
+const BASE = 160 * MiB;
+const PER_BATCH_BYTE = 16;
+const READ_BUFFER = 256 * 1024;
+const PER_FILE = 8 * 1024;
+
+export interface MemorySettings {
+  maxInFlight: number;
+  batchMaxBytes: number;
+  /** max_line_bytes of each input. */
+  inputs: readonly { maxLineBytes: number }[];
+}
+
+/** The bound in bytes for these settings and this many followed files. */
+export function memoryBound(settings: MemorySettings, followedFiles: number): number {
+  let bytes = BASE + PER_BATCH_BYTE * (settings.maxInFlight + 1) * settings.batchMaxBytes;
+  for (const input of settings.inputs) bytes += Math.max(READ_BUFFER, input.maxLineBytes + 2);
+  return bytes + PER_FILE * followedFiles;
+}
