@@ -16,8 +16,9 @@ export class FollowedFiles {
   private readonly byInode = new Map<string, TailedFile>();
   private readonly budget: OpenFiles;
 
-  constructor(maxOpen: number, onClosedForBudget: () => void) {
-    this.budget = new OpenFiles(maxOpen, onClosedForBudget);
+  /** `evicted`: the budget wants `file` closed; it calls close() or detach(). */
+  constructor(maxOpen: number, evicted: (file: TailedFile) => void) {
+    this.budget = new OpenFiles(maxOpen, evicted);
   }
 
   get size(): number {

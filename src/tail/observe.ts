@@ -3,7 +3,7 @@
  * starts with its first line, and what its path holds now. The I/O half of
  * the check; the decision is rotation.ts's.
  */
-import { stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { fingerprintOfKey, sameInode } from './identity.ts';
 import { readFingerprint } from './fingerprint.ts';
 import type { FileObservation } from './rotation.ts';
@@ -11,10 +11,38 @@ import type { TailedFile } from './tailed-file.ts';
 
 export type Looked = Pick<FileObservation, 'size' | 'readOffset' | 'sameContent' | 'atPath'>;
 
-/** Whether the file still starts with the first line it had (a copytruncate that regrew past its reader does not). */
-export async function keepsItsFirstLine(file: TailedFile, fingerprintBytes: number): Promise<boolean> {
-  if (!file.handle) return true;
-  return (await readFingerprint(file.handle, fingerprintBytes)) === fingerprintOfKey(file.key);
+/**
+ * Whether the file still starts with the first line it had (a copytruncate
+ * that regrew past its reader does not); undefined when it cannot be told
+ * now (its descriptor closed meanwhile for the budget): nothing may be
+ * concluded, or remembered, from that.
+ */
+export async function keepsItsFirstLine(file: TailedFile, fingerprintBytes: number): Promise<boolean | undefined> {
+  const handle = file.handle;
+  if (!handle) return undefined;
+  return startsWith(handle, file.key, fingerprintBytes);
+}
+
+async function startsWith(handle: FileHandle, key: string, fingerprintBytes: number): Promise<boolean | undefined> {
+  try {
+    return (await readFingerprint(handle, fingerprintBytes)) === fingerprintOfKey(key);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The same for a file closed for the descriptor budget, read by its path (undefined: not the same inode, or unreadable now). */
+async function startsWithItsFirstLine(path: string, key: string, fingerprintBytes: number): Promise<boolean | undefined> {
+  const handle = await open(path, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const stats = await handle.stat();
+    return sameInode(key, stats) ? await startsWith(handle, key, fingerprintBytes) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
 /**
@@ -28,21 +56,31 @@ export async function lookAt(file: TailedFile, fingerprintBytes: number): Promis
   if (!file.handle) {
     const current = await stat(file.path).catch(() => undefined);
     if (!current || !sameInode(file.key, current)) return 'moved';
-    return { size: current.size, readOffset, sameContent: true, atPath: 'this' };
+    // Closed for the descriptor budget: its first line is read by path, and only when size or mtime changed.
+    const sameContent = await firstLineCheck(file, current, () => startsWithItsFirstLine(file.path, file.key, fingerprintBytes));
+    return { size: current.size, readOffset, sameContent, atPath: 'this' };
   }
   const stats = await file.handle.stat().catch(() => undefined);
   if (!stats) return undefined;
-  let sameContent = true;
-  // Unchanged size and mtime: the first line is what it was (no read of it for an idle file).
-  if (stats.size !== file.checkedSize || stats.mtimeMs !== file.checkedMtimeMs) {
-    sameContent = await keepsItsFirstLine(file, fingerprintBytes);
-    file.checkedSize = stats.size;
-    file.checkedMtimeMs = stats.mtimeMs;
-  }
+  const sameContent = await firstLineCheck(file, stats, () => keepsItsFirstLine(file, fingerprintBytes));
   let atPath: Looked['atPath'] = 'unchecked';
   if (!file.detached) {
     const current = await stat(file.path).catch(() => undefined);
     atPath = !current ? 'none' : sameInode(file.key, current) ? 'this' : 'other';
   }
   return { size: stats.size, readOffset, sameContent, atPath };
+}
+
+/**
+ * Unchanged size and mtime since the last check that could tell: the first
+ * line is what it was (no read of it for an idle file). A check that could
+ * not tell is not remembered, so the next one reads the first line again.
+ */
+async function firstLineCheck(file: TailedFile, now: { size: number; mtimeMs: number }, check: () => Promise<boolean | undefined>): Promise<boolean> {
+  if (now.size === file.checkedSize && now.mtimeMs === file.checkedMtimeMs) return true;
+  const same = await check();
+  if (same === undefined) return true;
+  file.checkedSize = now.size;
+  file.checkedMtimeMs = now.mtimeMs;
+  return same;
 }

@@ -11,14 +11,12 @@ import type { TailedFile } from './tailed-file.ts';
 export class OpenFiles {
   private readonly lru: LRUCache<string, TailedFile>;
 
-  constructor(max: number, onClose: (file: TailedFile) => void) {
+  /** `evicted` closes the file's descriptor (or keeps it, if the file has left its path meanwhile). */
+  constructor(max: number, evicted: (file: TailedFile) => void) {
     this.lru = new LRUCache<string, TailedFile>({
       max,
       dispose: (file, _key, reason) => {
-        if (reason === 'evict') {
-          void file.closeHandle();
-          onClose(file);
-        }
+        if (reason === 'evict') evicted(file);
       },
     });
   }

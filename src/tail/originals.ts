@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import type { CheckpointStore, FileCheckpoint } from '../checkpoint/checkpoint-store.ts';
 import { fingerprintOfKey, inodeOf } from './identity.ts';
 import { isRotatedName, Listings, locate, mayBeCopyOf } from './locate.ts';
-import { keepsItsFirstLine } from './observe.ts';
+import { readFingerprint } from './fingerprint.ts';
 import { samePrefix } from './prefix.ts';
 import type { Original } from './resume.ts';
 import type { TailedFile } from './tailed-file.ts';
@@ -55,9 +55,10 @@ export async function originalOf(
     if (dirname(entry.path) !== dir || !host.owns(entry)) continue;
     const where = await locate(other, entry.path, listings, fingerprintBytes);
     if ('found' in where) {
-      const same = await samePrefix(where.found.handle, handle).finally(() => where.found.handle.close());
-      if (same) return { state: 'live', key: other, offset: entry.offset, id: entry.id ?? other };
-      continue;
+      const like = await compare(where.found.handle, other, handle, fingerprintBytes).finally(() => where.found.handle.close());
+      if (like === 'same') return { state: 'live', key: other, offset: entry.offset, id: entry.id ?? other };
+      if (like === 'different') continue;
+      // Truncated while being compared: it is gone now, as below.
     }
     // Not known either way (its directory unreadable now): treated as live, so the copy waits rather than repeats.
     if ('unknown' in where) return { state: 'live', key: other, offset: entry.offset, id: entry.id ?? other };
@@ -67,13 +68,28 @@ export async function originalOf(
 }
 
 /** Whether an open file starts with a followed file's bytes, or the followed one no longer starts with its own first line. */
-async function startsLike(file: TailedFile, handle: FileHandle, fingerprintBytes: number): Promise<'same' | 'different' | 'rewritten'> {
-  if (file.handle) {
-    if (!(await keepsItsFirstLine(file, fingerprintBytes))) return 'rewritten';
-    return (await samePrefix(file.handle, handle)) ? 'same' : 'different';
-  }
+async function startsLike(file: TailedFile, handle: FileHandle, fingerprintBytes: number): Promise<Likeness> {
+  if (file.handle) return compare(file.handle, file.key, handle, fingerprintBytes);
   const located = await locate(file.key, file.path, new Listings(), fingerprintBytes);
   if (!('found' in located)) return 'rewritten';
-  const same = await samePrefix(located.found.handle, handle).finally(() => located.found.handle.close());
-  return same ? 'same' : 'different';
+  return compare(located.found.handle, file.key, handle, fingerprintBytes).finally(() => located.found.handle.close());
+}
+
+type Likeness = 'same' | 'different' | 'rewritten';
+
+/**
+ * Compares an original's beginning with a candidate's. The original's first
+ * line is checked after the comparison: truncated meanwhile (it compared
+ * short, or empty), it is 'rewritten', never 'different'. When in doubt,
+ * 'rewritten': the candidate is left alone for now, never read twice.
+ */
+async function compare(original: FileHandle, key: string, candidate: FileHandle, fingerprintBytes: number): Promise<Likeness> {
+  try {
+    const same = await samePrefix(original, candidate);
+    if ((await readFingerprint(original, fingerprintBytes)) !== fingerprintOfKey(key)) return 'rewritten';
+    return same ? 'same' : 'different';
+  } catch {
+    // The original's descriptor closed meanwhile (descriptor budget): not a copy to read now; asked again at the next scan.
+    return 'rewritten';
+  }
 }

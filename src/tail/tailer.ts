@@ -86,7 +86,7 @@ export class Tailer {
     this.events = new TailEvents(deps.stats, log);
     this.limits = { maxLineBytes: input.max_line_bytes, truncate: input.on_long_line === 'truncate' };
     this.buf = Buffer.allocUnsafe(Math.max(READ_BUFFER_BYTES, input.max_line_bytes + 2));
-    this.files = new FollowedFiles(input.max_open_files, () => this.events.closedForBudget());
+    this.files = new FollowedFiles(input.max_open_files, (file) => void this.closeForBudget(file));
     this.schedule = new CheckSchedule(input.poll_interval_ms, input.idle_poll_interval_ms);
     this.originals = {
       followed: (key) => this.files.get(key),
@@ -190,6 +190,8 @@ export class Tailer {
       if (known.path !== path) this.renamed(known, path);
       return;
     }
+    // Closed for the descriptor budget and still at its path: the scan has nothing to add (a read reopens it by identity).
+    if (known && !known.released && known.path === path) return;
     const ignoreOlder = this.input.ignore_older_ms;
     if (ignoreOlder > 0 && stats.mtimeMs < Date.now() - ignoreOlder && this.deps.checkpoints.ofInode(inode).length === 0) {
       this.pending.delete(path);
@@ -333,7 +335,8 @@ export class Tailer {
         }
         const before = file.position;
         // One small pread per chunk read (not per line): never ship new content at an old offset.
-        outcome = await file.read(this.buf, this.deps.sink, this.limits, this.longLineCounter, () => keepsItsFirstLine(file, this.input.fingerprint_bytes));
+        // Not known (its descriptor closed meanwhile): read on; the next check tells.
+        outcome = await file.read(this.buf, this.deps.sink, this.limits, this.longLineCounter, async () => (await keepsItsFirstLine(file, this.input.fingerprint_bytes)) !== false);
         this.events.bytesRead(file.position - before);
       } catch (err) {
         this.events.readFailed(file.path, err);
@@ -362,6 +365,7 @@ export class Tailer {
       if (err.code === 'ENOENT') return undefined;
       throw err; // EMFILE and the like: the read fails now and is retried at the next poll
     });
+    let rewritten = false;
     if (handle) {
       const stats = await handle.stat();
       const fingerprint = sameInode(file.key, stats) ? await readFingerprint(handle, this.input.fingerprint_bytes) : undefined;
@@ -370,11 +374,34 @@ export class Tailer {
         this.files.used(file);
         return true;
       }
+      rewritten = sameInode(file.key, stats);
       await handle.close();
+    }
+    if (rewritten) {
+      // Truncated while closed (copytruncate): the rest of what it held is in its copy.
+      await this.truncated(file);
+      return false;
     }
     // Rotated away while closed: its path holds another file now. The recovery pass finds it by identity and reads it on.
     await this.release(file, 'moved while closed');
     return false;
+  }
+
+  /**
+   * The least recently read file gives its descriptor up for another. If its
+   * path no longer holds it (unlinked or rotated, not noticed yet), it is
+   * detached instead: a closed file could not be opened again, and its
+   * unread lines would be lost.
+   */
+  private async closeForBudget(file: TailedFile): Promise<void> {
+    const current = await stat(file.path).catch(() => undefined);
+    if (file.released || file.detached) return;
+    if (current && sameInode(file.key, current)) {
+      this.events.closedForBudget();
+      await file.closeHandle();
+      return;
+    }
+    this.detach(file, current ? 'rotated' : 'deleted');
   }
 
   private readonly longLineCounter = {
@@ -388,7 +415,10 @@ export class Tailer {
     try {
       for (const path of this.pending) await this.found(path);
       const now = Date.now();
-      for (const file of this.files.values()) if (this.schedule.due(file, now)) await this.check(file);
+      for (const file of this.files.values()) {
+        // One file's failure does not keep the others from their check.
+        if (this.schedule.due(file, now)) await this.check(file).catch((err: unknown) => this.events.pollFailed(err));
+      }
     } catch (err) {
       this.events.pollFailed(err);
     } finally {

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pino } from 'pino';
 import { CheckpointStore } from '../../src/checkpoint/checkpoint-store.ts';
 import { buildConfig } from '../../src/config/load.ts';
@@ -56,7 +56,11 @@ export function startTailer(paths: string[], stateDir: string, settings: Partial
     poll(): Promise<void>;
     found(path: string): Promise<void>;
     recovery: { pass(): Promise<void> };
-    files: Map<string, { nextCheckAt: number }>;
+    files: { values(): IterableIterator<{ nextCheckAt: number; key: string; path: string; handle: unknown; released: boolean; detached: boolean; position: number }>; get(key: string): { handle: unknown } | undefined };
+    pending: Set<string>;
+    opening: Set<string>;
+    polling: boolean;
+    paused: boolean;
   };
   return {
     tailer,
@@ -71,6 +75,16 @@ export function startTailer(paths: string[], stateDir: string, settings: Partial
     },
     /** Identifies a path now, as a scan or a file event would. */
     find: (path: string) => internals.found(path),
+    /** Whether the followed file with this identity has its descriptor open (not closed for max_open_files). */
+    isOpen: (key: string) => internals.files.get(key)?.handle !== undefined,
+    /** The tailer's state, for a failure message. */
+    describe: () => {
+      const now = Date.now();
+      const files = [...internals.files.values()].map(
+        (f) => `${basename(f.path)} ${f.key} at ${f.position}${f.handle ? ' open' : ' closed'}${f.detached ? ' detached' : ''}${f.released ? ' released' : ''} next check in ${f.nextCheckAt - now} ms`,
+      );
+      return [`polling ${internals.polling}, paused ${internals.paused}, pending [${[...internals.pending].map((p) => basename(p))}], opening [${[...internals.opening].map((p) => basename(p))}]`, ...files].join('\n');
+    },
     /** Runs a recovery pass now, as the end of a scan does. */
     recover: () => internals.recovery.pass(),
     /** Stops the tailer and saves checkpoints, as a clean agent stop does. */

@@ -171,6 +171,8 @@ interface Scenario {
   /** Live file of a slot, relative to the log directory. */
   live(slot: number): string;
   glob: string;
+  /** Settings of this scenario on top of SETTINGS. */
+  settings?: Partial<InputConfig>;
 }
 
 class World {
@@ -228,6 +230,19 @@ class World {
     return this.run !== undefined && key !== undefined && this.run.tailer.isFollowing(key);
   }
 
+  /**
+   * Followed with its descriptor open: only then can it be read after it is
+   * unlinked. With a descriptor budget smaller than the files, none is held:
+   * the budget may close a file the moment it is unlinked, before the agent
+   * can know, and a closed unlinked file cannot be opened again (its unread
+   * lines are lost, and counted as such).
+   */
+  holds(file: MFile): boolean {
+    if (this.scenario.settings?.max_open_files !== undefined) return false;
+    const key = this.key(file);
+    return this.followed(file) && this.run!.isOpen(key!);
+  }
+
   /** Identities with a checkpoint: the running tailer's, or those on disk that the next run loads. */
   knownKeys(): string[] {
     if (this.run) return [...this.run.checkpoints.keys()];
@@ -260,7 +275,7 @@ class World {
   /** A file moves (undefined: unlinked). Leaving the glob, it stays reachable only if the tailer holds it. */
   move(file: MFile, to: string | undefined): void {
     if (this.matches(file.path) && !this.matches(to)) {
-      file.held = this.followed(file);
+      file.held = this.holds(file);
       file.leftAt = Date.now();
       this.note(`  file#${file.id} leaves the glob (${to ?? 'unlinked'}), ${file.held ? 'held by the tailer' : 'not held'}`);
     }
@@ -379,7 +394,7 @@ class World {
     try {
       await waitFor('the tailer', probe, SETTLE_TIMEOUT_MS, 2);
     } catch {
-      this.fail(`the tailer never got to: ${typeof what === 'string' ? what : what()}`);
+      this.fail(`the tailer never got to: ${typeof what === 'string' ? what : what()}\n--- tailer state ---\n${this.run?.describe() ?? 'not running'}`);
     }
   }
 
@@ -473,7 +488,7 @@ class World {
     const live = this.live(slot);
     const file = this.fileAt(live);
     if (!file) return;
-    const held = this.followed(file);
+    const held = this.holds(file);
     const target = `${live}.1`;
     const old = this.fileAt(target);
     if (old) {
@@ -557,7 +572,7 @@ class World {
     if (this.run) return;
     const sink = new RecordingSink();
     this.sinks.push(sink);
-    this.run = startTailer([join(this.logs, this.scenario.glob)], this.state, SETTINGS, sink);
+    this.run = startTailer([join(this.logs, this.scenario.glob)], this.state, { ...SETTINGS, ...this.scenario.settings }, sink);
     await this.run.started;
   }
 
@@ -661,6 +676,11 @@ function property(scenario: Scenario, numRuns: number, maxLength: number) {
 test('model: one file (access.log), rotations, truncations, deletions, restarts and crashes', property({ name: 'single', slots: 1, live: () => 'access.log', glob: 'access.log' }, 40, 30));
 
 test('model: several files under one glob (*.log)', property({ name: 'several', slots: 3, live: (slot) => `${'abc'[slot]}.log`, glob: '*.log' }, 30, 30));
+
+test(
+  'model: several files and their rotated copies, two descriptors (files closed and reopened by identity)',
+  property({ name: 'few-descriptors', slots: 3, live: (slot) => `${'abc'[slot]}.log`, glob: '*.log*', settings: { max_open_files: 2 } }, 20, 30),
+);
 
 test('model: a glob that matches the rotated files too (access.log*)', property({ name: 'rotated-in-glob', slots: 1, live: () => 'access.log', glob: 'access.log*' }, 30, 30));
 
