@@ -23,7 +23,7 @@ import { Stats } from './observe/stats.ts';
 import { compileLogFormat, resolveFormat, type LineParser } from './parse/index.ts';
 import { ContainerLineSink, k8sMetadataFromPath } from './tail/container/index.ts';
 import { createMetrics } from './observe/metrics.ts';
-import { memoryBound } from './observe/memory-bound.ts';
+import { memoryBound, memorySettings } from './observe/memory-bound.ts';
 import { startHttpServer } from './observe/http-server.ts';
 import { Spool, spoolOptions } from './spool/index.ts';
 import { Tailer } from './tail/tailer.ts';
@@ -234,8 +234,7 @@ export class Pipeline {
 
   /** The RSS these settings and the files followed now can take (observe/memory-bound.ts). */
   private memoryBound(): number {
-    const { kafka, batch, inputs } = this.config;
-    return memoryBound({ maxInFlight: kafka.max_in_flight, batchMaxBytes: batch.max_bytes, inputs: inputs.map((i) => ({ maxLineBytes: i.max_line_bytes })) }, this.followedFiles());
+    return memoryBound(memorySettings(this.config), this.followedFiles());
   }
 
   /** Checkpoints no input follows any more (its input removed or renamed) are kept, not forgotten: said once. */

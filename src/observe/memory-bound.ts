@@ -13,6 +13,11 @@
  *             buffers), and V8's headroom over them; the spool's replay
  *             holds one entry besides the slots. Measured 11-17 MiB per
  *             in-flight MB (1, 2, 4, 8, 16 slots of 0.25-1 MB).
+ *   with the spool on, 8 × batch.max_bytes per in-flight batch more: a
+ *             batch being spooled is held twice, as records and as its
+ *             encoded frame, while replay decodes entries beside it
+ *             (measured up to 247 MiB in the chaos suite's catch-ups after
+ *             an outage, against 201-217 MiB without the spool).
  *   per input: its read buffer, max(256 KiB, max_line_bytes + 2).
  *   8 KiB per followed file: its state and its checkpoint entry (2.3 KiB
  *             live, measured with 3,000 files), with V8's headroom.
@@ -22,15 +27,19 @@
  * max_line_bytes for every file that stopped mid-line).
  */
 
+import type { Config } from '../config/types.ts';
+
 const MiB = 1024 * 1024;
 const BASE = 160 * MiB;
 const PER_BATCH_BYTE = 16;
+const PER_SPOOLED_BATCH_BYTE = 8;
 const READ_BUFFER = 256 * 1024;
 const PER_FILE = 8 * 1024;
 
 export interface MemorySettings {
   maxInFlight: number;
   batchMaxBytes: number;
+  spool: boolean;
   /** max_line_bytes of each input. */
   inputs: readonly { maxLineBytes: number }[];
 }
@@ -38,6 +47,17 @@ export interface MemorySettings {
 /** The bound in bytes for these settings and this many followed files. */
 export function memoryBound(settings: MemorySettings, followedFiles: number): number {
   let bytes = BASE + PER_BATCH_BYTE * (settings.maxInFlight + 1) * settings.batchMaxBytes;
+  if (settings.spool) bytes += PER_SPOOLED_BATCH_BYTE * settings.maxInFlight * settings.batchMaxBytes;
   for (const input of settings.inputs) bytes += Math.max(READ_BUFFER, input.maxLineBytes + 2);
   return bytes + PER_FILE * followedFiles;
+}
+
+/** The settings the bound follows from, out of a configuration. */
+export function memorySettings(config: Pick<Config, 'kafka' | 'batch' | 'spool' | 'inputs'>): MemorySettings {
+  return {
+    maxInFlight: config.kafka.max_in_flight,
+    batchMaxBytes: config.batch.max_bytes,
+    spool: config.spool.enabled,
+    inputs: config.inputs.map((input) => ({ maxLineBytes: input.max_line_bytes })),
+  };
 }

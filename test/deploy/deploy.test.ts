@@ -16,7 +16,7 @@ import { agentNodeFlags } from '../../scripts/agent-launch.ts';
 import { buildConfig } from '../../src/config/load.ts';
 import { interpolateTree } from '../../src/config/interpolate.ts';
 import type { Config } from '../../src/config/types.ts';
-import { memoryBound } from '../../src/observe/memory-bound.ts';
+import { memoryBound, memorySettings } from '../../src/observe/memory-bound.ts';
 import { createMetrics } from '../../src/observe/metrics.ts';
 import { Stats } from '../../src/observe/stats.ts';
 
@@ -69,7 +69,7 @@ test("the DaemonSet's memory limit leaves room above the agent's memory bound fo
   const limit = new DaemonSet(ds as object).spec!.template.spec!.containers[0]!.resources!.limits!.memory as string;
   const limitBytes = Number(/^(\d+)Mi$/.exec(limit)?.[1]) * 2 ** 20;
   // A node runs a few ingress controllers' log files; 64 followed files is generous.
-  const bound = memoryBound({ maxInFlight: config.kafka.max_in_flight, batchMaxBytes: config.batch.max_bytes, inputs: config.inputs.map((i) => ({ maxLineBytes: i.max_line_bytes })) }, 64);
+  const bound = memoryBound(memorySettings(config), 64);
   assert.ok(limitBytes >= bound * 1.2, `limit ${limit} is not 20% above the bound of ${Math.ceil(bound / 2 ** 20)} MiB`);
 });
 
