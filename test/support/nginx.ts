@@ -6,7 +6,7 @@
  * a last resort.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -199,6 +199,18 @@ export class Nginx {
     return `http://127.0.0.1:${this.port}${path}`;
   }
 
+  /**
+   * `count` requests, one after another (each logged before the next is
+   * sent), to `path` with `?n=<i>` appended: lines written at a moment the
+   * test chooses, e.g. right after a rotation.
+   */
+  async request(count: number, path = '/'): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const { status } = await this.get(`${path}?n=${i}`);
+      if (status !== 200) throw new Error(`nginx answered ${status} to ${path}`);
+    }
+  }
+
   private async get(path: string): Promise<{ status: number; body: string }> {
     const res = await fetch(this.url(path), { signal: AbortSignal.timeout(2_000) });
     return { status: res.status, body: await res.text() };
@@ -293,6 +305,7 @@ export class Wrk {
   readonly done: Promise<WrkResult>;
   private readonly child: ChildProcess;
   private finished = false;
+  private stopping = false;
 
   constructor(t: After, url: string, options: WrkOptions) {
     const parsed = new URL(url);
@@ -317,7 +330,9 @@ export class Wrk {
       child.once('error', reject);
       child.once('exit', (code, signal) => {
         this.finished = true;
-        if (code !== 0) return reject(new Error(`wrk exited with ${code ?? signal}: ${stderr}${stdout}`));
+        // Stopped before it set up its SIGINT handler, wrk dies of the signal: a stop all the same, its figures unknown.
+        const stopped = this.stopping && signal === 'SIGINT';
+        if (code !== 0 && !stopped) return reject(new Error(`wrk exited with ${code ?? signal}: ${stderr}${stdout}`));
         const m = /(\d+) requests in/.exec(stdout);
         resolve({ requests: m ? Number(m[1]) : NaN, stdout });
       });
@@ -330,6 +345,53 @@ export class Wrk {
 
   get running(): boolean {
     return !this.finished;
+  }
+
+  /** Ends the load now (SIGINT: wrk stops and prints its figures); resolves with them. */
+  async stop(): Promise<WrkResult> {
+    this.stopping = true;
+    if (!this.finished) this.child.kill('SIGINT');
+    return this.done;
+  }
+}
+
+/**
+ * Load for longer than one wrk run may last: wrk runs of `segmentSeconds`
+ * one after another until stop(). `requests` adds up the responses of the
+ * runs that ended.
+ */
+export class WrkLoop {
+  requests = 0;
+  runs = 0;
+  private current: Wrk | undefined;
+  private stopped = false;
+  private readonly loop: Promise<void>;
+
+  constructor(t: After, url: string, options: Omit<WrkOptions, 'durationSeconds'> & { segmentSeconds?: number }) {
+    const { segmentSeconds = 20, ...rest } = options;
+    this.loop = (async () => {
+      while (!this.stopped) {
+        this.current = new Wrk(t, url, { ...rest, durationSeconds: segmentSeconds });
+        this.runs++;
+        const { requests } = await this.current.done.catch((err: unknown) => {
+          if (this.stopped) return { requests: 0 }; // cut off by stop(): no figures to add
+          throw err;
+        });
+        this.requests += requests;
+      }
+    })();
+    this.loop.catch(() => undefined); // observed by stop()
+  }
+
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  /** Ends the current run and the loop; rejects if a run failed before. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.current?.stop().catch(() => undefined);
+    await this.loop;
   }
 }
 
@@ -371,9 +433,13 @@ export type RotateMode = 'create' | 'copytruncate';
 export class Logrotate {
   readonly config: string;
   readonly state: string;
+  readonly log: string;
+  readonly mode: RotateMode;
   rotations = 0;
 
   constructor(dir: string, log: string, mode: RotateMode, nginx: Nginx, keep = 20) {
+    this.log = log;
+    this.mode = mode;
     this.config = join(dir, 'logrotate.conf');
     this.state = join(dir, 'logrotate.state');
     const body =
@@ -396,5 +462,55 @@ export class Logrotate {
       throw new Error(`logrotate failed: ${e.message} ${e.stderr ?? ''} ${e.stdout ?? ''}`);
     }
     this.rotations++;
+  }
+
+  /**
+   * copytruncate frozen part-way through logrotate's copy: logrotate is
+   * stopped (SIGSTOP) once its copy (`<log>.1`) holds `atBytes`, and goes
+   * on (SIGCONT) when `whilePaused` resolves. That is the state a large
+   * file or a slow disk leaves the copy in for a while, made on purpose:
+   * logrotate 3.x copies with 8 KiB reads and writes, so the stop usually
+   * lands within a few of them of `atBytes`. On a busy machine it can land
+   * after the copy is whole (or the file is not larger than `atBytes`):
+   * then `whilePaused` is not called, the rotation is a plain one, and
+   * this resolves false.
+   */
+  async rotatePausedMidCopy(atBytes: number, whilePaused: (copy: { path: string; bytes: number; of: number }) => Promise<void>): Promise<boolean> {
+    if (this.mode !== 'copytruncate') throw new Error('a copy to pause in exists only with copytruncate');
+    const copy = `${this.log}.1`;
+    const previous = statSync(copy, { throwIfNoEntry: false })?.ino; // renamed to .2 by this rotation
+    const of = statSync(this.log).size;
+    if (of <= atBytes) {
+      await this.rotate(); // too small to stop half-way
+      return false;
+    }
+    const child = spawn('logrotate', ['-s', this.state, '-f', this.config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (output += c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (output += c));
+    const exited = new Promise<number | null>((resolve, reject) => child.once('error', reject).once('exit', (code) => resolve(code)));
+    let bytes = -1;
+    try {
+      // Polled synchronously, without yielding: a timer would let the copy finish first.
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline && child.exitCode === null) {
+        const s = statSync(copy, { throwIfNoEntry: false });
+        if (s && s.ino !== previous && s.size >= atBytes) {
+          process.kill(child.pid!, 'SIGSTOP');
+          bytes = statSync(copy).size;
+          break;
+        }
+      }
+      if (bytes < 0) throw new Error(`logrotate's copy ${copy} did not reach ${atBytes} bytes within 5 s`);
+      if (bytes < of) await whilePaused({ path: copy, bytes, of });
+    } finally {
+      if (child.exitCode === null) {
+        child.kill('SIGCONT');
+      }
+    }
+    const code = await exited;
+    if (code !== 0) throw new Error(`logrotate failed (exit ${code}): ${output}`);
+    this.rotations++;
+    return bytes < of;
   }
 }
