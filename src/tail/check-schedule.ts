@@ -19,9 +19,9 @@ export class CheckSchedule {
     return file.nextCheckAt <= now;
   }
 
-  /** Looked at at the next poll, and often while it keeps changing. */
+  /** Looked at at the next poll, and every poll while it keeps changing; the first quiet look after that waits minMs. */
   wake(file: TailedFile): void {
-    file.checkIntervalMs = this.minMs;
+    file.checkIntervalMs = 0;
     file.nextCheckAt = 0;
   }
 

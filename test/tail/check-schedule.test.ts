@@ -1,0 +1,31 @@
+/** When the poll looks at a file (src/tail/check-schedule.ts): often while it changes, rarely while it is quiet. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CheckSchedule } from '../../src/tail/check-schedule.ts';
+import type { TailedFile } from '../../src/tail/tailed-file.ts';
+
+const file = (detached = false) => ({ nextCheckAt: 0, checkIntervalMs: 0, detached }) as TailedFile;
+
+test('a quiet file is looked at less and less often, up to the idle interval; an event brings it back', () => {
+  const schedule = new CheckSchedule(250, 5000);
+  const f = file();
+  const waits: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    schedule.quiet(f, 1_000_000);
+    waits.push(f.nextCheckAt - 1_000_000);
+  }
+  assert.deepEqual(waits, [250, 500, 1000, 2000, 4000, 5000, 5000]);
+  assert.equal(schedule.due(f, 1_000_000 + 4999), false);
+  assert.equal(schedule.due(f, 1_000_000 + 5000), true);
+  schedule.wake(f);
+  assert.equal(schedule.due(f, 0), true, 'due at once');
+  schedule.quiet(f, 2_000_000);
+  assert.equal(f.nextCheckAt - 2_000_000, 250, 'and on the short interval again');
+});
+
+test('a detached file (rotated away, draining) stays on the short interval: its release is timed by rotate_wait', () => {
+  const schedule = new CheckSchedule(250, 5000);
+  const f = file(true);
+  for (let i = 0; i < 5; i++) schedule.quiet(f, 0);
+  assert.equal(f.nextCheckAt, 250);
+});
