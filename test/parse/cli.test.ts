@@ -10,7 +10,7 @@ import { compileLogFormat, resolveFormat } from '../../src/parse/index.ts';
 import { generateLines } from '../../bench/generate-lines.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-const fixtures = new URL('../../../shared/fixtures/nginx/', import.meta.url);
+const fixtures = new URL('../fixtures/nginx/', import.meta.url);
 const conf = new URL('log_formats.conf', fixtures).pathname;
 
 interface Run { code: number | null; stdout: string; stderr: string }

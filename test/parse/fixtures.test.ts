@@ -16,7 +16,7 @@ import { parseFormatTemplate } from '../../src/parse/format-template.ts';
 import { typeDecoded } from '../../src/parse/typed-value.ts';
 import { variableKind } from '../../src/parse/variables.ts';
 
-const fixtures = new URL('../../../shared/fixtures/nginx/', import.meta.url);
+const fixtures = new URL('../fixtures/nginx/', import.meta.url);
 const conf = new URL('log_formats.conf', fixtures).pathname;
 
 /** Lines of a fixture, read as the tailer will: bytes decoded as UTF-8 with replacement. */

@@ -18,7 +18,7 @@ import type { FieldValue } from '../../src/parse/index.ts';
 import { typeDecoded } from '../../src/parse/typed-value.ts';
 import { isListKind, Kind, variableKind } from '../../src/parse/variables.ts';
 
-const conf = new URL('../../../shared/fixtures/nginx/log_formats.conf', import.meta.url).pathname;
+const conf = new URL('../fixtures/nginx/log_formats.conf', import.meta.url).pathname;
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');

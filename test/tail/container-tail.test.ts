@@ -109,7 +109,7 @@ test('through a real TailedFile: parts written over time; the checkpoint never l
 });
 
 test('through a real TailedFile: every real ingress-nginx access line, wrapped by containerd and by docker, comes back byte-exact', async (t) => {
-  const real = readFileSync(new URL('../../../shared/fixtures/nginx/upstreaminfo.log', import.meta.url), 'utf8').split('\n').filter((l) => l !== '');
+  const real = readFileSync(new URL('../fixtures/nginx/upstreaminfo.log', import.meta.url), 'utf8').split('\n').filter((l) => l !== '');
   assert.ok(real.some((l) => l.length > 8000), 'the fixture holds an 8 KiB URI');
   for (const [mode, write] of [['cri', containerd], ['docker', docker]] as const) {
     const chunks: Buffer[] = [];
