@@ -74,18 +74,31 @@ async function placesOf(path: string): Promise<{ dir: string; name: string }[]> 
   return places;
 }
 
-/** Opens `path` and checks that it is still the file `key` names (inode and first line). */
-async function openIfIdentity(path: string, key: string, fingerprintBytes: number): Promise<Located | undefined> {
+/**
+ * What the file at `path` is to the identity `key` now: that file (returned
+ * open), its inode with another first line (truncated and rewritten),
+ * another file, or not readable now.
+ */
+export async function identityAt(path: string, key: string, fingerprintBytes: number): Promise<{ kind: 'same'; located: Located } | { kind: 'rewritten' | 'other' | 'unreadable' }> {
   const handle = await open(path, 'r').catch(() => undefined);
-  if (!handle) return undefined;
+  if (!handle) return { kind: 'unreadable' };
+  let kind: 'rewritten' | 'other' | 'unreadable' = 'unreadable';
   try {
     const stats = await handle.stat();
-    if (sameInode(key, stats) && (await readFingerprint(handle, fingerprintBytes)) === fingerprintOfKey(key)) return { path, handle, stats };
+    if (!sameInode(key, stats)) kind = 'other';
+    else if ((await readFingerprint(handle, fingerprintBytes)) === fingerprintOfKey(key)) return { kind: 'same', located: { path, handle, stats } };
+    else kind = 'rewritten';
   } catch {
-    // Unreadable now: not this file, as far as this pass can tell.
+    // Unreadable now: nothing can be told.
   }
   await handle.close().catch(() => undefined);
-  return undefined;
+  return { kind };
+}
+
+/** Opens `path` if it is still the file `key` names (inode and first line). */
+async function openIfIdentity(path: string, key: string, fingerprintBytes: number): Promise<Located | undefined> {
+  const at = await identityAt(path, key, fingerprintBytes);
+  return at.kind === 'same' ? at.located : undefined;
 }
 
 /**

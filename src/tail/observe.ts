@@ -3,9 +3,10 @@
  * starts with its first line, and what its path holds now. The I/O half of
  * the check; the decision is rotation.ts's.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import { fingerprintOfKey, sameInode } from './identity.ts';
 import { readFingerprint } from './fingerprint.ts';
+import { identityAt } from './locate.ts';
 import type { FileObservation } from './rotation.ts';
 import type { TailedFile } from './tailed-file.ts';
 
@@ -31,18 +32,11 @@ async function startsWith(handle: FileHandle, key: string, fingerprintBytes: num
   }
 }
 
-/** The same for a file closed for the descriptor budget, read by its path (undefined: not the same inode, or unreadable now). */
+/** The same for a file closed for the descriptor budget, read by its path (undefined: another inode there now, or unreadable). */
 async function startsWithItsFirstLine(path: string, key: string, fingerprintBytes: number): Promise<boolean | undefined> {
-  const handle = await open(path, 'r').catch(() => undefined);
-  if (!handle) return undefined;
-  try {
-    const stats = await handle.stat();
-    return sameInode(key, stats) ? await startsWith(handle, key, fingerprintBytes) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
+  const at = await identityAt(path, key, fingerprintBytes);
+  if (at.kind === 'same') await at.located.handle.close().catch(() => undefined);
+  return at.kind === 'same' ? true : at.kind === 'rewritten' ? false : undefined;
 }
 
 /**
