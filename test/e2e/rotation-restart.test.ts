@@ -161,7 +161,10 @@ async function finish(t: TestContext, r: Rig): Promise<Counts> {
     JSON.stringify({ written: c.written, on_disk: c.onDisk, not_on_disk: c.notOnDisk, delivered: c.deliveredDistinct, lost: c.lost, duplicates: c.duplicates, dead_letters: c.deadLetters, files: onDisk.files }),
   );
   for (const run of r.agents.runs) {
-    t.diagnostic(`agent #${run.n}: ${run.endedBy} -> ${JSON.stringify(run.exit)}`);
+    const mib = (bytes: number | undefined) => (bytes === undefined ? '?' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
+    t.diagnostic(`agent #${run.n}: ${run.endedBy} -> ${JSON.stringify(run.exit)}, peak RSS ${mib(run.peakRssBytes)} (bound ${mib(run.memoryBoundBytes)})`);
+    // Failure 5: memory within the bound the agent states for its settings, here too (a catch-up far behind).
+    if (run.memoryBoundBytes !== undefined) assert.ok(run.peakRssBytes <= run.memoryBoundBytes, `agent #${run.n}: peak RSS ${mib(run.peakRssBytes)} over its bound ${mib(run.memoryBoundBytes)}`);
     for (const l of run.logs.filter((l) => /file|truncat|rotat|copy|recover|lost/.test(l.msg))) {
       const { msg, path, key, offset, from, to, why, copy } = l;
       t.diagnostic(`  ${msg} ${JSON.stringify({ path, key, offset, from, to, why, copy })}`);
