@@ -76,9 +76,9 @@ export class TailEvents {
     this.log.error({ path: file.path, key: file.key, lost_bytes: bytes, why }, 'lines lost: a followed file is gone before it was read to its end');
   }
 
-  /** A checkpoint dropped because its file is gone, read to its end. */
+  /** A checkpoint dropped because its file is gone, read to its end (logrotate deleting the oldest: about one line per file a day). */
   forgotten(file: FileRef): void {
-    this.log.debug({ path: file.path, key: file.key }, 'file gone after it was read to its end; checkpoint forgotten');
+    this.log.info({ path: file.path, key: file.key }, 'file gone after it was read to its end; checkpoint forgotten');
   }
 
   released(file: FileRef, offset: number, why: string): void {
