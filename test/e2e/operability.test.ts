@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { AgentProcess, tempDir, writeConfig } from '../support/agent.ts';
 import { combinedLines } from '../support/combined-lines.ts';
-import { createTopic, testBrokers, topicSize } from '../support/kafka.ts';
+import { createTopic, readTopic, testBrokers, topicSize } from '../support/kafka.ts';
 import { waitFor } from '../support/wait.ts';
 
 function metric(text: string, name: string): number {
@@ -85,4 +85,30 @@ test('check against the real broker: ready when the topics exist, names the one 
   const missing = new AgentProcess(['check', '--config', writeConfig(dir, { ...base, kafka: { brokers: testBrokers(), topic, dead_letter_topic: 'no-such-topic-here' } })]);
   assert.equal((await missing.exited).code, 1);
   assert.ok(missing.logs.some((l) => l.msg.startsWith('✘ topic no-such-topic-here: does not exist')));
+});
+
+test('a reload that changes an input in the middle of a backfill ships every line once', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir(t);
+  const topic = await createTopic('e2e-reload-backfill');
+  const log = join(dir, 'access.log');
+  const LINES = 150_000;
+  for (let i = 0; i < LINES; i += 10_000) writeFileSync(log, combinedLines(i, 10_000), { flag: 'a' });
+  const base = { kafka: { brokers: testBrokers(), topic }, state_dir: join(dir, 'state') };
+  const config = writeConfig(dir, { ...base, inputs: [{ name: 'nginx', paths: [log], format: 'combined' }] });
+  const agent = new AgentProcess(['run', '--config', config]);
+  t.after(() => agent.stop('SIGKILL'));
+  await waitFor('the backfill under way', async () => {
+    const read = metric((await agent.http('/metrics')).body, 'logship_lines_read_total');
+    return read > 1_000 && read < LINES / 2;
+  }, 30_000, 10);
+  // The input changes (a setting of its own), so its tailer is replaced while batches of it are in flight.
+  writeConfig(dir, { ...base, inputs: [{ name: 'nginx', paths: [log], format: 'combined', poll_interval_ms: 100 }] });
+  agent.child.kill('SIGHUP');
+  const reloaded = await agent.waitForLog('configuration reloaded');
+  assert.deepEqual([reloaded.started, reloaded.stopped], [['nginx'], ['nginx']]);
+  await waitFor('every line in Kafka', async () => (await topicSize(topic)) >= LINES, 60_000, 100);
+  assert.equal((await agent.stop()).code, 0);
+  const ids = (await readTopic(topic)).map((m) => m.headers['logship-id']);
+  assert.equal(new Set(ids).size, LINES, 'every line');
+  assert.equal(ids.length, LINES, 'none twice');
 });
