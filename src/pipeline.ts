@@ -17,6 +17,7 @@ import { compileTemplate } from './encode/template.ts';
 import { describeKafkaError } from './kafka/describe-error.ts';
 import type { BatchProducer } from './kafka/batch-producer.ts';
 import { Delivery } from './kafka/delivery.ts';
+import { pause } from './kafka/retry-policy.ts';
 import { KafkajsProducer } from './kafka/kafkajs-producer.ts';
 import type { Logger } from './observe/logger.ts';
 import { Stats } from './observe/stats.ts';
@@ -211,7 +212,8 @@ export class Pipeline {
     await Promise.all(retired.map((tailer) => tailer.stop()));
     // What the retired tailers handed over is acknowledged before a new tailer reads their files from the checkpoints: no line twice.
     this.batcher.flush();
-    const settled = await withTimeout(Promise.all(retired.map((tailer) => tailer.settled())), this.config.shutdown_timeout_ms);
+    let settled = false;
+    await pause(this.config.shutdown_timeout_ms, { wake: Promise.all(retired.map((tailer) => tailer.settled())).then(() => (settled = true)) });
     if (!settled) this.log.warn({ inputs: stopped }, 'reload: lines of the replaced inputs not acknowledged in time; they may be shipped again');
     for (const [name, running] of built) {
       keep.set(name, running);
@@ -227,9 +229,7 @@ export class Pipeline {
   }
 
   private followedFiles(): number {
-    let files = 0;
-    for (const tailer of this.tailers) for (const _ of tailer.fileStates()) files++;
-    return files;
+    return this.tailers.reduce((n, t) => n + t.followedCount, 0);
   }
 
   /** The RSS these settings and the files followed now can take (observe/memory-bound.ts). */
@@ -262,16 +262,5 @@ export class Pipeline {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.log.info({ counters: this.stats.counters }, 'stopped');
     return delivered;
-  }
-}
-
-/** Whether `promise` settles within `ms`. */
-async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true), expired]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -74,25 +74,36 @@ async function placesOf(path: string): Promise<{ dir: string; name: string }[]> 
   return places;
 }
 
+/** Whether an open file still starts with the first line the identity `key` was made from (throws when it cannot be read). */
+export async function startsWithLineOf(handle: FileHandle, key: string, fingerprintBytes: number): Promise<boolean> {
+  return (await readFingerprint(handle, fingerprintBytes)) === fingerprintOfKey(key);
+}
+
+export type IdentityAt = { kind: 'same'; located: Located } | { kind: 'rewritten' | 'other' } | { kind: 'unreadable'; error: NodeJS.ErrnoException };
+
 /**
  * What the file at `path` is to the identity `key` now: that file (returned
  * open), its inode with another first line (truncated and rewritten),
- * another file, or not readable now.
+ * another file, or not readable now (with the error: ENOENT, EMFILE, EIO...).
  */
-export async function identityAt(path: string, key: string, fingerprintBytes: number): Promise<{ kind: 'same'; located: Located } | { kind: 'rewritten' | 'other' | 'unreadable' }> {
-  const handle = await open(path, 'r').catch(() => undefined);
-  if (!handle) return { kind: 'unreadable' };
-  let kind: 'rewritten' | 'other' | 'unreadable' = 'unreadable';
+export async function identityAt(path: string, key: string, fingerprintBytes: number): Promise<IdentityAt> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    return { kind: 'unreadable', error: err as NodeJS.ErrnoException };
+  }
+  let at: IdentityAt;
   try {
     const stats = await handle.stat();
-    if (!sameInode(key, stats)) kind = 'other';
-    else if ((await readFingerprint(handle, fingerprintBytes)) === fingerprintOfKey(key)) return { kind: 'same', located: { path, handle, stats } };
-    else kind = 'rewritten';
-  } catch {
-    // Unreadable now: nothing can be told.
+    if (!sameInode(key, stats)) at = { kind: 'other' };
+    else if (await startsWithLineOf(handle, key, fingerprintBytes)) return { kind: 'same', located: { path, handle, stats } };
+    else at = { kind: 'rewritten' };
+  } catch (err) {
+    at = { kind: 'unreadable', error: err as NodeJS.ErrnoException };
   }
   await handle.close().catch(() => undefined);
-  return { kind };
+  return at;
 }
 
 /** Opens `path` if it is still the file `key` names (inode and first line). */
@@ -151,7 +162,6 @@ export function mayBeCopyOf(original: string, candidate: string): boolean {
  * at once, moved to an olddir, or not made).
  */
 export async function findCopy(key: string, lastPath: string, listings: Listings, fingerprintBytes: number, skip: (inode: string) => boolean): Promise<Located | undefined> {
-  const fingerprint = fingerprintOfKey(key);
   const candidates: Entry[] = [];
   for (const { dir, name } of await placesOf(lastPath)) {
     const entries = await listings.list(dir);
@@ -167,7 +177,7 @@ export async function findCopy(key: string, lastPath: string, listings: Listings
     const handle = await open(path, 'r').catch(() => undefined);
     if (!handle) continue;
     try {
-      if ((await readFingerprint(handle, fingerprintBytes)) === fingerprint) return { path, handle, stats: await handle.stat() };
+      if (await startsWithLineOf(handle, key, fingerprintBytes)) return { path, handle, stats: await handle.stat() };
     } catch {
       // Unreadable: not a copy this pass can use.
     }

@@ -3,10 +3,9 @@
  * starts with its first line, and what its path holds now. The I/O half of
  * the check; the decision is rotation.ts's.
  */
-import { stat, type FileHandle } from 'node:fs/promises';
-import { fingerprintOfKey, sameInode } from './identity.ts';
-import { readFingerprint } from './fingerprint.ts';
-import { identityAt } from './locate.ts';
+import { stat } from 'node:fs/promises';
+import { sameInode } from './identity.ts';
+import { identityAt, startsWithLineOf } from './locate.ts';
 import type { FileObservation } from './rotation.ts';
 import type { TailedFile } from './tailed-file.ts';
 
@@ -21,15 +20,7 @@ export type Looked = Pick<FileObservation, 'size' | 'readOffset' | 'sameContent'
 export async function keepsItsFirstLine(file: TailedFile, fingerprintBytes: number): Promise<boolean | undefined> {
   const handle = file.handle;
   if (!handle) return undefined;
-  return startsWith(handle, file.key, fingerprintBytes);
-}
-
-async function startsWith(handle: FileHandle, key: string, fingerprintBytes: number): Promise<boolean | undefined> {
-  try {
-    return (await readFingerprint(handle, fingerprintBytes)) === fingerprintOfKey(key);
-  } catch {
-    return undefined;
-  }
+  return startsWithLineOf(handle, file.key, fingerprintBytes).catch(() => undefined);
 }
 
 /** The same for a file closed for the descriptor budget, read by its path (undefined: another inode there now, or unreadable). */

@@ -10,8 +10,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CheckpointStore, FileCheckpoint } from '../checkpoint/checkpoint-store.ts';
 import { fingerprintOfKey, inodeOf } from './identity.ts';
-import { isRotatedName, Listings, locate, mayBeCopyOf } from './locate.ts';
-import { readFingerprint } from './fingerprint.ts';
+import { isRotatedName, Listings, locate, mayBeCopyOf, startsWithLineOf } from './locate.ts';
 import { samePrefix } from './prefix.ts';
 import type { Original } from './resume.ts';
 import type { TailedFile } from './tailed-file.ts';
@@ -86,7 +85,7 @@ type Likeness = 'same' | 'different' | 'rewritten';
 async function compare(original: FileHandle, key: string, candidate: FileHandle, fingerprintBytes: number): Promise<Likeness> {
   try {
     const same = await samePrefix(original, candidate);
-    if ((await readFingerprint(original, fingerprintBytes)) !== fingerprintOfKey(key)) return 'rewritten';
+    if (!(await startsWithLineOf(original, key, fingerprintBytes))) return 'rewritten';
     return same ? 'same' : 'different';
   } catch {
     // The original's descriptor closed meanwhile (descriptor budget): not a copy to read now; asked again at the next scan.

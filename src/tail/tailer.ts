@@ -8,9 +8,9 @@ import type { Stats } from '../observe/stats.ts';
 import { CheckSchedule } from './check-schedule.ts';
 import { Discovery } from './discovery.ts';
 import { TailEvents } from './events.ts';
-import { compressionOf, fingerprintOf, readFingerprint, readHead } from './fingerprint.ts';
+import { compressionOf, fingerprintOf, readHead } from './fingerprint.ts';
 import { fingerprintOfKey, identityKey, inodeOf, inodeOfStats, sameInode } from './identity.ts';
-import { findCopy, Listings } from './locate.ts';
+import { findCopy, identityAt, Listings } from './locate.ts';
 import { keepsItsFirstLine, lookAt } from './observe.ts';
 import { FollowedFiles } from './followed-files.ts';
 import { originalOf, type OriginalsHost } from './originals.ts';
@@ -135,6 +135,11 @@ export class Tailer {
   /** Whether a checkpoint is this input's to finish. */
   owns(entry: FileCheckpoint): boolean {
     return this.recovery.owns(entry);
+  }
+
+  /** How many files it follows (open or closed, at their path or draining). */
+  get followedCount(): number {
+    return this.files.size;
   }
 
   /** Whether this tailer follows the file with this identity (its checkpoint is live). */
@@ -361,23 +366,15 @@ export class Tailer {
       this.files.used(file);
       return true;
     }
-    const handle = await open(file.path, 'r').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err; // EMFILE and the like: the read fails now and is retried at the next poll
-    });
-    let rewritten = false;
-    if (handle) {
-      const stats = await handle.stat();
-      const fingerprint = sameInode(file.key, stats) ? await readFingerprint(handle, this.input.fingerprint_bytes) : undefined;
-      if (fingerprint !== undefined && identityKey(stats, fingerprint) === file.key) {
-        file.reopen(handle);
-        this.files.used(file);
-        return true;
-      }
-      rewritten = sameInode(file.key, stats);
-      await handle.close();
+    const at = await identityAt(file.path, file.key, this.input.fingerprint_bytes);
+    if (at.kind === 'same') {
+      file.reopen(at.located.handle);
+      this.files.used(file);
+      return true;
     }
-    if (rewritten) {
+    // EMFILE and the like: the read fails now and is retried at the next poll.
+    if (at.kind === 'unreadable' && at.error.code !== 'ENOENT') throw at.error;
+    if (at.kind === 'rewritten') {
       // Truncated while closed (copytruncate): the rest of what it held is in its copy.
       await this.truncated(file);
       return false;
