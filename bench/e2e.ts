@@ -62,6 +62,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { stringify } from 'yaml';
 import type { Batcher } from '../src/batch/batcher.ts';
+import { EncodedRecords } from '../src/batch/encoded-records.ts';
 import type { OutMessage } from '../src/batch/types.ts';
 import type { OffsetTracker } from '../src/checkpoint/offset-tracker.ts';
 import { LineEncoder, type Routing } from '../src/encode/line-encoder.ts';
@@ -487,14 +488,20 @@ function parseStage(format: string, data: Buffer): StageResult {
   };
   const source = sourceOf('bench-host', '/var/log/nginx/access.log', 'bench');
   const file: FileSource = { key: '2049:1234567:9f1c2b3a', id: '2049:1234567:9f1c2b3a', path: source.path!, tracker: undefined as unknown as OffsetTracker, source, sourceJson: JSON.stringify(source) };
-  const messages: OutMessage[] = [];
-  let keep = true;
+  // A batcher that keeps the first 1000 records (for the kafkajs stage) and counts the rest.
+  let records = new EncodedRecords();
+  let kept: EncodedRecords | undefined;
   let sink = 0;
   const batcher = {
-    add(_topic: string, message: OutMessage) {
-      sink += message.value.length;
-      if (keep && messages.length < 1000) messages.push(message);
+    recordsFor() {
+      if (records.count >= 1000) {
+        kept ??= records;
+        sink += records.length;
+        records = new EncodedRecords();
+      }
+      return records;
     },
+    added() {},
     skip() {},
   } as unknown as Batcher;
   const stats = new Stats();
@@ -513,10 +520,9 @@ function parseStage(format: string, data: Buffer): StageResult {
     }
     const used = process.cpuUsage(cpu);
     best = Math.min(best, (used.user + used.system) / 1e6);
-    keep = false;
   }
   if (sink === 0 || stats.counters.parse_errors > 0) throw new Error(`${format}: ${stats.counters.parse_errors} parse errors`);
-  return { lines, linesPerSecond: lines / best, cpuPerMillion: (best / lines) * 1e6, nsPerLine: (best / lines) * 1e9, messages };
+  return { lines, linesPerSecond: lines / best, cpuPerMillion: (best / lines) * 1e6, nsPerLine: (best / lines) * 1e9, messages: kept?.toMessages() ?? [] };
 }
 
 interface EncodeResult {

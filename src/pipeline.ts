@@ -117,7 +117,7 @@ export class Pipeline {
       () => this.resume(),
     );
     this.batcher = new Batcher(
-      { maxRecords: config.batch.max_records, maxBytes: config.batch.max_bytes, lingerMs: config.batch.linger_ms },
+      { maxRecords: config.batch.max_records, maxBytes: config.batch.max_bytes, lingerMs: config.batch.linger_ms, arenas: config.kafka.max_in_flight + 1 },
       (batch) => this.delivery.submit(batch),
     );
     this.inputs = this.buildInputs(config);

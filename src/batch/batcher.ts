@@ -1,11 +1,17 @@
 import type { OffsetTracker } from '../checkpoint/offset-tracker.ts';
+import { ArenaPool, EncodedRecords } from './encoded-records.ts';
 import type { AckMark, Batch, OutMessage } from './types.ts';
 
 export interface BatchLimits {
   maxRecords: number;
   maxBytes: number;
   lingerMs: number;
+  /** Batch buffers kept for reuse once delivered (ArenaPool); the batches in flight plus the open one. Default 2. */
+  arenas?: number;
 }
+
+// Room past max_bytes in a batch's buffer: the bytes counted are UTF-16 lengths, exact for ASCII.
+const ARENA_SLACK = 64 * 1024;
 
 /**
  * Groups messages into batches by count, bytes and age. One batch may hold
@@ -21,11 +27,14 @@ export class Batcher {
   private timer: NodeJS.Timeout | undefined;
   // Last topic and file touched: most lines repeat both, so no lookup per line.
   private lastTopic = '';
-  private lastList: OutMessage[] | undefined;
+  private lastRecords: EncodedRecords | undefined;
   private lastMark: AckMark | undefined;
+
+  private readonly arenas: ArenaPool;
 
   constructor(limits: BatchLimits, emit: (batch: Batch) => void) {
     this.limits = limits;
+    this.arenas = new ArenaPool(limits.maxBytes + ARENA_SLACK, limits.arenas ?? 2);
     this.emit = emit;
   }
 
@@ -33,7 +42,7 @@ export class Batcher {
     const batch: Batch = { seq: ++this.seq, topics: new Map(), records: 0, bytes: 0, marks: [] };
     this.current = batch;
     this.lastTopic = '';
-    this.lastList = undefined;
+    this.lastRecords = undefined;
     this.lastMark = undefined;
     this.timer = setTimeout(() => this.flush(), this.limits.lingerMs);
     return batch;
@@ -41,18 +50,35 @@ export class Batcher {
 
   /** Adds a message for the line of `tracker`'s file that ends at `offset`. */
   add(topic: string, message: OutMessage, bytes: number, tracker: OffsetTracker, offset: number): void {
+    this.recordsFor(topic, bytes).addMessage(message);
+    this.added(bytes, tracker, offset);
+  }
+
+  /**
+   * The hot path, in two steps: the records of `topic` in the batch that
+   * takes the next record of `bytes` (closing the current batch first if it
+   * would not fit), for the caller to write that one record into; then
+   * added() with the line's file and end offset.
+   */
+  recordsFor(topic: string, bytes: number): EncodedRecords {
     let batch = this.current ?? this.open();
     if (batch.records > 0 && batch.bytes + bytes > this.limits.maxBytes) {
       this.flush();
       batch = this.open();
     }
-    if (topic !== this.lastTopic || this.lastList === undefined) {
-      let list = batch.topics.get(topic);
-      if (!list) batch.topics.set(topic, (list = []));
+    if (topic !== this.lastTopic || this.lastRecords === undefined) {
+      let records = batch.topics.get(topic);
+      // The batch's first topic takes a full-size buffer; others (dead letters, templates) start small.
+      if (!records) batch.topics.set(topic, (records = new EncodedRecords(batch.topics.size === 0 ? this.arenas : undefined)));
       this.lastTopic = topic;
-      this.lastList = list;
+      this.lastRecords = records;
     }
-    this.lastList.push(message);
+    return this.lastRecords;
+  }
+
+  /** The record written into recordsFor()'s records is counted, and carries the line's offset. */
+  added(bytes: number, tracker: OffsetTracker, offset: number): void {
+    const batch = this.current!;
     batch.records++;
     batch.bytes += bytes;
     this.advance(batch, tracker, offset);

@@ -1,6 +1,7 @@
 import type { OffsetTracker } from '../checkpoint/offset-tracker.ts';
+import type { EncodedRecords } from './encoded-records.ts';
 
-/** One Kafka message as the producer sends it. */
+/** One Kafka message, as the spool keeps it and tests write it (a batch holds them encoded: EncodedRecords). */
 export interface OutMessage {
   key: string | null;
   value: string;
@@ -17,8 +18,8 @@ export interface AckMark {
 export interface Batch {
   /** Increasing per agent run; names the batch in logs. */
   seq: number;
-  /** Messages by topic, in line order within a topic. */
-  topics: Map<string, OutMessage[]>;
+  /** Records by topic, in line order within a topic. */
+  topics: Map<string, EncodedRecords>;
   records: number;
   bytes: number;
   marks: AckMark[];

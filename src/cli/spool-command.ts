@@ -15,6 +15,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import type { Batch } from '../batch/types.ts';
+import { recordsByTopic } from '../batch/encoded-records.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import { describeKafkaError } from '../kafka/describe-error.ts';
@@ -258,7 +259,7 @@ const replayCommand: CommandModule<object, ReplayArgs> = {
           bytes += entry.bytes;
         }
         if (entries.length === 0) break;
-        const batches: Batch[] = entries.map((e) => ({ seq: e.seq, topics: e.topics, records: e.records, bytes: e.bytes, marks: [] }));
+        const batches: Batch[] = entries.map((e) => ({ seq: e.seq, topics: recordsByTopic(e.topics), records: e.records, bytes: e.bytes, marks: [] }));
         try {
           await producer.send(batches);
         } catch (err) {

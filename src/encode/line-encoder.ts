@@ -1,9 +1,10 @@
 import type { Batcher } from '../batch/batcher.ts';
+import { fileHeaders, type FileHeaders } from '../batch/encoded-records.ts';
 import type { OnParseError } from '../config/types.ts';
 import type { Stats } from '../observe/stats.ts';
 import { ParseError, type LineParser, type LogRecord } from '../parse/types.ts';
 import type { FileSource, LineSink } from '../tail/types.ts';
-import { failedLineJson, HOST_HEADER, PATH_HEADER, recordId, recordJson, RECORD_ID_HEADER, withId } from './record-json.ts';
+import { failedLineJson, HOST_HEADER, PATH_HEADER, recordId, recordIdPrefix, recordJson, RECORD_ID_HEADER, withId } from './record-json.ts';
 import { topicName, type Template } from './template.ts';
 
 export interface Routing {
@@ -20,8 +21,10 @@ const EMPTY: LogRecord = {};
 
 /**
  * The hot path, once per line: decode, parse, encode, batch. For a good
- * line: one string for the line, the record, its JSON and one headers
- * object; topic and key cost nothing unless they are templates.
+ * line: one string for the line, the record and its JSON, all garbage as
+ * soon as the record is written into its batch as bytes (EncodedRecords);
+ * topic and key cost nothing unless they are templates; the headers are
+ * the file's, encoded once.
  */
 export class LineEncoder implements LineSink {
   private readonly parser: LineParser;
@@ -29,6 +32,11 @@ export class LineEncoder implements LineSink {
   private readonly batcher: Batcher;
   private readonly isFull: () => boolean;
   private readonly stats: Stats;
+  // The last file's encoded headers: lines come in runs per file.
+  private headersOf: FileSource | undefined;
+  private headersId = '';
+  private headersPath = '';
+  private headers: FileHeaders | undefined;
 
   constructor(parser: LineParser, routing: Routing, batcher: Batcher, isFull: () => boolean, stats: Stats) {
     this.parser = parser;
@@ -65,8 +73,7 @@ export class LineEncoder implements LineSink {
       value = recordJson(parsed, file.sourceJson);
       topic = this.topic(record, file);
     }
-    const id = recordId(file.id, lineOffset);
-    if (routing.idInRecord) value = withId(value, id);
+    if (routing.idInRecord) value = withId(value, recordId(file.id, lineOffset));
     if (value.length > routing.maxMessageBytes / 3 && Buffer.byteLength(value) > routing.maxMessageBytes) {
       // Retrying would never succeed: the record goes to the dead-letter topic with the reason, cut to fit.
       counters.records_too_large++;
@@ -76,14 +83,28 @@ export class LineEncoder implements LineSink {
     }
     const key = routing.key === undefined ? null : routing.key.render(record, file.source);
     let bytes = value.length + RECORD_FRAMING + (key === null ? 0 : key.length);
-    let headers = NO_HEADERS;
+    let headers: FileHeaders | undefined;
     if (!routing.idInRecord) {
-      const host = file.source.host ?? '';
-      headers = { [RECORD_ID_HEADER]: id, [HOST_HEADER]: host, [PATH_HEADER]: file.path };
-      bytes += HEADERS_FRAMING + id.length + host.length + file.path.length;
+      headers = this.fileHeaders(file);
+      bytes += HEADERS_FRAMING + headers.size + MAX_OFFSET_DIGITS;
     }
-    this.batcher.add(topic, { key, value, headers }, bytes, file.tracker, nextOffset);
+    this.batcher.recordsFor(topic, bytes).addLine(key, value, headers, lineOffset);
+    this.batcher.added(bytes, file.tracker, nextOffset);
     return !this.isFull();
+  }
+
+  private fileHeaders(file: FileSource): FileHeaders {
+    // A file's id changes when a copy takes over its original's (copytruncate).
+    if (file !== this.headersOf || file.id !== this.headersId || file.path !== this.headersPath || this.headers === undefined) {
+      this.headers = fileHeaders(RECORD_ID_HEADER, recordIdPrefix(file.id), [
+        [HOST_HEADER, file.source.host ?? ''],
+        [PATH_HEADER, file.path],
+      ]);
+      this.headersOf = file;
+      this.headersId = file.id;
+      this.headersPath = file.path;
+    }
+    return this.headers;
   }
 
   private topic(record: LogRecord, file: FileSource): string {
@@ -92,12 +113,12 @@ export class LineEncoder implements LineSink {
   }
 }
 
-const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-
 // A record's size in its Kafka record batch, as the batch counts it against
 // max_bytes (string lengths: ASCII-exact; the default limit leaves room under
 // the broker's 1048588): length, attributes, timestamp and offset deltas, key
 // and value lengths and header count take at most 21 bytes of varints...
 const RECORD_FRAMING = 21;
-// ...and the three headers' names and value lengths 3 * 2 + 36.
-const HEADERS_FRAMING = 3 * 2 + RECORD_ID_HEADER.length + HOST_HEADER.length + PATH_HEADER.length;
+// ...and the three headers' value lengths (names and values are in FileHeaders.size)...
+const HEADERS_FRAMING = 3 * 2;
+// ...with the digits of the id's line offset.
+const MAX_OFFSET_DIGITS = 16;

@@ -30,7 +30,12 @@ export function withId(json: string, id: string): string {
  * consumer can drop duplicates.
  */
 export function recordId(fileKey: string, lineOffset: number): string {
-  return `${fileKey}:${lineOffset}`;
+  return `${recordIdPrefix(fileKey)}${lineOffset}`;
+}
+
+/** What every record id of a file starts with: the offset follows (the hot path writes it as bytes). */
+export function recordIdPrefix(fileKey: string): string {
+  return `${fileKey}:`;
 }
 
 export const RECORD_ID_HEADER = 'logship-id';

@@ -1,3 +1,4 @@
+import { messagesByTopic, recordsByTopic } from '../batch/encoded-records.ts';
 import type { Batch } from '../batch/types.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { Stats } from '../observe/stats.ts';
@@ -214,7 +215,7 @@ export class Delivery {
    */
   private async spoolHead(spool: Spool): Promise<void> {
     const batches = this.queue.slice(0, this.options.maxInFlight);
-    const results = await Promise.allSettled(batches.map((batch) => spool.append(batch.topics, batch.records)));
+    const results = await Promise.allSettled(batches.map((batch) => spool.append(messagesByTopic(batch.topics), batch.records)));
     let taken = 0;
     while (taken < results.length && results[taken]!.status === 'fulfilled') taken++;
     if (taken > 0) {
@@ -349,7 +350,7 @@ export class Delivery {
 
   /** Sends one spooled entry until Kafka takes it; false when stopping first. */
   private async sendEntry(entry: SpoolEntry, backoff: Backoff): Promise<boolean> {
-    const batch: Batch = { seq: -entry.seq, topics: entry.topics, records: entry.records, bytes: entry.bytes, marks: [] };
+    const batch: Batch = { seq: -entry.seq, topics: recordsByTopic(entry.topics), records: entry.records, bytes: entry.bytes, marks: [] };
     while (!this.closing) {
       try {
         await this.sendRequest([batch]);
@@ -363,6 +364,7 @@ export class Delivery {
   }
 
   private settle(batch: Batch): void {
+    for (const records of batch.topics.values()) records.release();
     if (batch.marks.length === 0) return;
     for (const mark of batch.marks) mark.tracker.ack(mark.ticket);
     this.undurable++;

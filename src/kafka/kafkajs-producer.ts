@@ -1,4 +1,5 @@
 import { Kafka, Partitioners, logLevel, type LogEntry, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { EncodedRecords } from '../batch/encoded-records.ts';
 import type { Batch, OutMessage } from '../batch/types.ts';
 import type { KafkaConfig } from '../config/types.ts';
 import type { Logger } from '../observe/logger.ts';
@@ -44,6 +45,11 @@ function ndjsonMessages(messages: readonly OutMessage[], maxBytes: number): Mess
   return out;
 }
 
+/** Records [from, to) of `records`, as the patched kafkajs takes them (`encoded`); `key` only for the partitioner. */
+function encodedMessage(key: string | null, records: EncodedRecords, from: number, to: number): Message {
+  return { key, value: null, encoded: records, from, to } as Message;
+}
+
 export class KafkajsProducer implements BatchProducer {
   private readonly producer: Producer;
   private readonly config: KafkaConfig;
@@ -86,20 +92,34 @@ export class KafkajsProducer implements BatchProducer {
 
   async send(batches: readonly Batch[]): Promise<void> {
     await this.connect();
-    const byTopic = new Map<string, OutMessage[]>();
+    const byTopic = new Map<string, Message[]>();
     for (const batch of batches) {
-      for (const [topic, messages] of batch.topics) {
-        const list = byTopic.get(topic);
-        if (list) for (const m of messages) list.push(m);
-        else byTopic.set(topic, batches.length === 1 ? messages : messages.slice());
+      for (const [topic, records] of batch.topics) {
+        let list = byTopic.get(topic);
+        if (!list) byTopic.set(topic, (list = []));
+        this.messagesOf(records, list);
       }
     }
     const topicMessages: TopicMessages[] = [];
-    const ndjson = this.config.message_format === 'ndjson';
-    for (const [topic, messages] of byTopic) {
-      topicMessages.push({ topic, messages: ndjson ? ndjsonMessages(messages, this.config.max_message_bytes) : messages });
-    }
+    for (const [topic, messages] of byTopic) topicMessages.push({ topic, messages });
     await this.producer.sendBatch({ topicMessages, acks: this.acks, timeout: this.config.request_timeout_ms, compression: this.compression });
+  }
+
+  /**
+   * What kafkajs gets for a batch's records: records already encoded ride
+   * in one message (the patch's records.js writes them as they are), which
+   * the partitioner places as a whole, like Kafka's sticky partitioner;
+   * with keys, or with the idempotent producer (which counts messages for
+   * its sequence numbers), one message per record.
+   */
+  private messagesOf(records: EncodedRecords, out: Message[]): void {
+    if (this.config.message_format === 'ndjson') {
+      for (const m of ndjsonMessages(records.toMessages(), this.config.max_message_bytes)) out.push(m);
+    } else if (records.keys === undefined && !this.config.idempotent) {
+      out.push(encodedMessage(null, records, 0, records.count));
+    } else {
+      for (let i = 0; i < records.count; i++) out.push(encodedMessage(records.keys?.[i] ?? null, records, i, i + 1));
+    }
   }
 
   async close(): Promise<void> {

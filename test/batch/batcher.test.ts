@@ -29,7 +29,7 @@ test('a batch closes before it would pass max_bytes', () => {
   batcher.add('t', message('bbbb'), 4, tracker, 2);
   batcher.add('t', message('cccc'), 4, tracker, 3);
   batcher.flush();
-  assert.deepEqual(batches.map((b) => b.topics.get('t')!.map((m) => m.value)), [['aaaa', 'bbbb'], ['cccc']]);
+  assert.deepEqual(batches.map((b) => b.topics.get('t')!.toMessages().map((m) => m.value)), [['aaaa', 'bbbb'], ['cccc']]);
 });
 
 test('a batch closes after linger_ms even when not full', async () => {
@@ -53,7 +53,7 @@ test('one batch carries several topics and one mark per file, issued in order', 
   batcher.flush();
   const [batch] = batches;
   assert.deepEqual([...batch!.topics.keys()], ['main', 'dead']);
-  assert.deepEqual(batch!.topics.get('main')!.map((m) => m.value), ['a1', 'b1']);
+  assert.deepEqual(batch!.topics.get('main')!.toMessages().map((m) => m.value), ['a1', 'b1']);
   assert.deepEqual(batch!.marks.map((m) => [m.tracker === fileA ? 'A' : 'B', m.offset]), [['A', 30], ['B', 7]]);
   assert.equal(fileA.pending, 1);
   fileA.ack(batch!.marks[0]!.ticket);

@@ -9,6 +9,7 @@ import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Batch } from '../../src/batch/types.ts';
+import { messagesByTopic, recordsByTopic } from '../../src/batch/encoded-records.ts';
 import { OffsetTracker } from '../../src/checkpoint/offset-tracker.ts';
 import type { BatchProducer } from '../../src/kafka/batch-producer.ts';
 import { Delivery, type DeliveryOptions } from '../../src/kafka/delivery.ts';
@@ -22,8 +23,8 @@ import { batch, captureLogger, numbers, options, range, type CapturedLog } from 
 /** A broker on command: `accepting` decides whether send() succeeds; what it took is kept. */
 class FakeProducer implements BatchProducer {
   accepting = true;
-  /** Requests taken, in order. */
-  readonly taken: Batch[][] = [];
+  /** Requests taken, in order: record numbers (read at once: a delivered batch's buffers are reused). */
+  readonly taken: number[][] = [];
   /** When each send() was called (ms, performance.now()). */
   readonly calls: number[] = [];
   failures = 0;
@@ -37,14 +38,14 @@ class FakeProducer implements BatchProducer {
       this.failures++;
       throw Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9'), { name: 'KafkaJSConnectionError' });
     }
-    this.taken.push([...batches]);
+    this.taken.push(batches.flatMap((b) => numbers(messagesByTopic(b.topics))));
   }
 
   async close(): Promise<void> {}
 
   /** Record numbers as Kafka took them. */
   delivered(): number[] {
-    return this.taken.flat().flatMap((b) => numbers(b.topics));
+    return this.taken.flat();
   }
 }
 
@@ -71,7 +72,7 @@ function rig(extra: Partial<DeliveryOptions> = {}): Rig {
     () => undefined,
   );
   const submit = (n: number): void => {
-    const topics = batch(n * 10, 10);
+    const topics = recordsByTopic(batch(n * 10, 10));
     const offset = (n + 1) * 1000;
     delivery.submit({ seq: n, topics, records: 10, bytes: 10 * 200, marks: [{ tracker, offset, ticket: tracker.issue(offset) }] });
   };

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ArenaPool, EncodedRecords, fileHeaders } from '../../src/batch/encoded-records.ts';
+import { recordId, recordIdPrefix } from '../../src/encode/record-json.ts';
+
+test('records written from lines read back as the messages they stand for: key, value, and the id header with each line offset', () => {
+  const records = new EncodedRecords();
+  const headers = fileHeaders('logship-id', recordIdPrefix('2049:42:9f1c'), [['logship-host', 'gw-1'], ['logship-path', '/var/log/nginx/ac€ess.log']]);
+  const offsets = [0, 9, 10, 187, 99_999, 2 ** 40 + 7];
+  offsets.forEach((offset, i) => records.addLine(i === 2 ? 'key-ü' : null, `{"n":${i},"ua":"${'é'.repeat(i * 30)}"}`, i === 3 ? undefined : headers, offset));
+  const messages = records.toMessages();
+  assert.equal(records.count, offsets.length);
+  messages.forEach((m, i) => {
+    assert.equal(m.value, `{"n":${i},"ua":"${'é'.repeat(i * 30)}"}`);
+    assert.equal(m.key, i === 2 ? 'key-ü' : null);
+    assert.deepEqual(m.headers, i === 3 ? {} : { 'logship-id': recordId('2049:42:9f1c', offsets[i]!), 'logship-host': 'gw-1', 'logship-path': '/var/log/nginx/ac€ess.log' });
+  });
+});
+
+test('records past the first buffer grow it and keep every record; of() and toMessages() are inverse', () => {
+  const messages = Array.from({ length: 3000 }, (_, i) => ({ key: i % 2 ? `k${i}` : null, value: 'v'.repeat(i % 200) + i, headers: { h: String(i) } }));
+  const records = EncodedRecords.of(messages);
+  assert.ok(records.buf.length > 16 * 1024);
+  assert.deepEqual(records.toMessages(), messages);
+  assert.deepEqual(records.keys?.slice(0, 3), [null, 'k1', null]);
+});
+
+test("a pool's buffer goes back on release and serves the next records; one grown past the pool's size does not", () => {
+  const pool = new ArenaPool(1024, 1);
+  const first = new EncodedRecords(pool);
+  const buffer = first.buf;
+  first.addMessage({ key: null, value: 'x', headers: {} });
+  first.release();
+  const second = new EncodedRecords(pool);
+  assert.equal(second.buf, buffer, 'reused');
+  assert.equal(second.count, 0);
+  second.addMessage({ key: null, value: 'y'.repeat(4000), headers: {} });
+  assert.notEqual(second.buf, buffer, 'grown');
+  second.release();
+  assert.notEqual(new EncodedRecords(pool).buf.length, second.buf.length);
+});
