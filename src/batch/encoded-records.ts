@@ -1,11 +1,13 @@
 import type { OutMessage } from './types.ts';
 
 /**
- * One topic's records of a batch, held the way a Kafka record (message
- * format v2) carries them, from the key on: key, value, header count,
- * headers. Only the per-record prefix that depends on where the record
- * lands in a partition's batch (length, attributes, timestamp and offset
- * deltas) is written at send time, by the kafkajs patch's records.js.
+ * One topic's records of a batch, held as a Kafka record batch (message
+ * format v2) carries them: each record whole (length, attributes, timestamp
+ * delta 0, offset delta = its index here, key, value, headers), back to
+ * back. Sent as they are, they are the records section of a partition's
+ * batch: the kafkajs patch's records.js copies them in one piece, and
+ * rewrites only the prefix of each record when they land at other offsets
+ * (after another batch's records in the same request).
  *
  * Why: a batch of strings and message objects lives until Kafka acks it,
  * so V8 copies it through the young generation and keeps it in the old
@@ -23,7 +25,8 @@ export class EncodedRecords {
   ends: Int32Array;
   /** The records' keys for the partitioner, when any has one (undefined when none has). */
   keys: (string | null)[] | undefined;
-
+  /** Size guessed for the length varint of the record being written (see begin()). */
+  private lengthSize = 1;
   private readonly pool: ArenaPool | undefined;
 
   /** Writes into a buffer of `pool` (given back by release()), or a small one of its own that grows. */
@@ -41,13 +44,13 @@ export class EncodedRecords {
 
   /** A record from the hot path: `headers` are the file's (id header last but for its offset), or none. */
   addLine(key: string | null, value: string, headers: FileHeaders | undefined, lineOffset: number): void {
-    const bound = 3 * value.length + (key === null ? 1 : 3 * key.length + 5) + 5 + (headers === undefined ? 1 : headers.size + 16);
+    const bound = 3 * value.length + (key === null ? 1 : 3 * key.length + 5) + PREFIX_ROOM + (headers === undefined ? 1 : headers.size + 16);
     if (this.length + bound > this.buf.length) {
       // Near the end of the buffer: what this record really takes decides.
-      this.reserve(Buffer.byteLength(value) + (key === null ? 1 : Buffer.byteLength(key) + 5) + 5 + (headers === undefined ? 1 : headers.size + 16));
+      this.reserve(Buffer.byteLength(value) + (key === null ? 1 : Buffer.byteLength(key) + 5) + PREFIX_ROOM + (headers === undefined ? 1 : headers.size + 16));
     }
     const buf = this.buf;
-    let at = this.length;
+    let at = this.begin(value.length + (key === null ? 0 : key.length) + (headers === undefined ? 0 : headers.size + 20));
     at = key === null ? writeNull(buf, at) : writeString(buf, at, key);
     at = writeString(buf, at, value);
     if (headers === undefined) buf[at++] = 0; // no headers
@@ -69,11 +72,11 @@ export class EncodedRecords {
   /** Any message (spool replay, tests): the slower, general path. */
   addMessage(message: OutMessage): void {
     const entries = Object.entries(message.headers);
-    let room = 3 * message.value.length + 16 + (message.key === null ? 0 : 3 * message.key.length);
+    let room = 3 * message.value.length + PREFIX_ROOM + (message.key === null ? 0 : 3 * message.key.length);
     for (const [name, value] of entries) room += 3 * (name.length + value.length) + 10;
     this.reserve(room);
     const buf = this.buf;
-    let at = this.length;
+    let at = this.begin(room / 3);
     at = message.key === null ? writeNull(buf, at) : writeString(buf, at, message.key);
     at = writeString(buf, at, message.value);
     at = writeVarInt(buf, at, entries.length);
@@ -81,7 +84,32 @@ export class EncodedRecords {
     this.close(at, message.key);
   }
 
+  /**
+   * Writes a record's prefix; returns where its key goes. The length
+   * varint's size is guessed from `estimate` (the body's size if its
+   * strings are ASCII), and close() moves the body in the rare case the
+   * guess was wrong.
+   */
+  private begin(estimate: number): number {
+    const buf = this.buf;
+    const lengthSize = varIntSize(estimate + 2 + varIntSize(this.count));
+    this.lengthSize = lengthSize;
+    let at = this.length + lengthSize;
+    buf[at++] = 0; // attributes
+    buf[at++] = 0; // timestamp delta: every record of a batch has the batch's time
+    return writeVarInt(buf, at, this.count); // offset delta
+  }
+
   private close(at: number, key: string | null): void {
+    const start = this.length;
+    const bodyStart = start + this.lengthSize;
+    const body = at - bodyStart;
+    const lengthSize = varIntSize(body);
+    if (lengthSize !== this.lengthSize) {
+      this.buf.copyWithin(start + lengthSize, bodyStart, at);
+      at += lengthSize - this.lengthSize;
+    }
+    writeVarInt(this.buf, start, body);
     if (this.count === this.ends.length) {
       const ends = new Int32Array(this.ends.length * 2);
       ends.set(this.ends);
@@ -108,6 +136,9 @@ export class EncodedRecords {
     const cursor = { at: 0 };
     for (let i = 0; i < this.count; i++) {
       cursor.at = i === 0 ? 0 : this.ends[i - 1]!;
+      readVarInt(buf, cursor); // length
+      cursor.at += 2; // attributes, timestamp delta (0)
+      readVarInt(buf, cursor); // offset delta
       const key = readString(buf, cursor);
       const value = readString(buf, cursor) ?? '';
       const headers: Record<string, string> = {};
@@ -154,6 +185,8 @@ export function fileHeaders(idName: string, idPrefix: string, rest: readonly (re
 }
 
 const INITIAL_CAPACITY = 16 * 1024;
+// A record's prefix (length and offset delta varints, attributes, timestamp delta) and the value's length varint.
+const PREFIX_ROOM = 5 + 2 + 5 + 5;
 
 /**
  * Buffers for the records of batches, kept for the next batches rather

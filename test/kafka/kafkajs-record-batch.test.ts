@@ -115,40 +115,48 @@ test('CRC-32C: the native and portable implementations agree with the check valu
   for (const n of [0, 1, 7, 8, 9, 63, 64, 65, 4096, 10_007]) assert.equal(crc32C(bytes.subarray(0, n)), portableCrc(bytes.subarray(0, n)), `${n} bytes`);
 });
 
-test("records already encoded by logship (EncodedRecords), whole or one by one, beside plain messages: kafkajs' decoder reads each back at its offset", async () => {
-  const lines = new EncodedRecords();
-  const headers = fileHeaders('logship-id', '2049:77:ab12:', [['logship-host', 'gw-é'], ['logship-path', '/var/log/nginx/access.log']]);
-  const values: string[] = [];
-  for (let i = 0; i < 300; i++) {
-    // Lengths across the 1- and 2-byte varint boundaries, ASCII and not.
-    const value = `{"i":${i},"t":"${(i % 3 === 0 ? 'é😀' : 'x').repeat(i % 90)}"}`;
-    values.push(value);
-    lines.addLine(i % 7 === 0 ? `k-é-${i}` : null, value, i % 11 === 0 ? undefined : headers, i * 187);
-  }
-  const plain = messages(5, 9);
-  const mixed = [
-    { key: null, value: null, encoded: lines, from: 0, to: 120 },
-    ...plain,
-    { key: null, value: null, encoded: lines, from: 120, to: 121 },
-    { key: null, value: null, encoded: EncodedRecords.of(plain.filter((m) => typeof m.value === 'string').map((m) => ({ key: null, value: m.value as string, headers: { a: 'b' } }))), from: 0, to: 3 },
-    { key: null, value: null, encoded: lines, from: 121, to: 300 },
-  ];
-  for (const compression of [Types.None, Types.GZIP]) {
-    const encoded = await produce({ acks: -1, timeout: 30000, compression, topicData: [{ topic: 't', partitions: [{ partition: 0, firstSequence: 0, messages: mixed }] }] }).request.encode();
-    const [read] = await readRequest(encoded.buffer);
-    assert.ok(read!.crcOk);
-    const records = read!.batch.records;
-    assert.equal(records.length, 120 + plain.length + 1 + 3 + 179);
-    assert.equal(read!.batch.lastOffsetDelta, records.length - 1);
-    records.forEach((r, j) => assert.equal(r.offset, String(j)));
-    const fromLines = [...records.slice(0, 120), records[120 + plain.length]!, ...records.slice(120 + plain.length + 4)];
-    fromLines.forEach((r, i) => {
-      assert.equal(asText(r.value), values[i]);
-      assert.equal(asText(r.key), i % 7 === 0 ? `k-é-${i}` : null);
-      const want = i % 11 === 0 ? {} : { 'logship-id': `2049:77:ab12:${i * 187}`, 'logship-host': 'gw-é', 'logship-path': '/var/log/nginx/access.log' };
-      assert.deepEqual(Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, asText(v as Buffer)])), want, `record ${i}`);
-    });
-    assert.equal(asText(records[120 + plain.length + 1]!.value), plain[0]!.value);
-    assert.deepEqual(lines.toMessages().map((m) => m.value), values);
-  }
-});
+for (const stamped of [false, true]) {
+  test(`records already encoded by logship (EncodedRecords), whole or one by one, beside plain messages${stamped ? ' with their own timestamps' : ''}: kafkajs' decoder reads each back at its offset and time`, async () => {
+    const lines = new EncodedRecords();
+    const headers = fileHeaders('logship-id', '2049:77:ab12:', [['logship-host', 'gw-é'], ['logship-path', '/var/log/nginx/access.log']]);
+    const values: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      // Lengths across the 1- and 2-byte varint boundaries, ASCII and not.
+      const value = `{"i":${i},"t":"${(i % 3 === 0 ? 'é😀' : 'x').repeat(i % 90)}"}`;
+      values.push(value);
+      lines.addLine(i % 7 === 0 ? `k-é-${i}` : null, value, i % 11 === 0 ? undefined : headers, i * 187);
+    }
+    const plain = messages(5, 9).map(({ timestamp, ...m }) => (stamped ? { ...m, timestamp } : m));
+    const others = EncodedRecords.of(['a', 'b', 'c'].map((value) => ({ key: null, value, headers: { h: value } })));
+    // In place (offsets 0-119), then at other offsets: after plain messages, and a second set's records.
+    const mixed = [
+      { key: null, value: null, encoded: lines, from: 0, to: 120 },
+      ...plain,
+      { key: null, value: null, encoded: lines, from: 120, to: 121 },
+      { key: null, value: null, encoded: others, from: 0, to: 3 },
+      { key: null, value: null, encoded: lines, from: 121, to: 300 },
+      { key: null, value: null, encoded: others, from: 3, to: 3 },
+    ];
+    for (const compression of [Types.None, Types.GZIP]) {
+      const before = Date.now();
+      const encoded = await produce({ acks: -1, timeout: 30000, compression, topicData: [{ topic: 't', partitions: [{ partition: 0, firstSequence: 0, messages: mixed }] }] }).request.encode();
+      const [read] = await readRequest(encoded.buffer);
+      assert.ok(read!.crcOk);
+      const records = read!.batch.records;
+      assert.equal(records.length, 120 + plain.length + 1 + 3 + 179);
+      assert.equal(read!.batch.lastOffsetDelta, records.length - 1);
+      records.forEach((r, j) => assert.equal(r.offset, String(j)));
+      const fromLines = [...records.slice(0, 120), records[120 + plain.length]!, ...records.slice(120 + plain.length + 4)];
+      fromLines.forEach((r, i) => {
+        assert.equal(asText(r.value), values[i]);
+        assert.equal(asText(r.key), i % 7 === 0 ? `k-é-${i}` : null);
+        assert.ok(Number(r.timestamp) >= before && Number(r.timestamp) <= Date.now(), `record ${i}: the time of the batch`);
+        const want = i % 11 === 0 ? {} : { 'logship-id': `2049:77:ab12:${i * 187}`, 'logship-host': 'gw-é', 'logship-path': '/var/log/nginx/access.log' };
+        assert.deepEqual(Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, asText(v as Buffer)])), want, `record ${i}`);
+      });
+      assert.equal(asText(records[120]!.value), plain[0]!.value);
+      assert.deepEqual(records.slice(121 + plain.length, 124 + plain.length).map((r) => asText(r.value)), ['a', 'b', 'c']);
+      assert.deepEqual(lines.toMessages().map((m) => m.value), values);
+    }
+  });
+}
