@@ -42,17 +42,22 @@ export class EncodedRecords {
     this.length = this.count = 0;
   }
 
-  /** A record from the hot path: `headers` are the file's (id header last but for its offset), or none. */
-  addLine(key: string | null, value: string, headers: FileHeaders | undefined, lineOffset: number): void {
-    const bound = 3 * value.length + (key === null ? 1 : 3 * key.length + 5) + PREFIX_ROOM + (headers === undefined ? 1 : headers.size + 16);
+  /**
+   * A record from the hot path. The value is `value`, or with `tail` the
+   * JSON object `value` with `tail` in place of its closing brace; `headers`
+   * are the file's (the id's line offset written here), or none.
+   */
+  addLine(key: string | null, value: string, tail: Uint8Array | undefined, headers: FileHeaders | undefined, lineOffset: number): void {
+    const tailSize = tail === undefined ? 0 : tail.length;
+    const bound = 3 * value.length + tailSize + (key === null ? 1 : 3 * key.length + 5) + PREFIX_ROOM + (headers === undefined ? 1 : headers.size + 16);
     if (this.length + bound > this.buf.length) {
       // Near the end of the buffer: what this record really takes decides.
-      this.reserve(Buffer.byteLength(value) + (key === null ? 1 : Buffer.byteLength(key) + 5) + PREFIX_ROOM + (headers === undefined ? 1 : headers.size + 16));
+      this.reserve(Buffer.byteLength(value) + tailSize + (key === null ? 1 : Buffer.byteLength(key) + 5) + PREFIX_ROOM + (headers === undefined ? 1 : headers.size + 16));
     }
     const buf = this.buf;
-    let at = this.begin(value.length + (key === null ? 0 : key.length) + (headers === undefined ? 0 : headers.size + 20));
+    let at = this.begin(value.length + tailSize + (key === null ? 0 : key.length) + (headers === undefined ? 0 : headers.size + 20));
     at = key === null ? writeNull(buf, at) : writeString(buf, at, key);
-    at = writeString(buf, at, value);
+    at = tail === undefined ? writeString(buf, at, value) : writeObjectWithTail(buf, at, value, tail);
     if (headers === undefined) buf[at++] = 0; // no headers
     else {
       buf.set(headers.before, at);
@@ -250,6 +255,23 @@ function writeNull(buf: Uint8Array, at: number): number {
 function writeString(buf: Buffer, at: number, text: string): number {
   const guess = varIntSize(text.length);
   const size = text.length <= 32 ? writeShort(buf, at + guess, text) : utf8Write.call(buf, text, at + guess, buf.length - at - guess);
+  return sized(buf, at, guess, size);
+}
+
+/**
+ * A JSON object as a length-prefixed value, with `tail` (`,"more":…}`)
+ * written in place of its closing brace: the record's JSON and its source
+ * without splicing strings (a copy per record).
+ */
+function writeObjectWithTail(buf: Buffer, at: number, json: string, tail: Uint8Array): number {
+  const guess = varIntSize(json.length - 1 + tail.length);
+  const written = utf8Write.call(buf, json, at + guess, buf.length - at - guess);
+  buf.set(tail, at + guess + written - 1);
+  return sized(buf, at, guess, written - 1 + tail.length);
+}
+
+/** Writes the length varint of `size` bytes written at `at + guess`, moving them if the guess was wrong. */
+function sized(buf: Buffer, at: number, guess: number, size: number): number {
   const exact = varIntSize(size);
   if (exact !== guess) buf.copyWithin(at + exact, at + guess, at + guess + size);
   return writeVarInt(buf, at, size) + size;

@@ -4,7 +4,7 @@ import type { OnParseError } from '../config/types.ts';
 import type { Stats } from '../observe/stats.ts';
 import { ParseError, type LineParser, type LogRecord } from '../parse/types.ts';
 import type { FileSource, LineSink } from '../tail/types.ts';
-import { failedLineJson, HOST_HEADER, PATH_HEADER, recordId, recordIdPrefix, recordJson, RECORD_ID_HEADER, withId } from './record-json.ts';
+import { failedLineJson, HOST_HEADER, PATH_HEADER, recordId, recordIdPrefix, recordJson, RECORD_ID_HEADER, sourceTail, withId } from './record-json.ts';
 import { topicName, type Template } from './template.ts';
 
 export interface Routing {
@@ -19,6 +19,14 @@ export interface Routing {
 
 const EMPTY: LogRecord = {};
 
+interface FileEncoding {
+  readonly id: string;
+  readonly path: string;
+  readonly sourceJson: string;
+  readonly headers: FileHeaders;
+  readonly sourceTail: Uint8Array;
+}
+
 /**
  * The hot path, once per line: decode, parse, encode, batch. For a good
  * line: one string for the line, the record and its JSON, all garbage as
@@ -32,11 +40,9 @@ export class LineEncoder implements LineSink {
   private readonly batcher: Batcher;
   private readonly isFull: () => boolean;
   private readonly stats: Stats;
-  // The last file's encoded headers: lines come in runs per file.
-  private headersOf: FileSource | undefined;
-  private headersId = '';
-  private headersPath = '';
-  private headers: FileHeaders | undefined;
+  // The last file's encoding: lines come in runs per file.
+  private encodingFile: FileSource | undefined;
+  private encoding: FileEncoding | undefined;
 
   constructor(parser: LineParser, routing: Routing, batcher: Batcher, isFull: () => boolean, stats: Stats) {
     this.parser = parser;
@@ -56,6 +62,8 @@ export class LineEncoder implements LineSink {
     let record: LogRecord;
     let value: string;
     let topic: string;
+    // The record's JSON takes the file's source as bytes in place of its closing brace (EncodedRecords.addLine).
+    let tail: Uint8Array | undefined;
     if (parsed instanceof ParseError) {
       counters.parse_errors++;
       if (routing.onError === 'drop') {
@@ -70,41 +78,51 @@ export class LineEncoder implements LineSink {
     } else {
       counters.records_parsed++;
       record = parsed;
-      value = recordJson(parsed, file.sourceJson);
       topic = this.topic(record, file);
+      value = JSON.stringify(parsed);
+      if (value.length > 2 && !routing.idInRecord) tail = this.encodingOf(file).sourceTail;
+      else value = recordJson(parsed, file.sourceJson);
     }
     if (routing.idInRecord) value = withId(value, recordId(file.id, lineOffset));
-    if (value.length > routing.maxMessageBytes / 3 && Buffer.byteLength(value) > routing.maxMessageBytes) {
+    if (value.length > routing.maxMessageBytes / 3 && Buffer.byteLength(value) + (tail?.length ?? 0) > routing.maxMessageBytes) {
       // Retrying would never succeed: the record goes to the dead-letter topic with the reason, cut to fit.
       counters.records_too_large++;
-      const reason = `record of ${Buffer.byteLength(value)} bytes exceeds kafka.max_message_bytes (${routing.maxMessageBytes})`;
+      const reason = `record of ${Buffer.byteLength(value) + (tail?.length ?? 0)} bytes exceeds kafka.max_message_bytes (${routing.maxMessageBytes})`;
       value = failedLineJson(text.slice(0, Math.floor(routing.maxMessageBytes / 8)), reason, file.sourceJson);
       topic = routing.deadLetterTopic;
+      tail = undefined;
     }
     const key = routing.key === undefined ? null : routing.key.render(record, file.source);
-    let bytes = value.length + RECORD_FRAMING + (key === null ? 0 : key.length);
+    let bytes = value.length + (tail === undefined ? 0 : tail.length) + RECORD_FRAMING + (key === null ? 0 : key.length);
     let headers: FileHeaders | undefined;
     if (!routing.idInRecord) {
-      headers = this.fileHeaders(file);
+      headers = this.encodingOf(file).headers;
       bytes += HEADERS_FRAMING + headers.size + MAX_OFFSET_DIGITS;
     }
-    this.batcher.recordsFor(topic, bytes).addLine(key, value, headers, lineOffset);
+    this.batcher.recordsFor(topic, bytes).addLine(key, value, tail, headers, lineOffset);
     this.batcher.added(bytes, file.tracker, nextOffset);
     return !this.isFull();
   }
 
-  private fileHeaders(file: FileSource): FileHeaders {
-    // A file's id changes when a copy takes over its original's (copytruncate).
-    if (file !== this.headersOf || file.id !== this.headersId || file.path !== this.headersPath || this.headers === undefined) {
-      this.headers = fileHeaders(RECORD_ID_HEADER, recordIdPrefix(file.id), [
-        [HOST_HEADER, file.source.host ?? ''],
-        [PATH_HEADER, file.path],
-      ]);
-      this.headersOf = file;
-      this.headersId = file.id;
-      this.headersPath = file.path;
+  /** What every record of `file` carries, as bytes: its headers and its source. */
+  private encodingOf(file: FileSource): FileEncoding {
+    // A file's id changes when a copy takes over its original's (copytruncate), its path when it is found renamed.
+    let encoding = this.encoding;
+    if (file !== this.encodingFile || encoding === undefined || file.id !== encoding.id || file.path !== encoding.path || file.sourceJson !== encoding.sourceJson) {
+      encoding = {
+        id: file.id,
+        path: file.path,
+        sourceJson: file.sourceJson,
+        headers: fileHeaders(RECORD_ID_HEADER, recordIdPrefix(file.id), [
+          [HOST_HEADER, file.source.host ?? ''],
+          [PATH_HEADER, file.path],
+        ]),
+        sourceTail: Buffer.from(sourceTail(file.sourceJson)),
+      };
+      this.encoding = encoding;
+      this.encodingFile = file;
     }
-    return this.headers;
+    return encoding;
   }
 
   private topic(record: LogRecord, file: FileSource): string {

@@ -1,17 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ArenaPool, EncodedRecords, fileHeaders } from '../../src/batch/encoded-records.ts';
-import { recordId, recordIdPrefix } from '../../src/encode/record-json.ts';
+import { recordId, recordIdPrefix, recordJson, sourceTail } from '../../src/encode/record-json.ts';
+import type { LogRecord } from '../../src/parse/types.ts';
 
-test('records written from lines read back as the messages they stand for: key, value, and the id header with each line offset', () => {
+test('records written from lines read back as the messages they stand for: key, value (with the source tail in place of its brace), and the id header with each line offset', () => {
   const records = new EncodedRecords();
   const headers = fileHeaders('logship-id', recordIdPrefix('2049:42:9f1c'), [['logship-host', 'gw-1'], ['logship-path', '/var/log/nginx/ac€ess.log']]);
+  const tail = Buffer.from(sourceTail('{"path":"/var/log/ä"}'));
   const offsets = [0, 9, 10, 187, 99_999, 2 ** 40 + 7];
-  offsets.forEach((offset, i) => records.addLine(i === 2 ? 'key-ü' : null, `{"n":${i},"ua":"${'é'.repeat(i * 30)}"}`, i === 3 ? undefined : headers, offset));
+  // Values from 7 bytes to past 8 KiB: their length varints take 1, 2 and 3 bytes.
+  const json = (i: number) => `{"n":${i},"ua":"${'é'.repeat(i === 5 ? 5000 : i ** 4)}"}`;
+  offsets.forEach((offset, i) => records.addLine(i === 2 ? 'key-ü' : null, json(i), i % 2 ? tail : undefined, i === 3 ? undefined : headers, offset));
   const messages = records.toMessages();
   assert.equal(records.count, offsets.length);
   messages.forEach((m, i) => {
-    assert.equal(m.value, `{"n":${i},"ua":"${'é'.repeat(i * 30)}"}`);
+    assert.equal(m.value, i % 2 ? recordJson(JSON.parse(json(i)) as LogRecord, '{"path":"/var/log/ä"}') : json(i));
     assert.equal(m.key, i === 2 ? 'key-ü' : null);
     assert.deepEqual(m.headers, i === 3 ? {} : { 'logship-id': recordId('2049:42:9f1c', offsets[i]!), 'logship-host': 'gw-1', 'logship-path': '/var/log/nginx/ac€ess.log' });
   });

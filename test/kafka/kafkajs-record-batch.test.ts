@@ -124,7 +124,7 @@ for (const stamped of [false, true]) {
       // Lengths across the 1- and 2-byte varint boundaries, ASCII and not.
       const value = `{"i":${i},"t":"${(i % 3 === 0 ? 'é😀' : 'x').repeat(i % 90)}"}`;
       values.push(value);
-      lines.addLine(i % 7 === 0 ? `k-é-${i}` : null, value, i % 11 === 0 ? undefined : headers, i * 187);
+      lines.addLine(i % 7 === 0 ? `k-é-${i}` : null, value, undefined, i % 11 === 0 ? undefined : headers, i * 187);
     }
     const plain = messages(5, 9).map(({ timestamp, ...m }) => (stamped ? { ...m, timestamp } : m));
     const others = EncodedRecords.of(['a', 'b', 'c'].map((value) => ({ key: null, value, headers: { h: value } })));
@@ -160,3 +160,21 @@ for (const stamped of [false, true]) {
     }
   });
 }
+
+test('a whole Produce request as the connection writes it: size, api key, version, correlation id and client id in front of a body that reads back', async () => {
+  const encodeRequest = require('kafkajs/src/protocol/request.js') as (args: object) => Promise<{ buffer: Buffer }>;
+  const records = EncodedRecords.of([{ key: null, value: '{"a":1}', headers: { h: 'v' } }]);
+  for (const clientId of ['logship', 'c'.repeat(600)]) {
+    const request = produce({ acks: -1, timeout: 30000, compression: Types.None, topicData: [{ topic: 't', partitions: [{ partition: 3, firstSequence: 0, messages: [{ key: null, value: null, encoded: records, from: 0, to: 1 }] }] }] }).request;
+    const { buffer } = await encodeRequest({ correlationId: 77, clientId, request });
+    const d = new Decoder(buffer);
+    assert.equal(d.readInt32(), buffer.length - 4);
+    assert.equal(d.readInt16(), 0, 'api key Produce');
+    assert.equal(d.readInt16(), 7);
+    assert.equal(d.readInt32(), 77);
+    assert.equal(d.readString(), clientId);
+    const [read] = await readRequest(buffer.subarray(d.offset));
+    assert.equal(read!.partition, 3);
+    assert.equal(asText(read!.batch.records[0]!.value), '{"a":1}');
+  }
+});
