@@ -22,7 +22,9 @@ export class CheckpointStore {
   private readonly byInode = new Map<string, Set<string>>();
   private dirty = false;
   private saving: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  /** Armed only after a failed save: an idle agent with nothing to save has no timer. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = 1000;
   private autoSave = false;
   /** whenSaved() callers whose changes are not in a write yet / are in the write under way. */
   private readonly waitingForNext: (() => void)[] = [];
@@ -125,12 +127,20 @@ export class CheckpointStore {
     return this.files.keys();
   }
 
-  /** From now on, changes are saved as they come (one save at a time); failed saves are retried every `retryMs`. */
+  /** From now on, changes are saved as they come (one save at a time); a failed save is retried `retryMs` later (or at the next change). */
   startAutoSave(retryMs: number): void {
     this.autoSave = true;
-    this.timer = setInterval(() => this.dirty && !this.saving && void this.save(), retryMs);
-    this.timer.unref();
+    this.retryMs = retryMs;
     if (this.dirty) void this.save();
+  }
+
+  private retryLater(): void {
+    if (!this.autoSave || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.dirty && !this.saving) void this.save();
+    }, this.retryMs);
+    this.retryTimer.unref();
   }
 
   /** Saves if anything changed; one write at a time, each taking every change made before it starts. */
@@ -151,6 +161,7 @@ export class CheckpointStore {
           this.dirty = true;
           this.waitingForNext.unshift(...covered); // the next write carries their changes
           this.log.error({ err, file: this.file }, 'saving checkpoints failed; will retry');
+          this.retryLater();
         },
       )
       .finally(() => {
@@ -158,7 +169,7 @@ export class CheckpointStore {
         this.waitingForCurrent = [];
       });
     await this.saving;
-    // Changes made during the write go out in the next one (a failed save waits for the retry timer).
+    // Changes made during the write go out in the next one (a failed save waits for the retry timer or the next change).
     if (this.dirty && this.autoSave && !failed) void this.save();
   }
 
@@ -170,7 +181,7 @@ export class CheckpointStore {
 
   /** Stops saving on its own and writes what is left; resolves when the last write is on disk. */
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
     this.autoSave = false;
     await this.save();
     while (this.saving) await this.saving;

@@ -51,7 +51,9 @@ const COUNTER_METRICS: Record<CounterName, [string, string]> = {
  */
 export function createMetrics(sources: MetricsSources): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'logship_process_' });
+  // The event-loop delay histogram samples on a timer of this period: prom-client's default (10 ms) woke an idle
+  // agent 100 times a second, two thirds of its idle CPU (0.12 -> 0.04 CPU-s per 30 s). Stalls of a second or more are still seen.
+  collectDefaultMetrics({ register: registry, prefix: 'logship_process_', eventLoopMonitoringPrecision: 1000 });
   const { stats } = sources;
   for (const [counter, [name, help]] of Object.entries(COUNTER_METRICS) as [CounterName, [string, string]][]) {
     new Counter({

@@ -46,7 +46,9 @@ export interface TailerDeps {
  * Polling is the safety net, events come first: a file event (chokidar)
  * reads the file at once; the poll looks at a changing file every
  * poll_interval_ms and backs off to idle_poll_interval_ms while it stays
- * quiet, so thousands of idle files cost little.
+ * quiet, so thousands of idle files cost little. Its timer is armed for the
+ * next file due (check-schedule.ts), not on a fixed tick: an idle agent
+ * wakes once per idle_poll_interval_ms, and an event re-arms it sooner.
  */
 export class Tailer {
   private readonly input: InputConfig;
@@ -73,6 +75,8 @@ export class Tailer {
   private stopped = false;
   private started = false;
   private pollTimer: NodeJS.Timeout | undefined;
+  /** When the armed poll fires (epoch ms); Infinity when none is armed. */
+  private pollAt = Infinity;
   private polling = false;
   /** After stop(): the files it followed, and those of them whose handed-over lines are not all acknowledged yet. */
   private retired: TailedFile[] = [];
@@ -87,7 +91,7 @@ export class Tailer {
     this.limits = { maxLineBytes: input.max_line_bytes, truncate: input.on_long_line === 'truncate' };
     this.buf = Buffer.allocUnsafe(Math.max(READ_BUFFER_BYTES, input.max_line_bytes + 2));
     this.files = new FollowedFiles(input.max_open_files, (file) => void this.closeForBudget(file));
-    this.schedule = new CheckSchedule(input.poll_interval_ms, input.idle_poll_interval_ms);
+    this.schedule = new CheckSchedule(input.poll_interval_ms, input.idle_poll_interval_ms, (at) => this.pollBy(at));
     this.originals = {
       followed: (key) => this.files.get(key),
       owns: (entry) => this.recovery.owns(entry),
@@ -121,7 +125,7 @@ export class Tailer {
     await this.recovery.pass();
     // Files present at start-up without a checkpoint honour start_at; later ones are new files, read whole.
     this.started = true;
-    this.pollTimer = setInterval(() => void this.poll(), this.input.poll_interval_ms);
+    this.schedule.soon();
     if (this.files.size === 0 && this.pending.size === 0) this.events.noMatch(this.input.paths);
   }
 
@@ -218,6 +222,7 @@ export class Tailer {
         // Retried at each poll until the first line is complete: the fingerprint needs it.
         if (!this.pending.has(path)) this.events.waitingForFirstLine(path);
         this.pending.add(path);
+        this.schedule.soon();
         return;
       }
       this.pending.delete(path);
@@ -274,6 +279,7 @@ export class Tailer {
     tracker.handOver(() => this.saveCheckpoint(file));
     file.size = size;
     this.files.add(file, this.discovery.matches(path));
+    this.schedule.wake(file);
     this.saveCheckpoint(file);
     this.events.following(file, position, resume.from, file.id);
     this.queueRead(file);
@@ -405,8 +411,21 @@ export class Tailer {
     longLine: (file: FileSource, truncated: boolean) => this.events.longLine(file, truncated, this.input.max_line_bytes),
   };
 
+  /** Arms the poll for `at` (epoch ms), unless one is armed for sooner. Before start() the first poll is start()'s to arm. */
+  private pollBy(at: number): void {
+    if (!this.started || this.stopped || (this.pollTimer && this.pollAt <= at)) return;
+    clearTimeout(this.pollTimer);
+    this.pollAt = at;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      this.pollAt = Infinity;
+      void this.poll();
+    }, Math.max(0, at - Date.now()));
+  }
+
   /** The safety net for growth, truncation and rotation that no event reported: each file when it is due. */
   private async poll(): Promise<void> {
+    // A poll under way arms the next one when it ends.
     if (this.polling || this.stopped) return;
     this.polling = true;
     try {
@@ -420,6 +439,7 @@ export class Tailer {
       this.events.pollFailed(err);
     } finally {
       this.polling = false;
+      this.pollBy(this.schedule.nextPoll(this.files.values(), this.pending.size > 0, Date.now()));
     }
   }
 
@@ -550,7 +570,7 @@ export class Tailer {
   /** Stops reading (shipping partial last lines first when `flush_partial_on_stop`); lines handed over keep flowing. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.pollTimer);
+    clearTimeout(this.pollTimer);
     await this.discovery.stop();
     await this.pumping;
     await this.identifying; // a hand-over to a copy under way must finish before the files close

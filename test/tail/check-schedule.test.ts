@@ -29,3 +29,18 @@ test('a detached file (rotated away, draining) stays on the short interval: its 
   for (let i = 0; i < 5; i++) schedule.quiet(f, 0);
   assert.equal(f.nextCheckAt, 250);
 });
+
+test('the poll sleeps until the first file is due, polls no more often than the short interval, and an event asks for one within it', () => {
+  const wanted: number[] = [];
+  const schedule = new CheckSchedule(250, 5000, (at) => wanted.push(at));
+  const quiet = { ...file(), nextCheckAt: 1_005_000 } as TailedFile;
+  const sooner = { ...file(), nextCheckAt: 1_004_000 } as TailedFile;
+  assert.equal(schedule.nextPoll([quiet, sooner], false, 1_000_000), 1_004_000);
+  assert.equal(schedule.nextPoll([], false, 1_000_000), Infinity, 'no file, no poll');
+  assert.equal(schedule.nextPoll([quiet], true, 1_000_000), 1_000_250, 'a path waiting for its first line is retried at the short interval');
+  assert.equal(schedule.nextPoll([{ ...file(), nextCheckAt: 0 } as TailedFile], false, 1_000_000), 1_000_250, 'a woken file: the next poll, not a busy loop');
+  const before = Date.now();
+  schedule.wake(quiet);
+  assert.equal(wanted.length, 1);
+  assert.ok(wanted[0]! >= before + 250 && wanted[0]! <= Date.now() + 250);
+});
