@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
-import { configSchema } from './schema.ts';
 import { interpolateTree } from './interpolate.ts';
 import type { Config } from './types.ts';
+import { validate as generated } from './validate-config.generated.ts';
 
 /** A configuration the agent refuses to start with; the message lists every problem. */
 export class ConfigError extends Error {
@@ -27,8 +27,8 @@ export interface ConfigOverrides {
   log_level?: string;
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictRequired: false, allowUnionTypes: true, coerceTypes: true });
-const validate = ajv.compile(configSchema);
+/** schema.ts compiled by Ajv at build time (scripts/write-schema.ts, `npm run schema`): fills defaults, lists every problem. */
+const validate = generated as unknown as ValidateFunction;
 
 /** `/inputs/0/start_at` → `inputs[0].start_at`, the way an operator reads it in YAML. */
 function configPath(instancePath: string): string {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { configSchema } from '../../src/config/schema.ts';
-import { schemaText, SCHEMA_FILE } from '../../scripts/write-schema.ts';
+import { schemaText, SCHEMA_FILE, validatorText, VALIDATOR_FILE } from '../../scripts/write-schema.ts';
 
 const example = fileURLToPath(new URL('../../config.example.yaml', import.meta.url));
 
@@ -30,4 +30,8 @@ test('config.example.yaml documents every setting of the schema', () => {
 
 test('the published JSON Schema is up to date (npm run schema)', () => {
   assert.equal(readFileSync(SCHEMA_FILE, 'utf8'), schemaText());
+});
+
+test('the generated config validator is up to date with schema.ts (npm run schema)', () => {
+  assert.equal(readFileSync(VALIDATOR_FILE, 'utf8'), validatorText());
 });
