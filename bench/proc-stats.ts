@@ -38,11 +38,32 @@ export function cpuSeconds(t: CpuTimes): number {
   return t.user + t.sys;
 }
 
+/**
+ * CPU seconds of all the process's threads from the scheduler's own clock
+ * (/proc/<pid>/task/<tid>/schedstat, ns): exact where utime + stime only
+ * count 10 ms ticks, which an idle process's sub-millisecond wake-ups
+ * dodge or hit by chance. Threads that ended are not counted.
+ */
+export function schedCpuSeconds(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ns / 1e9;
+}
+
 export interface Memory {
   /** Resident set now, bytes. */
   rss: number;
   /** Peak resident set since the process started (VmHWM), bytes. */
   peakRss: number;
+  /** Of the resident set: anonymous memory (heaps, stacks), and pages of mapped files (the node binary's code and data, shared with every node process). */
+  anon: number;
+  file: number;
 }
 
 export function memory(pid: number): Memory {
@@ -51,7 +72,7 @@ export function memory(pid: number): Memory {
     const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status);
     return m ? Number(m[1]) * 1024 : NaN;
   };
-  return { rss: kib('VmRSS'), peakRss: kib('VmHWM') };
+  return { rss: kib('VmRSS'), peakRss: kib('VmHWM'), anon: kib('RssAnon'), file: kib('RssFile') };
 }
 
 export function loadAverage(): string {
