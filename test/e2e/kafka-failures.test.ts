@@ -65,6 +65,25 @@ test('without a spool, a broker stopped while shipping pauses reading; delivery 
   assert.equal((await agent.stop()).code, 0);
 });
 
+test('a frozen broker (connections open, no answer): the request times out after request_timeout_ms, and delivery goes on once it answers', async (t) => {
+  const topic = 'frozen';
+  await createTopic(topic);
+  const { agent, log } = agentFor(t, topic, combinedLines(0, 100), { spool: { enabled: false } });
+  await waitFor('first lines', async () => (await messages(topic)) >= 100);
+  // Idle since: the request-timeout check is armed again by the next request (it no longer ticks on an idle connection).
+  kafka.freeze();
+  t.after(() => kafka.thaw());
+  appendFileSync(log, combinedLines(100, 50));
+  const started = Date.now();
+  const timedOut = await agent.waitForLog('did not answer in time', () => true, 30_000);
+  const waited = Date.now() - started;
+  assert.ok(waited >= 2500 && waited < 15_000, `timed out after ${waited} ms, request_timeout_ms 3000`);
+  assert.equal(timedOut.kind, 'timeout');
+  kafka.thaw();
+  await waitFor('every line after the freeze', async () => (await topicLines(topic)).size === 150, 60_000);
+  assert.equal((await agent.stop()).code, 0);
+});
+
 test('a missing topic (auto-create off) is an error that names it; creating it lets delivery go on', async (t) => {
   const topic = 'created-later';
   const { agent } = agentFor(t, topic, combinedLines(0, 50));
