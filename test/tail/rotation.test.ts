@@ -250,3 +250,20 @@ test('ignore_older leaves stale files alone', async (t) => {
   await waitFor('fresh lines', () => run.sink.lines.length === 2);
   assert.deepEqual(run.sink.texts(), lines('fresh', 0, 2));
 });
+
+test('a tailer with nothing to follow arms no poll (none for "never", which Node ran every 1 ms), and reads a file that appears later', async (t) => {
+  const dir = tempDir(t);
+  const log = join(dir, 'access.log');
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const run = startTailer([log], join(dir, 'state'));
+  t.after(() => run.stop());
+  await run.started;
+  // Nothing to wait for but time: five poll intervals (20 ms) with no file.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  write(log, lines('late', 0, 3));
+  await waitFor('the late file', () => run.sink.lines.length === 3);
+  assert.deepEqual(warnings, []);
+});
