@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=8 --expose-gc
 // The built CLI when installed; the TypeScript sources (run by Node 24's
 // type stripping) in a checkout that has not been built.
 //
@@ -7,8 +7,9 @@
 // ~100 MiB more RSS for no speed (npm run bench: peak RSS 298 -> 184 MiB
 // at 16 MiB). Since batches are held as bytes (EncodedRecords) almost
 // nothing survives a scavenge, and 8 MiB takes ~30 MiB less again at no CPU
-// cost. The systemd unit and the image start Node with the same flags;
-// test/deploy checks they agree.
+// cost. --expose-gc: once the agent goes quiet after work it runs one
+// memory-reducing collection (src/observe/idle-memory.ts). The systemd unit
+// and the image start Node with the same flags; test/deploy checks they agree.
 import { existsSync } from 'node:fs';
 
 const built = new URL('../dist/cli/main.js', import.meta.url);

@@ -24,11 +24,15 @@ import { Stats } from './observe/stats.ts';
 import { compileLogFormat, resolveFormat, type LineParser } from './parse/index.ts';
 import { ContainerLineSink, k8sMetadataFromPath } from './tail/container/index.ts';
 import { createMetrics } from './observe/metrics.ts';
+import { IdleMemory } from './observe/idle-memory.ts';
 import { memoryBound, memorySettings } from './observe/memory-bound.ts';
 import { startHttpServer } from './observe/http-server.ts';
 import { Spool, spoolOptions } from './spool/index.ts';
 import { Tailer } from './tail/tailer.ts';
 import type { LineSink } from './tail/types.ts';
+
+/** Quiet time after the last batch before the agent gives memory back (observe/idle-memory.ts). */
+const IDLE_MEMORY_MS = 10_000;
 
 /** Retry delay for a checkpoint save that failed (saves themselves follow acks at once). */
 const CHECKPOINT_RETRY_MS = 1000;
@@ -96,6 +100,7 @@ export class Pipeline {
   private server: Server | undefined;
   private state: 'created' | 'running' | 'stopping' = 'created';
   private spool: Spool | undefined;
+  private readonly idleMemory = new IdleMemory(IDLE_MEMORY_MS, () => this.batcher.releaseBuffers());
 
   constructor(config: Config, log: Logger, producer: BatchProducer = new KafkajsProducer(config.kafka, log)) {
     this.config = config;
@@ -118,7 +123,10 @@ export class Pipeline {
     );
     this.batcher = new Batcher(
       { maxRecords: config.batch.max_records, maxBytes: config.batch.max_bytes, lingerMs: config.batch.linger_ms, arenas: config.kafka.max_in_flight + 1 },
-      (batch) => this.delivery.submit(batch),
+      (batch) => {
+        this.idleMemory.activity();
+        this.delivery.submit(batch);
+      },
     );
     this.inputs = this.buildInputs(config);
   }
@@ -256,6 +264,7 @@ export class Pipeline {
     this.batcher.flush();
     const delivered = await this.delivery.drain(this.config.shutdown_timeout_ms);
     if (!delivered) this.log.warn('shutdown timeout: some batches were not acked; their lines will be read again on the next start');
+    this.idleMemory.stop();
     await this.spool?.close();
     await this.checkpoints.close();
     await this.producer.close().catch((err: unknown) => this.log.warn({ err }, 'closing the Kafka producer failed'));

@@ -110,6 +110,11 @@ export class Batcher {
     this.emit(batch);
   }
 
+  /** Lets the buffers kept for the next batches go (the agent is idle). */
+  releaseBuffers(): void {
+    this.arenas.drain();
+  }
+
   get hasOpenBatch(): boolean {
     return this.current !== undefined;
   }

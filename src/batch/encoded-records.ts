@@ -213,6 +213,11 @@ export class ArenaPool {
     return this.free.pop() ?? Buffer.allocUnsafeSlow(this.capacity);
   }
 
+  /** Lets every buffer kept go (the agent is idle: IdleMemory). */
+  drain(): void {
+    this.free.length = 0;
+  }
+
   /** A buffer back; one grown past the capacity (a batch of very long lines) is left to the GC. */
   give(buf: Buffer): void {
     if (buf.length === this.capacity && this.free.length < this.keep) this.free.push(buf);
