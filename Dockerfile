@@ -24,5 +24,5 @@ EXPOSE 9598
 # /healthz on metrics.listen (127.0.0.1:9598 unless configured otherwise).
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9598/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "--max-semi-space-size=8", "--expose-gc", "/opt/logship/bin/logship.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--expose-gc", "/opt/logship/bin/logship.js"]
 CMD ["run", "--config", "/etc/logship/logship.yaml"]
