@@ -5,7 +5,7 @@
  * counters, the broker's clock and /proc. Numbers only; nothing asserts them.
  *
  *   node bench/e2e.ts [--lines 2000000] [--formats combined,upstreaminfo]
- *                     [--rate 100000] [--seconds 20] [--latency-format combined]
+ *                     [--rate 5000,20000,100000] [--seconds 20] [--latency-format combined]
  *                     [--profile] [--agent-flags="--max-semi-space-size=4"]
  *
  * --seconds 0 skips the latency run. --profile runs the first format once
@@ -35,8 +35,9 @@
  *   still running); the difference over N. Tick resolution 10 ms.
  * - peak RSS: VmHWM of /proc/<pid>/status at that same moment (start-up
  *   included: it is the process's peak).
- * - latency at a steady rate: a separate writer process (bench/paced-writer.ts)
- *   appends lines at --rate for --seconds, every 2 ms the lines due, each
+ * - latency at steady rates: for each rate of --rate (a list), a fresh agent
+ *   and a separate writer process (bench/paced-writer.ts) that
+ *   appends lines at that rate for --seconds, every 2 ms the lines due, each
  *   stamped (` wt/<epoch ms>` at the end of its user agent) with the time
  *   taken just before its write(2). After the run every message is read back
  *   with kcat (`%T`: the LogAppendTime); latency = append time - write time,
@@ -310,10 +311,16 @@ interface LatencyResult {
   windows: number[];
   lagAtEnd: number;
   drainMs: number;
+  /** Agent CPU over the run's wall time: cores busy. */
   cores: number;
   cpuPerMillion: number;
   peakRss: number;
   samples: number;
+  /** Load average (1, 5, 15 min) when the run ended: the VM is shared. */
+  load: string;
+  /** Batches the agent sent (records per batch = written / batches), and times reading paused for a full pipeline. */
+  batches: number;
+  pauses: number;
 }
 
 function percentile(sorted: Int32Array, q: number): number {
@@ -442,6 +449,9 @@ async function latencyRun(admin: Admin, brokers: string[], format: string, rate:
       cpuPerMillion: ((cpu1 - cpu0) / summary.written) * 1e6,
       peakRss: mem.peakRss,
       samples: count,
+      load: loadAverage(),
+      batches: counters.batches_sent ?? 0,
+      pauses: counters.backpressure_pauses ?? 0,
     };
   } finally {
     if (writer && writer.exitCode === null) writer.kill('SIGKILL');
@@ -606,7 +616,7 @@ interface Machine {
   broker: string;
 }
 
-function table(machine: Machine, runs: ThroughputResult[], stages: Map<string, StageResult>, latency: LatencyResult | undefined, latencyFormat: string, encode: EncodeResult | undefined, native: { format: string; lines: number; result: KcatResult } | undefined): string {
+function table(machine: Machine, runs: ThroughputResult[], stages: Map<string, StageResult>, latencies: LatencyResult[], latencyFormat: string, encode: EncodeResult | undefined, native: { format: string; lines: number; result: KcatResult } | undefined): string {
   const formats = runs.map((r) => r.format);
   const head = `| | ${formats.map((f) => `\`${f}\``).join(' | ')} | target |`;
   const sep = `|---|${formats.map(() => '---:').join('|')}|---|`;
@@ -624,13 +634,15 @@ function table(machine: Machine, runs: ThroughputResult[], stages: Map<string, S
     row('broker CPU per million lines', runs.map((r) => (r.brokerCpuPerMillion === undefined ? 'n/a' : `${fixed(r.brokerCpuPerMillion)} s`)), ''),
     row('parse stage alone (LineEncoder, 1 core)', formats.map((f) => { const s = stages.get(f); return s ? `${int(s.linesPerSecond)} lines/s (${fixed(s.cpuPerMillion)} CPU-s/M)` : '—'; }), ''),
   ];
-  if (latency) {
+  for (const latency of latencies) {
+    // The footprint target (p99 ≤ 50 ms) is set at the steady rates of a busy server; above them only keeping up is asked.
+    const target = latency.rate <= 20_000 ? 50 : 1000;
     const cells = formats.map((f) =>
       f === latencyFormat
-        ? `p50 **${int(latency.p50)} ms**, p99 **${int(latency.p99)} ms** ${mark(latency.p99 <= 1000)} (p99.9 ${int(latency.p999)}, max ${int(latency.max)})`
+        ? `p50 **${int(latency.p50)} ms**, p99 **${int(latency.p99)} ms** ${mark(latency.p99 <= target)} (p99.9 ${int(latency.p999)}, max ${int(latency.max)}; load ${latency.load})`
         : '—',
     );
-    out.push(row(`latency line written → acked at ${int(latency.rate)} lines/s`, cells, 'p99 ≤ 1 s'));
+    out.push(row(`latency line written → acked at ${int(latency.rate)} lines/s`, cells, `p99 ≤ ${int(target)} ms`));
     out.push(row(`kept up at ${int(latency.rate)} lines/s`, formats.map((f) => (f === latencyFormat ? `${latency.lagAtEnd <= latency.rate * 0.5 && latency.drainMs <= 1000 ? 'yes' : 'no'}: lag ${int(latency.lagAtEnd)} lines at the end, all acked ${int(latency.drainMs)} ms after the last write` : '—')), ''));
     out.push(row(`agent CPU at ${int(latency.rate)} lines/s`, formats.map((f) => (f === latencyFormat ? `${fixed(latency.cores)} cores (${fixed(latency.cpuPerMillion)} s per M lines)` : '—')), ''));
   }
@@ -660,7 +672,8 @@ async function main(): Promise<void> {
     options: {
       lines: { type: 'string', default: '2000000' },
       formats: { type: 'string', default: 'combined,upstreaminfo' },
-      rate: { type: 'string', default: '100000' },
+      // Latency runs, one per rate (lines/s), each --seconds long.
+      rate: { type: 'string', default: '5000,20000,100000' },
       seconds: { type: 'string', default: '20' },
       'latency-format': { type: 'string', default: 'combined' },
       profile: { type: 'boolean', default: false },
@@ -670,7 +683,7 @@ async function main(): Promise<void> {
   });
   const lines = Number(values.lines);
   const formats = values.formats.split(',').map((f) => f.trim()).filter(Boolean);
-  const rate = Number(values.rate);
+  const rates = values.rate.split(',').map((r) => Number(r.trim())).filter((r) => r > 0);
   const seconds = Number(values.seconds);
   const latencyFormat = values['latency-format'];
   const agentFlags = values['agent-flags'].split(' ').filter(Boolean);
@@ -686,7 +699,7 @@ async function main(): Promise<void> {
   };
   if (agentFlags.length > 0) machine.broker += `; agent run with node ${agentFlags.join(' ')}`;
   const say = (text: string) => process.stdout.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
-  say(`logship end-to-end bench: ${int(lines)} lines × ${formats.join(', ')}; latency at ${int(rate)} lines/s for ${seconds} s; node ${process.version}; ${machine.nproc} CPUs (${machine.cpu}); load ${machine.loadStart}`);
+  say(`logship end-to-end bench: ${int(lines)} lines × ${formats.join(', ')}; latency at ${rates.map(int).join(', ')} lines/s for ${seconds} s each; node ${process.version}; ${machine.nproc} CPUs (${machine.cpu}); load ${machine.loadStart}`);
 
   // The agent runs from dist/: build it from the sources as they are now.
   say(`building dist/ (npm run build) for bin/logship.js; agent Node flags: ${AGENT_NODE_FLAGS.join(' ')}`);
@@ -741,21 +754,23 @@ async function main(): Promise<void> {
         `  ${int(run.linesPerSecond)} lines/s (${fixed(run.seconds)} s; first ack ${int(run.firstAckMs)} ms after the first read), ` +
           `${fixed(run.cpuPerMillion)} CPU-s per M lines (${fixed(run.userShare * 100, 0)} % user, ${fixed(run.cores)} cores busy), ` +
           `peak RSS ${mib(run.peakRss)}, start-up CPU ${fixed(run.startupCpu)} s` +
-          (run.brokerCpuPerMillion === undefined ? '' : `, broker ${fixed(run.brokerCpuPerMillion)} CPU-s per M lines`),
+          (run.brokerCpuPerMillion === undefined ? '' : `, broker ${fixed(run.brokerCpuPerMillion)} CPU-s per M lines`) +
+          `; load average ${loadAverage()}`,
       );
       say(`  agent counters: ${JSON.stringify(run.counters)}`);
     }
 
-    let latency: LatencyResult | undefined;
-    if (seconds > 0) {
+    const latencies: LatencyResult[] = [];
+    for (const rate of seconds > 0 ? rates : []) {
       say(`latency: a writer process appends ${latencyFormat} lines at ${int(rate)} lines/s for ${seconds} s...`);
-      latency = await latencyRun(admin, brokers, latencyFormat, rate, seconds, agentFlags);
+      const latency = await latencyRun(admin, brokers, latencyFormat, rate, seconds, agentFlags);
+      latencies.push(latency);
       say(
         `  writer: ${int(latency.written)} lines at ${int(latency.writerRate)} lines/s (at most ${int(latency.maxLinesPerWrite)} lines per write); ` +
           `latency p50 ${latency.p50} ms, p90 ${latency.p90} ms, p99 ${latency.p99} ms, p99.9 ${latency.p999} ms, max ${latency.max} ms over ${int(latency.samples)} records`,
       );
       say(`  p99 per 5 s of writing: ${latency.windows.map((w) => `${w} ms`).join(', ')}; lag when the writer stopped: ${int(latency.lagAtEnd)} lines, all acked ${latency.drainMs} ms after the last write`);
-      say(`  agent: ${fixed(latency.cores)} cores busy, ${fixed(latency.cpuPerMillion)} CPU-s per M lines, peak RSS ${mib(latency.peakRss)}`);
+      say(`  agent: ${fixed(latency.cores)} cores busy, ${fixed(latency.cpuPerMillion)} CPU-s per M lines, peak RSS ${mib(latency.peakRss)}; ${int(latency.batches)} batches (${int(latency.written / Math.max(1, latency.batches))} records each), reading paused ${int(latency.pauses)} times; load average ${latency.load}`);
     }
 
     let profile: string | undefined;
@@ -768,7 +783,7 @@ async function main(): Promise<void> {
     }
 
     machine.loadEnd = loadAverage();
-    console.log('\n' + table(machine, runs, stages, latency, latencyFormat, encode, native));
+    console.log('\n' + table(machine, runs, stages, latencies, latencyFormat, encode, native));
     if (profile) console.log('\n' + profile);
     console.log(
       [

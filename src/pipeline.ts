@@ -116,6 +116,7 @@ export class Pipeline {
         maxBackoffMs: config.kafka.retry_backoff_max_ms,
         brokers: config.kafka.brokers,
         whenDurable: () => this.checkpoints.whenSaved(),
+        onFree: () => this.batcher.sendable(),
       },
       this.stats,
       log,
@@ -127,6 +128,8 @@ export class Pipeline {
         this.idleMemory.activity();
         this.delivery.submit(batch);
       },
+      // Adaptive: a batch goes as soon as Kafka is free, and fills while a request is in flight.
+      () => this.delivery.idle,
     );
     this.inputs = this.buildInputs(config);
   }

@@ -5,6 +5,7 @@ import type { AckMark, Batch, OutMessage } from './types.ts';
 export interface BatchLimits {
   maxRecords: number;
   maxBytes: number;
+  /** The longest a batch stays open (its first record waits at most this long). */
   lingerMs: number;
   /** Batch buffers kept for reuse once delivered (ArenaPool); the batches in flight plus the open one. Default 2. */
   arenas?: number;
@@ -18,6 +19,15 @@ const ARENA_SLACK = 64 * 1024;
  * several topics (one produce request carries them all), so that a file's
  * lines are always closed into batches in line order: the ack tracker
  * relies on it.
+ *
+ * When a batch closes adapts to the producer (as Nagle, or librdkafka's
+ * batching): given `idle` (whether a batch closed now would be sent at
+ * once), a batch opened while nothing is in flight closes at the end of the
+ * current turn of the event loop (setImmediate: after the lines of the
+ * chunk being read), so it goes without waiting; while a request is in
+ * flight it fills, and closes when the producer calls sendable() or when
+ * full. linger_ms stays the upper bound. Without `idle`, batches close
+ * only when full or at linger_ms.
  */
 export class Batcher {
   private readonly limits: BatchLimits;
@@ -25,6 +35,9 @@ export class Batcher {
   private seq = 0;
   private current: Batch | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly idle: (() => boolean) | undefined;
+  /** The end-of-turn check of the open batch, when one is pending. */
+  private turnEnd: NodeJS.Immediate | undefined;
   // Last topic and file touched: most lines repeat both, so no lookup per line.
   private lastTopic = '';
   private lastRecords: EncodedRecords | undefined;
@@ -32,10 +45,11 @@ export class Batcher {
 
   private readonly arenas: ArenaPool;
 
-  constructor(limits: BatchLimits, emit: (batch: Batch) => void) {
+  constructor(limits: BatchLimits, emit: (batch: Batch) => void, idle?: () => boolean) {
     this.limits = limits;
     this.arenas = new ArenaPool(limits.maxBytes + ARENA_SLACK, limits.arenas ?? 2);
     this.emit = emit;
+    this.idle = idle;
   }
 
   private open(): Batch {
@@ -45,7 +59,19 @@ export class Batcher {
     this.lastRecords = undefined;
     this.lastMark = undefined;
     this.timer = setTimeout(() => this.flush(), this.limits.lingerMs);
+    // One check per batch, not per line: cheap at full speed, where batches mostly close full.
+    if (this.idle) this.turnEnd = setImmediate(this.endOfTurn);
     return batch;
+  }
+
+  private readonly endOfTurn = (): void => {
+    this.turnEnd = undefined;
+    if (this.idle!()) this.flush();
+  };
+
+  /** Nothing is in flight any more: the open batch, if any, goes now rather than at linger_ms. */
+  sendable(): void {
+    if (this.idle) this.flush();
   }
 
   /** Adds a message for the line of `tracker`'s file that ends at `offset`. */
@@ -105,6 +131,8 @@ export class Batcher {
     const batch = this.current;
     if (!batch) return;
     clearTimeout(this.timer);
+    if (this.turnEnd) clearImmediate(this.turnEnd);
+    this.turnEnd = undefined;
     this.current = undefined;
     for (const mark of batch.marks) mark.ticket = mark.tracker.issue(mark.offset);
     this.emit(batch);

@@ -114,7 +114,12 @@ export const configSchema = {
           default: 1000000,
           description: "Bytes of records per batch: values, keys, headers and Kafka's per-record framing. Keep it under the topic's max.message.bytes (broker default 1048588), which refuses a larger record batch.",
         },
-        linger_ms: { ...durationMs, default: 200, description: 'Longest a record waits for its batch to fill.' },
+        linger_ms: {
+          ...durationMs,
+          default: 200,
+          description:
+            'Longest a batch stays open. Not a wait: when nothing is in flight the lines just read go at once; while a request is in flight (until acked and checkpointed) the next batch fills, and goes when that request is done, when full, or after linger_ms, whichever comes first.',
+        },
       },
     },
     state_dir: { type: 'string', minLength: 1, default: '/var/lib/logship', description: 'Checkpoints live here.' },

@@ -38,6 +38,12 @@ export interface DeliveryOptions {
    * at most max_in_flight batches, however slow the disk.
    */
   whenDurable: () => Promise<void>;
+  /**
+   * Called when the head lane has sent (or spooled) every batch submitted
+   * and one more would not fill the pipeline (see idle): the batcher's
+   * open batch may go now instead of at linger_ms.
+   */
+  onFree?: () => void;
 }
 
 /**
@@ -53,6 +59,9 @@ export interface DeliveryOptions {
  *   refuses them (disk full) while it holds nothing older.
  * - The replay lane, while the spool holds entries, sends them to Kafka
  *   oldest first and acks them, which frees the spool's disk space.
+ *
+ * When it becomes idle it calls onFree, so the batcher's open batch goes at
+ * once rather than at linger_ms.
  *
  * Both retry with the one policy of retry-policy.ts; a wait for spool
  * room ends early when the spool has room again. Without a spool a failed
@@ -116,6 +125,19 @@ export class Delivery {
   /** The spool takes batches now (so the pipeline can go on while Kafka fails). */
   get spoolAccepting(): boolean {
     return this.spool !== undefined && this.spoolError === '' && this.queue.length < this.options.maxInFlight;
+  }
+
+  /**
+   * A batch submitted now would go at once, and leave room for another:
+   * nothing waits to be sent, and the batches acked whose checkpoints are
+   * not on disk yet (they hold their in-flight slots) leave a slot free
+   * after it. So a slow checkpoint save (fsync) costs no latency unless it
+   * is slower than a few requests, and small batches never fill the
+   * pipeline and pause reading: past that, the open batch fills until a
+   * save completes.
+   */
+  get idle(): boolean {
+    return this.queue.length === 0 && (this.undurable === 0 || this.undurable + 2 <= this.options.maxInFlight);
   }
 
   /** True when no more lines should be read until batches are acked or spooled. */
@@ -242,6 +264,13 @@ export class Delivery {
     for (const batch of done) this.settle(batch);
     if (!this.full && !this.closing) this.onDrain();
     this.wake();
+    this.freed();
+  }
+
+  /** Tells the batcher when it may send its open batch (see idle). */
+  private freed(): void {
+    // A batch submitted now joins the head lane's loop, or starts it again if it is ending (runHead's then).
+    if (this.idle && !this.closing) this.options.onFree?.();
   }
 
   /** One produce request; bookkeeping of success (timing, counters, recovery) or failure here. */
@@ -371,6 +400,7 @@ export class Delivery {
     void this.options.whenDurable().then(() => {
       this.undurable--;
       if (!this.full && !this.closing) this.onDrain();
+      this.freed();
     });
   }
 

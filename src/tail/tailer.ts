@@ -6,6 +6,7 @@ import { OffsetTracker } from '../checkpoint/offset-tracker.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { Stats } from '../observe/stats.ts';
 import { CheckSchedule } from './check-schedule.ts';
+import { FollowUps } from './follow-up.ts';
 import { Discovery } from './discovery.ts';
 import { TailEvents } from './events.ts';
 import { compressionOf, fingerprintOf, readHead } from './fingerprint.ts';
@@ -22,6 +23,11 @@ import { TailedFile, type LineLimits } from './tailed-file.ts';
 import type { FileSource, LineSink } from './types.ts';
 
 const READ_BUFFER_BYTES = 256 * 1024;
+
+/** A file that grew at its last read is read again this soon (follow-up.ts); at most poll_interval_ms. */
+const FOLLOW_UP_MS = 10;
+/** ...and, while reads find nothing, less and less often until it has not grown for this long (chokidar's throttle). */
+const FOLLOW_UP_FOR_MS = 50;
 
 export interface TailerDeps {
   sink: LineSink;
@@ -44,7 +50,8 @@ export interface TailerDeps {
  * were not followed is recovery.ts's. This class keeps the maps and acts.
  *
  * Polling is the safety net, events come first: a file event (chokidar)
- * reads the file at once; the poll looks at a changing file every
+ * reads the file at once, and a file that grew is read again shortly
+ * (follow-up.ts) while it keeps growing; the poll looks at a changing file every
  * poll_interval_ms and backs off to idle_poll_interval_ms while it stays
  * quiet, so thousands of idle files cost little. Its timer is armed for the
  * next file due (check-schedule.ts), not on a fixed tick: an idle agent
@@ -77,6 +84,7 @@ export class Tailer {
   private pollTimer: NodeJS.Timeout | undefined;
   /** When the armed poll fires (epoch ms); Infinity when none is armed. */
   private pollAt = Infinity;
+  private readonly followUps: FollowUps;
   private polling = false;
   /** After stop(): the files it followed, and those of them whose handed-over lines are not all acknowledged yet. */
   private retired: TailedFile[] = [];
@@ -92,6 +100,7 @@ export class Tailer {
     this.buf = Buffer.allocUnsafe(Math.max(READ_BUFFER_BYTES, input.max_line_bytes + 2));
     this.files = new FollowedFiles(input.max_open_files, (file) => void this.closeForBudget(file));
     this.schedule = new CheckSchedule(input.poll_interval_ms, input.idle_poll_interval_ms, (at) => this.pollBy(at));
+    this.followUps = new FollowUps(Math.min(FOLLOW_UP_MS, input.poll_interval_ms), FOLLOW_UP_FOR_MS, (file) => this.queueRead(file));
     this.originals = {
       followed: (key) => this.files.get(key),
       owns: (entry) => this.recovery.owns(entry),
@@ -345,10 +354,12 @@ export class Tailer {
           continue;
         }
         const before = file.position;
+        const readFrom = file.readOffset;
         // One small pread per chunk read (not per line): never ship new content at an old offset.
         // Not known (its descriptor closed meanwhile): read on; the next check tells.
         outcome = await file.read(this.buf, this.deps.sink, this.limits, this.longLineCounter, async () => (await keepsItsFirstLine(file, this.input.fingerprint_bytes)) !== false);
         this.events.bytesRead(file.position - before);
+        if (outcome === 'eof') this.followUps.afterRead(file, file.readOffset > readFrom, Date.now());
       } catch (err) {
         this.events.readFailed(file.path, err);
         this.ready.delete(file);
@@ -572,6 +583,7 @@ export class Tailer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.pollTimer);
+    this.followUps.stop();
     await this.discovery.stop();
     await this.pumping;
     await this.identifying; // a hand-over to a copy under way must finish before the files close

@@ -59,3 +59,73 @@ test('one batch carries several topics and one mark per file, issued in order', 
   fileA.ack(batch!.marks[0]!.ticket);
   assert.equal(fileA.committed, 30);
 });
+
+// ---------------------------------------------------------------- adaptive: when the producer is idle, batches go at the end of the turn
+
+/** One turn of the event loop: setImmediate callbacks queued before this one have run. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function adaptive(idle: () => boolean, limits: { maxRecords?: number; lingerMs?: number } = {}) {
+  const batches: Batch[] = [];
+  const batcher = new Batcher({ maxRecords: 1000, maxBytes: 1 << 20, lingerMs: 60_000, ...limits }, (b) => batches.push(b), idle);
+  return { batches, batcher, tracker: new OffsetTracker(0, () => undefined) };
+}
+
+test('producer idle: the lines of one turn go as one batch at its end, without waiting for linger_ms', async () => {
+  const { batches, batcher, tracker } = adaptive(() => true);
+  for (let i = 1; i <= 5; i++) batcher.add('t', message(`m${i}`), 2, tracker, i * 10);
+  assert.equal(batches.length, 0, 'not closed line by line');
+  await turn();
+  assert.deepEqual(batches.map((b) => b.records), [5]);
+  assert.equal(batcher.hasOpenBatch, false);
+  batcher.add('t', message('m6'), 2, tracker, 60);
+  await turn();
+  assert.deepEqual(batches.map((b) => b.marks[0]!.offset), [50, 60]);
+});
+
+test('producer busy: the open batch fills over several turns and goes when sendable() says the producer is free', async () => {
+  let idle = false;
+  const { batches, batcher, tracker } = adaptive(() => idle);
+  batcher.add('t', message('m1'), 2, tracker, 10);
+  await turn();
+  batcher.add('t', message('m2'), 2, tracker, 20);
+  await turn();
+  batcher.add('t', message('m3'), 2, tracker, 30);
+  await turn();
+  assert.equal(batches.length, 0);
+  idle = true;
+  batcher.sendable();
+  assert.deepEqual(batches.map((b) => b.topics.get('t')!.toMessages().map((m) => m.value)), [['m1', 'm2', 'm3']]);
+  batcher.sendable(); // nothing open: nothing to send
+  assert.equal(batches.length, 1);
+});
+
+test('producer busy: a full batch still closes at once', () => {
+  const { batches, batcher, tracker } = adaptive(() => false, { maxRecords: 2 });
+  for (let i = 1; i <= 5; i++) batcher.add('t', message(`m${i}`), 2, tracker, i);
+  assert.deepEqual(batches.map((b) => b.records), [2, 2]);
+  batcher.flush();
+});
+
+test('producer busy for long: linger_ms still bounds how long a batch stays open', async () => {
+  const { batches, batcher, tracker } = adaptive(() => false, { lingerMs: 20 });
+  const opened = performance.now();
+  batcher.add('t', message('m1'), 2, tracker, 10);
+  await turn();
+  assert.equal(batches.length, 0);
+  await new Promise<void>((resolve) => {
+    const check = setInterval(() => batches.length > 0 && (clearInterval(check), resolve()), 5);
+  });
+  assert.equal(batches[0]!.records, 1);
+  assert.ok(performance.now() - opened >= 19, 'closed by the linger timer, not before');
+});
+
+test('without an idle probe, a batch waits for linger_ms (or to be full) as before', async () => {
+  const { batches, batcher } = collect({});
+  batcher.add('t', message('x'), 1, new OffsetTracker(0, () => undefined), 5);
+  await turn();
+  batcher.sendable();
+  assert.equal(batches.length, 0);
+  batcher.flush();
+  assert.equal(batches.length, 1);
+});
