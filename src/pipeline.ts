@@ -25,7 +25,7 @@ import { compileLogFormat, resolveFormat, type LineParser } from './parse/index.
 import { ContainerLineSink, k8sMetadataFromPath } from './tail/container/index.ts';
 import { createMetrics } from './observe/metrics.ts';
 import { IdleMemory } from './observe/idle-memory.ts';
-import { memoryBound, memorySettings } from './observe/memory-bound.ts';
+import { memoryBound, memorySettings, PER_FILE } from './observe/memory-bound.ts';
 import { startHttpServer } from './observe/http-server.ts';
 import { Spool, spoolOptions } from './spool/index.ts';
 import { Tailer } from './tail/tailer.ts';
@@ -191,7 +191,7 @@ export class Pipeline {
     for (const tailer of this.tailers) await tailer.start();
     this.state = 'running';
     this.reportUnowned();
-    this.log.info({ memory_bound_mib: Math.ceil(this.memoryBound() / 2 ** 20), followed_files: this.followedFiles(), per_more_file_kib: 8 }, 'memory bound for these settings (RSS; a container limit needs room above it)');
+    this.log.info({ memory_bound_mib: Math.ceil(this.memoryBound() / 2 ** 20), followed_files: this.followedFiles(), per_more_file_kib: PER_FILE / 1024 }, 'memory bound for these settings (RSS; a container limit needs room above it)');
   }
 
   private notReadyReason(): string | undefined {

@@ -5,22 +5,25 @@
  * measured (npm run bench, bench:files and the chaos suite, Node 24 on
  * x86-64) and rounded up:
  *
- *   160 MiB   Node and the modules (~100 MiB idle), V8's young generation
- *             (two 16 MiB semi-spaces) and what its old generation grows by
- *             under a full-speed load before it collects.
- *   16 × batch.max_bytes per batch slot, (kafka.max_in_flight + 1) slots:
- *             the records of a batch, its Kafka request (and compression
- *             buffers), and V8's headroom over them; the spool's replay
- *             holds one entry besides the slots. Measured 11-17 MiB per
- *             in-flight MB (1, 2, 4, 8, 16 slots of 0.25-1 MB).
- *   with the spool on, 8 × batch.max_bytes per in-flight batch more: a
- *             batch being spooled is held twice, as records and as its
- *             encoded frame, while replay decodes entries beside it
- *             (measured up to 247 MiB in the chaos suite's catch-ups after
- *             an outage, against 201-217 MiB without the spool).
+ *   128 MiB   Node and the modules (86-94 MiB idle as installed; the
+ *             TypeScript sources run by type stripping take ~25 more), V8's
+ *             young generation (two 4 MiB semi-spaces) and what its old
+ *             generation grows by under a full-speed load before it collects.
+ *   3 × batch.max_bytes per batch slot, (kafka.max_in_flight + 1) slots:
+ *             a batch's records as bytes (EncodedRecords), its Kafka
+ *             request, and the allocator's headroom over them; the spool's
+ *             replay holds one entry besides the slots. Measured ~1.9 MiB
+ *             per in-flight MB (1, 4, 16 slots of 1 MB: peak 106.5, 112,
+ *             135.6 MiB).
+ *   with the spool on, 16 × batch.max_bytes per in-flight batch more: a
+ *             batch being spooled is decoded into messages (strings, with
+ *             V8's headroom) and held as its encoded frame, while replay
+ *             decodes entries beside it (the chaos suite's outages and
+ *             catch-ups: 141-149 MiB, running the TypeScript sources).
  *   per input: its read buffer, max(256 KiB, max_line_bytes + 2).
- *   8 KiB per followed file: its state and its checkpoint entry (2.3 KiB
- *             live, measured with 3,000 files), with V8's headroom.
+ *   16 KiB per followed file: its state, its checkpoint entry (2.3 KiB
+ *             live) and its watch, with V8's headroom (3,000 files: peak
+ *             216 MiB running the TypeScript sources, 131 MiB with one).
  *
  * Not in it: a line not finished yet is held per file until its newline
  * comes, up to max_line_bytes (usually a few hundred bytes; at worst
@@ -30,11 +33,12 @@
 import type { Config } from '../config/types.ts';
 
 const MiB = 1024 * 1024;
-const BASE = 160 * MiB;
-const PER_BATCH_BYTE = 16;
-const PER_SPOOLED_BATCH_BYTE = 8;
+const BASE = 128 * MiB;
+const PER_BATCH_BYTE = 3;
+const PER_SPOOLED_BATCH_BYTE = 16;
 const READ_BUFFER = 256 * 1024;
-const PER_FILE = 8 * 1024;
+/** Per followed file, bytes (exported for the start-up log line). */
+export const PER_FILE = 16 * 1024;
 
 export interface MemorySettings {
   maxInFlight: number;
