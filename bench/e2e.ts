@@ -74,6 +74,7 @@ import { compileLogFormat, resolveFormat } from '../src/parse/index.ts';
 import type { FileSource } from '../src/tail/types.ts';
 import { agentNodeFlags } from '../scripts/agent-launch.ts';
 import { LocalKafka } from '../scripts/kafka/local-kafka.ts';
+import { runBench } from './run-bench.ts';
 import { formatProfileSummary, summariseProfile } from './cpu-profile.ts';
 import { InstalledAgent } from './installed-agent.ts';
 import { generateLines } from './generate-lines.ts';
@@ -800,23 +801,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMainThread) {
-  process.on('exit', cleanUpSync);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      console.error(`\nbench: ${signal}: stopping the agent, the writer and the broker`);
-      cleanUpSync();
-      void (kafka?.stop(5000) ?? Promise.resolve()).finally(() => process.exit(130));
-    });
-  }
-  try {
-    await main();
-    await kafka?.stop();
-    cleanUpSync();
-  } catch (err) {
-    console.error(err);
-    cleanUpSync();
-    await kafka?.stop(5000).catch(() => undefined);
-    process.exit(1);
-  }
-}
+if (isMainThread) await runBench(main, cleanUpSync, () => kafka);

@@ -31,6 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LocalKafka } from '../scripts/kafka/local-kafka.ts';
+import { runBench } from './run-bench.ts';
 import { agentNodeFlags } from '../scripts/agent-launch.ts';
 import { writeConfig } from '../test/support/agent.ts';
 import { createTopicNamed, topicSize } from '../test/support/kafka.ts';
@@ -183,21 +184,4 @@ async function main(): Promise<void> {
   if (code !== 0) throw new Error(`agent exited with ${code}: ${a.stderr.slice(-1000)}`);
 }
 
-process.on('exit', cleanUpSync);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\nbench: ${signal}: stopping the agent and the broker`);
-    cleanUpSync();
-    void (kafka?.stop(5000) ?? Promise.resolve()).finally(() => process.exit(130));
-  });
-}
-try {
-  await main();
-  cleanUpSync();
-  await kafka?.stop();
-} catch (err) {
-  console.error(err);
-  cleanUpSync();
-  await kafka?.stop(5000).catch(() => undefined);
-  process.exit(1);
-}
+await runBench(main, cleanUpSync, () => kafka);
