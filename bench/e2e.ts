@@ -6,9 +6,11 @@
  *
  *   node bench/e2e.ts [--lines 2000000] [--formats combined,upstreaminfo]
  *                     [--rate 5000,20000,100000] [--seconds 20] [--latency-format combined]
+ *                     [--idle-seconds 30]
  *                     [--profile] [--agent-flags="--max-semi-space-size=4"]
  *
- * --seconds 0 skips the latency run. --profile runs the first format once
+ * --seconds 0 skips the latency runs, --idle-seconds 0 the idle ones
+ * (bench/idle-run.ts: idle CPU and RSS fresh and after a busy run). --profile runs the first format once
  * more with `node --cpu-prof` on the agent and prints where its CPU goes
  * (bench/cpu-profile.ts; the .cpuprofile is kept in the temp directory).
  * --agent-flags passes Node flags to the agent process, to try things.
@@ -73,9 +75,10 @@ import { Stats } from '../src/observe/stats.ts';
 import { compileLogFormat, resolveFormat } from '../src/parse/index.ts';
 import type { FileSource } from '../src/tail/types.ts';
 import { agentNodeFlags } from '../scripts/agent-launch.ts';
-import { LocalKafka } from '../scripts/kafka/local-kafka.ts';
+import { defaultKafkaVersion, LocalKafka } from '../scripts/kafka/local-kafka.ts';
 import { runBench } from './run-bench.ts';
 import { formatProfileSummary, summariseProfile } from './cpu-profile.ts';
+import { describeWindow, measureIdle, per30s, type IdleResult } from './idle-run.ts';
 import { InstalledAgent } from './installed-agent.ts';
 import { generateLines } from './generate-lines.ts';
 import { WRITE_TIME_MARK, type WriterSummary } from './paced-writer.ts';
@@ -617,7 +620,7 @@ interface Machine {
   broker: string;
 }
 
-function table(machine: Machine, runs: ThroughputResult[], stages: Map<string, StageResult>, latencies: LatencyResult[], latencyFormat: string, encode: EncodeResult | undefined, native: { format: string; lines: number; result: KcatResult } | undefined): string {
+function table(machine: Machine, runs: ThroughputResult[], stages: Map<string, StageResult>, latencies: LatencyResult[], latencyFormat: string, idle: IdleResult | undefined, encode: EncodeResult | undefined, native: { format: string; lines: number; result: KcatResult } | undefined): string {
   const formats = runs.map((r) => r.format);
   const head = `| | ${formats.map((f) => `\`${f}\``).join(' | ')} | target |`;
   const sep = `|---|${formats.map(() => '---:').join('|')}|---|`;
@@ -628,10 +631,11 @@ function table(machine: Machine, runs: ThroughputResult[], stages: Map<string, S
     head,
     sep,
     row('lines in the file', runs.map((r) => `${int(r.lines)} (${fixed(r.bytes / r.lines, 0)} B/line)`), ''),
-    row('**end to end**, first line read → last record acked', runs.map((r) => `**${int(r.linesPerSecond)} lines/s** (${fixed(r.seconds, 2)} s) ${mark(r.linesPerSecond >= 250_000)}`), '≥ 250,000 lines/s'),
-    row('agent CPU per million lines (user + sys)', runs.map((r) => `${fixed(r.cpuPerMillion)} s ${mark(r.cpuPerMillion <= 4)}`), '≤ 4 s'),
+    row('**end to end**, first line read → last record acked', runs.map((r) => `**${int(r.linesPerSecond)} lines/s** (${fixed(r.seconds, 2)} s)`), ''),
+    // The footprint targets are set on `combined`; other formats are figures to read beside it.
+    row('agent CPU per million lines (user + sys)', runs.map((r) => `${fixed(r.cpuPerMillion)} s${r.format === 'combined' ? ' ' + mark(r.cpuPerMillion <= 5.5) : ''}`), '≤ 5.5 s (`combined`)'),
     row('agent cores busy during the run', runs.map((r) => fixed(r.cores)), ''),
-    row('agent peak RSS (VmHWM)', runs.map((r) => `${mib(r.peakRss)} ${mark(r.peakRss <= 150 * MiB)}`), '≤ 150 MiB'),
+    row('agent peak RSS (VmHWM)', runs.map((r) => `${mib(r.peakRss)}${r.format === 'combined' ? ' ' + mark(r.peakRss <= 110 * MiB) : ''}`), '≤ 110 MiB (`combined`)'),
     row('broker CPU per million lines', runs.map((r) => (r.brokerCpuPerMillion === undefined ? 'n/a' : `${fixed(r.brokerCpuPerMillion)} s`)), ''),
     row('parse stage alone (LineEncoder, 1 core)', formats.map((f) => { const s = stages.get(f); return s ? `${int(s.linesPerSecond)} lines/s (${fixed(s.cpuPerMillion)} CPU-s/M)` : '—'; }), ''),
   ];
@@ -646,6 +650,14 @@ function table(machine: Machine, runs: ThroughputResult[], stages: Map<string, S
     out.push(row(`latency line written → acked at ${int(latency.rate)} lines/s`, cells, `p99 ≤ ${int(target)} ms`));
     out.push(row(`kept up at ${int(latency.rate)} lines/s`, formats.map((f) => (f === latencyFormat ? `${latency.lagAtEnd <= latency.rate * 0.5 && latency.drainMs <= 1000 ? 'yes' : 'no'}: lag ${int(latency.lagAtEnd)} lines at the end, all acked ${int(latency.drainMs)} ms after the last write` : '—')), ''));
     out.push(row(`agent CPU at ${int(latency.rate)} lines/s`, formats.map((f) => (f === latencyFormat ? `${fixed(latency.cores)} cores (${fixed(latency.cpuPerMillion)} s per M lines)` : '—')), ''));
+  }
+  if (idle) {
+    const windows = [['fresh', idle.fresh], ['after a busy run', idle.afterBusy]] as const;
+    for (const [when, w] of windows) {
+      if (!w) continue;
+      const cells = formats.map((f) => (f === 'combined' ? `${fixed(per30s(w), 3)} CPU-s per 30 s ${mark(per30s(w) <= 0.05)}, RSS ${mib(w.rss)} ${mark(w.rss <= 70 * MiB)} (load ${w.load})` : '—'));
+      out.push(row(`idle (nothing to read), ${when}`, cells, '≤ 0.05 CPU-s per 30 s, RSS ≤ 70 MiB'));
+    }
   }
   if (encode) {
     out.push(
@@ -677,6 +689,8 @@ async function main(): Promise<void> {
       rate: { type: 'string', default: '5000,20000,100000' },
       seconds: { type: 'string', default: '20' },
       'latency-format': { type: 'string', default: 'combined' },
+      // The idle runs (bench/idle-run.ts): a window this long fresh and after a busy run; 0 skips them.
+      'idle-seconds': { type: 'string', default: '30' },
       profile: { type: 'boolean', default: false },
       // Node flags for the agent process, to try things (e.g. "--max-semi-space-size=4"); default none.
       'agent-flags': { type: 'string', default: '' },
@@ -687,6 +701,7 @@ async function main(): Promise<void> {
   const rates = values.rate.split(',').map((r) => Number(r.trim())).filter((r) => r > 0);
   const seconds = Number(values.seconds);
   const latencyFormat = values['latency-format'];
+  const idleSeconds = Number(values['idle-seconds']);
   const agentFlags = values['agent-flags'].split(' ').filter(Boolean);
   const started = Date.now();
   const machine: Machine = {
@@ -696,7 +711,7 @@ async function main(): Promise<void> {
     node: process.versions.node,
     loadStart: loadAverage(),
     loadEnd: '',
-    broker: process.env.KAFKA_BROKERS ? `Kafka at KAFKA_BROKERS` : 'a local single-node Kafka 3.9.1 (KRaft)',
+    broker: process.env.KAFKA_BROKERS ? `Kafka at KAFKA_BROKERS` : `a local single-node Kafka ${defaultKafkaVersion()} (KRaft)`,
   };
   if (agentFlags.length > 0) machine.broker += `; agent run with node ${agentFlags.join(' ')}`;
   const say = (text: string) => process.stdout.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
@@ -774,6 +789,22 @@ async function main(): Promise<void> {
       say(`  agent: ${fixed(latency.cores)} cores busy, ${fixed(latency.cpuPerMillion)} CPU-s per M lines, peak RSS ${mib(latency.peakRss)}; ${int(latency.batches)} batches (${int(latency.written / Math.max(1, latency.batches))} records each), reading paused ${int(latency.pauses)} times; load average ${latency.load}`);
     }
 
+    let idle: IdleResult | undefined;
+    if (idleSeconds > 0) {
+      say(`idle: an agent on one file, ${idleSeconds} s with nothing to read, then 1,000,000 lines, then ${idleSeconds} s idle again...`);
+      idle = await measureIdle({
+        brokers,
+        dir: tempDir('logship-bench-idle-'),
+        lines: 1_000_000,
+        seconds: idleSeconds,
+        settle: 10,
+        agentFlags,
+        say,
+        started: (agent) => track(agent.child),
+      });
+      say(`  idle: fresh ${describeWindow(idle.fresh)}${idle.afterBusy ? `; after busy ${describeWindow(idle.afterBusy)}` : ''}`);
+    }
+
     let profile: string | undefined;
     if (values.profile) {
       const format = formats[0]!;
@@ -784,7 +815,7 @@ async function main(): Promise<void> {
     }
 
     machine.loadEnd = loadAverage();
-    console.log('\n' + table(machine, runs, stages, latencies, latencyFormat, encode, native));
+    console.log('\n' + table(machine, runs, stages, latencies, latencyFormat, idle, encode, native));
     if (profile) console.log('\n' + profile);
     console.log(
       [
