@@ -11,7 +11,7 @@
  * Uses KAFKA_BROKERS or starts a local Kafka.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,21 +19,12 @@ import { parseArgs } from 'node:util';
 import { LocalKafka } from '../scripts/kafka/local-kafka.ts';
 import { agentNodeFlags } from '../scripts/agent-launch.ts';
 import { measureIdle, mib, per30s } from './idle-run.ts';
-import type { InstalledAgent } from './installed-agent.ts';
 import { loadAverage } from './proc-stats.ts';
-import { runBench } from './run-bench.ts';
+import { BenchResources, runBench } from './run-bench.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-let agent: InstalledAgent | undefined;
-let kafka: LocalKafka | undefined;
-let dir: string | undefined;
-
-function cleanUpSync(): void {
-  agent?.kill();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
-}
+const res = new BenchResources();
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -54,10 +45,10 @@ async function main(): Promise<void> {
   let brokers = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
   if (!brokers) {
     say('starting a local Kafka...');
-    kafka = new LocalKafka();
-    brokers = await kafka.start();
+    res.kafka = new LocalKafka();
+    brokers = await res.kafka.start();
   }
-  dir = mkdtempSync(join(tmpdir(), 'logship-bench-idle-'));
+  const dir = (res.dir = mkdtempSync(join(tmpdir(), 'logship-bench-idle-')));
   const r = await measureIdle({
     brokers,
     dir,
@@ -66,12 +57,12 @@ async function main(): Promise<void> {
     settle: Number(values.settle),
     agentFlags,
     say,
-    started: (a) => (agent = a),
+    started: (a) => (res.agent = a),
   });
-  agent = undefined;
+  res.agent = undefined;
   const after = r.afterBusy ? ` / after busy ${per30s(r.afterBusy).toFixed(3)}` : '';
   const afterRss = r.afterBusy ? ` / after busy ${mib(r.afterBusy.rss)}` : '';
   console.log(`\nidle CPU fresh ${per30s(r.fresh).toFixed(3)}${after} CPU-s per 30 s; RSS fresh ${mib(r.fresh.rss)}${afterRss}; peak ${mib(r.peakRss)}; load ${loadAverage()}`);
 }
 
-await runBench(main, cleanUpSync, () => kafka);
+await runBench(main, res.cleanUpSync, () => res.kafka);

@@ -38,14 +38,14 @@
  * process.hrtime). Uses KAFKA_BROKERS or starts the local Kafka.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { LocalKafka } from '../scripts/kafka/local-kafka.ts';
-import { runBench } from './run-bench.ts';
+import { BenchResources, runBench } from './run-bench.ts';
 import { agentNodeFlags } from '../scripts/agent-launch.ts';
 import { writeConfig } from '../test/support/agent.ts';
 import { combinedLine, combinedLines } from '../test/support/combined-lines.ts';
@@ -231,16 +231,7 @@ function table(r: Result): string {
 
 // ---------------------------------------------------------------- main
 
-let agent: InstalledAgent | undefined;
-let kafka: LocalKafka | undefined;
-let dir: string | undefined;
-
-/** Whatever ends the bench: the agent dies with it, the files go. (The broker stops when our stdin pipe to it closes.) */
-function cleanUpSync(): void {
-  agent?.kill();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
-}
+const res = new BenchResources();
 
 /** Which sources dist/ was built from: the commit, and what under src/ differs from it (others may be editing the tree). */
 function gitState(): string {
@@ -281,7 +272,7 @@ async function main(): Promise<void> {
   const git = gitState();
   say(git);
 
-  dir = mkdtempSync(join(tmpdir(), 'logship-bench-files-'));
+  const dir = (res.dir = mkdtempSync(join(tmpdir(), 'logship-bench-files-')));
   const logDir = join(dir, 'logs');
   mkdirSync(logDir);
   const path = (i: number) => join(logDir, `vhost-${String(i).padStart(5, '0')}.access.log`);
@@ -296,8 +287,8 @@ async function main(): Promise<void> {
   let brokers = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
   if (!brokers) {
     say('starting a local Kafka...');
-    kafka = new LocalKafka();
-    brokers = await kafka.start();
+    res.kafka = new LocalKafka();
+    brokers = await res.kafka.start();
   }
   const topic = `bench-files-${Date.now()}`;
   await createTopicNamed(topic, brokers, { 'message.timestamp.type': 'LogAppendTime' });
@@ -310,7 +301,7 @@ async function main(): Promise<void> {
   say(`start-up: ${int(files)} files × ${linesPerFile} lines (${mib(initialBytes)}) under ${logDir}/*.access.log`);
   const threads0 = new Map<string, number>();
   const spawnedAt = Date.now();
-  const a = (agent = new InstalledAgent(config, flags));
+  const a = (res.agent = new InstalledAgent(config, flags));
   const running = await a.waitForLog('logship running', 10 * 60_000);
   await waitFor(`${initial} records in ${topic}`, async () => (await topicSize(topic, brokers)) >= initial, 10 * 60_000, 200);
   const startupPhase = await endPhase(a, 'start-up', 0, 0, threads0, [0, 0], logDir);
@@ -373,7 +364,7 @@ async function main(): Promise<void> {
 
   const code = await a.stop();
   if (code !== 0) throw new Error(`agent exited with ${code}: ${a.stderr.slice(-1000)}`);
-  agent = undefined;
+  res.agent = undefined;
 
   let profile: string | undefined;
   if (values.profile) {
@@ -406,4 +397,4 @@ async function main(): Promise<void> {
   console.log('\n' + JSON.stringify(result));
 }
 
-await runBench(main, cleanUpSync, () => kafka);
+await runBench(main, res.cleanUpSync, () => res.kafka);

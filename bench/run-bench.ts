@@ -1,4 +1,19 @@
+import { rmSync } from 'node:fs';
 import type { LocalKafka } from '../scripts/kafka/local-kafka.ts';
+import type { InstalledAgent } from './installed-agent.ts';
+
+/** What a one-agent bench starts: its agent killed and its directory removed whatever ends it (the broker stops in runBench). */
+export class BenchResources {
+  agent: InstalledAgent | undefined;
+  kafka: LocalKafka | undefined;
+  dir: string | undefined;
+
+  readonly cleanUpSync = (): void => {
+    this.agent?.kill();
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+  };
+}
 
 /**
  * Runs a bench's main(): whatever ends it (done, an error, Ctrl-C, SIGTERM),
