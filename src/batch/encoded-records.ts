@@ -49,10 +49,11 @@ export class EncodedRecords {
    */
   addLine(key: string | null, value: string, tail: Uint8Array | undefined, headers: FileHeaders | undefined, lineOffset: number): void {
     const tailSize = tail === undefined ? 0 : tail.length;
-    const bound = 3 * value.length + tailSize + (key === null ? 1 : 3 * key.length + 5) + PREFIX_ROOM + (headers === undefined ? 1 : headers.size + 16);
-    if (this.length + bound > this.buf.length) {
+    // Everything but the strings' UTF-8, which takes at most 3 bytes per UTF-16 unit.
+    const framing = tailSize + (key === null ? 1 : 5) + PREFIX_ROOM + (headers === undefined ? 1 : headers.size + 16);
+    if (this.length + framing + 3 * (value.length + (key === null ? 0 : key.length)) > this.buf.length) {
       // Near the end of the buffer: what this record really takes decides.
-      this.reserve(Buffer.byteLength(value) + tailSize + (key === null ? 1 : Buffer.byteLength(key) + 5) + PREFIX_ROOM + (headers === undefined ? 1 : headers.size + 16));
+      this.reserve(framing + Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key)));
     }
     const buf = this.buf;
     let at = this.begin(value.length + tailSize + (key === null ? 0 : key.length) + (headers === undefined ? 0 : headers.size + 20));
@@ -134,7 +135,7 @@ export class EncodedRecords {
     this.buf = grown;
   }
 
-  /** The records as messages again: for the spool, ndjson and kafkajs' own encoding (idempotent producer). */
+  /** The records as messages again: for the spool and ndjson. */
   toMessages(): OutMessage[] {
     const out: OutMessage[] = [];
     const buf = this.buf;

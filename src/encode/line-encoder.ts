@@ -4,7 +4,7 @@ import type { OnParseError } from '../config/types.ts';
 import type { Stats } from '../observe/stats.ts';
 import { ParseError, type LineParser, type LogRecord } from '../parse/types.ts';
 import type { FileSource, LineSink } from '../tail/types.ts';
-import { failedLineJson, HOST_HEADER, PATH_HEADER, recordId, recordIdPrefix, recordJson, RECORD_ID_HEADER, sourceTail, withId } from './record-json.ts';
+import { failedLineJson, HOST_HEADER, PATH_HEADER, recordId, recordIdPrefix, RECORD_ID_HEADER, sourceTail, withId, withSource } from './record-json.ts';
 import { topicName, type Template } from './template.ts';
 
 export interface Routing {
@@ -81,7 +81,7 @@ export class LineEncoder implements LineSink {
       topic = this.topic(record, file);
       value = JSON.stringify(parsed);
       if (value.length > 2 && !routing.idInRecord) tail = this.encodingOf(file).sourceTail;
-      else value = recordJson(parsed, file.sourceJson);
+      else value = withSource(value, file.sourceJson);
     }
     if (routing.idInRecord) value = withId(value, recordId(file.id, lineOffset));
     if (value.length > routing.maxMessageBytes / 3 && Buffer.byteLength(value) + (tail?.length ?? 0) > routing.maxMessageBytes) {

@@ -9,8 +9,11 @@ export function sourceOf(host: string, path: string, input: string, extra?: obje
 
 /** A parsed record as the Kafka message value: the record's keys, then `source`. */
 export function recordJson(record: LogRecord, source: string): string {
-  const json = JSON.stringify(record);
-  // Splice `source` in before the closing brace instead of copying the record into a new object.
+  return withSource(JSON.stringify(record), source);
+}
+
+/** A record's JSON (`JSON.stringify` of it) with `source` spliced in before the closing brace, instead of copying the record into a new object. */
+export function withSource(json: string, source: string): string {
   return json.length === 2 ? `{"source":${source}}` : `${json.slice(0, -1)}${sourceTail(source)}`;
 }
 

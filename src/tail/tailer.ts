@@ -424,8 +424,8 @@ export class Tailer {
 
   /** Arms the poll for `at` (epoch ms), unless one is armed for sooner. Before start() the first poll is start()'s to arm. */
   private pollBy(at: number): void {
-    // Infinity: nothing followed or waiting; the next file found arms a poll.
-    if (!this.started || this.stopped || !Number.isFinite(at) || (this.pollTimer && this.pollAt <= at)) return;
+    // Infinity: nothing followed or waiting; the next file found arms a poll. (pollAt is Infinity while none is armed.)
+    if (!this.started || this.stopped || !Number.isFinite(at) || this.pollAt <= at) return;
     clearTimeout(this.pollTimer);
     this.pollAt = at;
     this.pollTimer = setTimeout(() => {
