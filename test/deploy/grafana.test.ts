@@ -1,0 +1,15 @@
+/** The Grafana dashboard queries only metrics the agent exports. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { createMetrics } from '../../src/observe/metrics.ts';
+import { Stats } from '../../src/observe/stats.ts';
+import { repoPath } from '../support/repo-path.ts';
+
+test('every metric the Grafana dashboard queries is one the agent exports', async () => {
+  const dashboard = readFileSync(repoPath('grafana/logship-dashboard.json'), 'utf8');
+  const used = new Set([...dashboard.matchAll(/logship_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')));
+  const registry = createMetrics({ stats: new Stats(), files: () => [], openFiles: () => 0, spool: () => undefined, memoryBound: () => 0 });
+  const exported = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
+  assert.deepEqual([...used].filter((name) => !exported.has(name)), []);
+});
