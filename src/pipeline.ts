@@ -111,6 +111,7 @@ export class Pipeline {
       producer,
       {
         maxInFlight: config.kafka.max_in_flight,
+        maxRecords: config.batch.max_records,
         maxRequestBytes: config.batch.max_bytes,
         initialBackoffMs: config.kafka.retry_backoff_ms,
         maxBackoffMs: config.kafka.retry_backoff_max_ms,

@@ -73,7 +73,7 @@ export const configSchema = {
         connection_timeout_ms: { ...positiveInt, default: 10000 },
         retry_backoff_ms: { ...positiveInt, default: 100, description: 'First delay before a failed request is sent again; doubles, with jitter.' },
         retry_backoff_max_ms: { ...positiveInt, default: 30000, description: 'Longest delay between two tries.' },
-        max_in_flight: { ...positiveInt, default: 4, description: 'Batches handed to Kafka and not yet acked; when reached, reading pauses.' },
+        max_in_flight: { ...positiveInt, default: 4, description: 'Batches handed to Kafka and not yet acked (acked lines whose checkpoint is not on disk yet count too, batch.max_records to a batch); when reached, reading pauses.' },
         tls: {
           type: 'object',
           additionalProperties: false,

@@ -25,6 +25,8 @@ function recordsOf(batches: readonly Batch[]): number {
 export interface DeliveryOptions {
   /** Batches handed over and not yet acked (or spooled); when reached, the pipeline is full. */
   maxInFlight: number;
+  /** A batch's most records (batch.max_records): the unit in which acked lines awaiting their checkpoint count as in flight. */
+  maxRecords: number;
   /** Batches waiting together are merged into one request up to this many value bytes. */
   maxRequestBytes: number;
   /** First retry delay after a failed send; doubles up to maxBackoffMs, with jitter. */
@@ -34,8 +36,9 @@ export interface DeliveryOptions {
   brokers: string[];
   /**
    * Resolves when the checkpoints of everything settled so far are on disk.
-   * A settled batch keeps its in-flight slot until then, so a crash repeats
-   * at most max_in_flight batches, however slow the disk.
+   * Until then a settled batch's records still count as in flight, in
+   * slots of maxRecords, so a crash repeats at most max_in_flight x
+   * max_records lines, however slow the disk.
    */
   whenDurable: () => Promise<void>;
   /**
@@ -96,7 +99,7 @@ export class Delivery {
   private readonly spoolLog = new EpisodeLog();
   /** The spool refused batches while holding none, and Kafka was tried instead (logged once per episode). */
   private bypassing = false;
-  /** Settled batches whose checkpoints are not on disk yet: they still count as in flight. */
+  /** Records of settled batches whose checkpoints are not on disk yet: they still count as in flight. */
   private undurable = 0;
 
   constructor(producer: BatchProducer, options: DeliveryOptions, stats: Stats, log: Logger, onDrain: () => void) {
@@ -128,21 +131,32 @@ export class Delivery {
   }
 
   /**
+   * In-flight slots taken by acked records whose checkpoints are not on
+   * disk yet. Counted in records (maxRecords a slot), not in batches: at a
+   * steady rate batches are small, and a checkpoint save (fsync) stalled
+   * for a few hundred ms must not fill every slot with a few lines each
+   * and hold up the next request. The repeat bound after a crash is the
+   * same, max_in_flight x max_records lines.
+   */
+  private get undurableSlots(): number {
+    return this.undurable / this.options.maxRecords;
+  }
+
+  /**
    * A batch submitted now would go at once, and leave room for another:
-   * nothing waits to be sent, and the batches acked whose checkpoints are
-   * not on disk yet (they hold their in-flight slots) leave a slot free
-   * after it. So a slow checkpoint save (fsync) costs no latency unless it
-   * is slower than a few requests, and small batches never fill the
-   * pipeline and pause reading: past that, the open batch fills until a
-   * save completes.
+   * nothing waits to be sent, and the records acked whose checkpoints are
+   * not on disk yet leave a slot free after it. So a slow checkpoint save
+   * costs no latency unless a few full batches are acked during it, and
+   * small batches never fill the pipeline and pause reading: past that,
+   * the open batch fills until a save completes.
    */
   get idle(): boolean {
-    return this.queue.length === 0 && (this.undurable === 0 || this.undurable + 2 <= this.options.maxInFlight);
+    return this.queue.length === 0 && (this.undurable === 0 || this.undurableSlots + 2 <= this.options.maxInFlight);
   }
 
   /** True when no more lines should be read until batches are acked or spooled. */
   get full(): boolean {
-    return this.queue.length + this.undurable >= this.options.maxInFlight;
+    return this.queue.length + this.undurableSlots >= this.options.maxInFlight;
   }
 
   submit(batch: Batch): void {
@@ -396,9 +410,10 @@ export class Delivery {
     for (const records of batch.topics.values()) records.release();
     if (batch.marks.length === 0) return;
     for (const mark of batch.marks) mark.tracker.ack(mark.ticket);
-    this.undurable++;
+    const records = batch.records;
+    this.undurable += records;
     void this.options.whenDurable().then(() => {
-      this.undurable--;
+      this.undurable -= records;
       if (!this.full && !this.closing) this.onDrain();
       this.freed();
     });

@@ -32,13 +32,18 @@ class ManualProducer implements BatchProducer {
 /** One turn of the event loop: setImmediate callbacks queued before this one have run. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function rig({ lingerMs = 60_000, maxInFlight = 4, whenDurable = () => Promise.resolve() } = {}) {
+/**
+ * `slotRecords` is Delivery's maxRecords, the records an in-flight slot
+ * stands for (the batcher's own limit stays 1000, so lines added in one
+ * turn make one batch).
+ */
+function rig({ lingerMs = 60_000, maxInFlight = 4, slotRecords = 1000, whenDurable = () => Promise.resolve() } = {}) {
   const producer = new ManualProducer();
   const stats = new Stats();
   const tracker = new OffsetTracker(0, () => undefined);
   const delivery = new Delivery(
     producer,
-    { maxInFlight, maxRequestBytes: 1_000_000, initialBackoffMs: 10, maxBackoffMs: 50, brokers: ['fake:9092'], whenDurable, onFree: () => batcher.sendable() },
+    { maxInFlight, maxRecords: slotRecords, maxRequestBytes: 1_000_000, initialBackoffMs: 10, maxBackoffMs: 50, brokers: ['fake:9092'], whenDurable, onFree: () => batcher.sendable() },
     stats,
     captureLogger().log,
     () => undefined,
@@ -121,9 +126,9 @@ function manualSaves() {
   return { saves, whenDurable: () => new Promise<void>((resolve) => saves.push(resolve)) };
 }
 
-test('batches acked whose checkpoints are not saved yet hold their slots; the next batch goes while a slot stays free', async () => {
+test('full batches acked whose checkpoints are not saved yet hold their slots; the next batch goes while a slot stays free', async () => {
   const { saves, whenDurable } = manualSaves();
-  const { producer, tracker, lines } = rig({ maxInFlight: 4, whenDurable });
+  const { producer, tracker, lines } = rig({ maxInFlight: 4, slotRecords: 1, whenDurable });
   for (const name of ['a1', 'b1', 'c1']) {
     lines(name);
     await turn();
@@ -145,9 +150,9 @@ test('batches acked whose checkpoints are not saved yet hold their slots; the ne
   saves.forEach((save) => save());
 });
 
-test('with max_in_flight 2, a batch waiting for its checkpoint keeps the next from going: lines fill one batch until the save', async () => {
+test('with max_in_flight 2, a full batch waiting for its checkpoint keeps the next from going: lines fill one batch until the save', async () => {
   const { saves, whenDurable } = manualSaves();
-  const { producer, tracker, lines, stats } = rig({ maxInFlight: 2, whenDurable });
+  const { producer, tracker, lines, stats } = rig({ maxInFlight: 2, slotRecords: 1, whenDurable });
   lines('a1');
   await turn();
   producer.requests[0]!.ack();
@@ -165,4 +170,30 @@ test('with max_in_flight 2, a batch waiting for its checkpoint keeps the next fr
   producer.requests[1]!.ack();
   await waitFor('the second ack', () => tracker.committed === 30, 5000, 1);
   saves[1]!();
+});
+
+test('small batches acked during a stalled checkpoint save take a fraction of a slot each: the next batches still go at once', async () => {
+  const { saves, whenDurable } = manualSaves();
+  // Each batch below is 1 record and a slot is 4: a batch goes at once while the acked records waiting for their save leave 2 of the 4 slots free.
+  const { producer, tracker, lines, delivery } = rig({ maxInFlight: 4, slotRecords: 4, whenDurable });
+  for (let i = 1; i <= 9; i++) {
+    lines(`a${i}`);
+    await turn();
+    assert.equal(producer.requests.length, i, `a${i} goes at once though ${i - 1} saves are pending`);
+    producer.requests.at(-1)!.ack();
+    await waitFor(`the ack of a${i}`, () => saves.length === i, 5000, 1);
+  }
+  assert.equal(delivery.full, false, '9 records of 16 in flight: reading goes on');
+  // 9 records take 2.25 slots: the next batch would leave less than a slot free, so the open batch fills instead.
+  lines('b1');
+  await turn();
+  lines('b2');
+  await turn();
+  assert.equal(producer.requests.length, 9);
+  saves.splice(0).forEach((save) => save());
+  await waitFor('the open batch', () => producer.requests.length === 10, 5000, 1);
+  assert.deepEqual(producer.requests[9]!.values, ['b1', 'b2']);
+  producer.requests[9]!.ack();
+  await waitFor('every ack', () => tracker.committed === 110, 5000, 1);
+  saves.forEach((save) => save());
 });

@@ -66,7 +66,7 @@ function rig(extra: Partial<DeliveryOptions> = {}): Rig {
   const tracker = new OffsetTracker(0, () => undefined);
   const delivery = new Delivery(
     producer,
-    { maxInFlight: 4, maxRequestBytes: 1_000_000, initialBackoffMs: 20, maxBackoffMs: 200, brokers: ['fake:9092'], whenDurable: () => Promise.resolve(), ...extra },
+    { maxInFlight: 4, maxRecords: 1000, maxRequestBytes: 1_000_000, initialBackoffMs: 20, maxBackoffMs: 200, brokers: ['fake:9092'], whenDurable: () => Promise.resolve(), ...extra },
     stats,
     log,
     () => undefined,
