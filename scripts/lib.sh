@@ -64,3 +64,40 @@ ensure_npm_deps() {
     (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
 }
+
+# Helm, for the chart's tests (helm lint, helm template): built once with
+# `go install` from the Go module proxy (Helm's release archives are on
+# get.helm.sh, which CI cannot reach) into the cache; only the binary is kept.
+HELM_VERSION="${LOGSHIP_HELM_VERSION:-3.22.0}"
+ensure_helm() {
+  local dir="$LOGSHIP_CACHE/helm-v$HELM_VERSION" module="helm.sh/helm/v3@v$HELM_VERSION"
+  if [ ! -x "$dir/bin/helm" ]; then
+    # Go's official install puts it in /usr/local/go, not always on PATH.
+    command -v go >/dev/null || [ ! -x /usr/local/go/bin/go ] || export PATH="$PATH:/usr/local/go/bin"
+    command -v go >/dev/null || { log "Go (1.26 or later) is needed to build Helm $HELM_VERSION with go install"; return 1; }
+    log "building Helm $HELM_VERSION with go install into $dir (once; a minute or two)"
+    local tmp
+    tmp="$(mktemp -d)"
+    rm -rf "$dir.partial"
+    # A private module and build cache, removed after: the cache keeps the
+    # binary alone.
+    (
+      export GOPATH="$tmp/go" GOCACHE="$tmp/cache" GOFLAGS="-modcacherw -buildvcs=false" CGO_ENABLED=0
+      # Built as Helm's Makefile builds its releases: stripped, the version
+      # stamped, and the Kubernetes version `helm template` and `helm lint`
+      # assume offline taken from the client-go Helm is built with (1.20
+      # otherwise).
+      local gomod client_go
+      gomod="$(go mod download -json "$module" | sed -nE 's/^\s*"GoMod": "(.*)",?$/\1/p')"
+      client_go="$(sed -nE 's#^\s*k8s\.io/client-go v0\.([0-9]+)\..*#\1#p' "$gomod")"
+      [ -n "$client_go" ] || { log "no k8s.io/client-go in $module's go.mod"; exit 1; }
+      local kube="-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$client_go"
+      kube+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$client_go"
+      GOBIN="$dir.partial/bin" go install -trimpath \
+        -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION $kube" "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+    ) || { rm -rf "$tmp" "$dir.partial"; return 1; }
+    rm -rf "$tmp" "$dir"
+    mv "$dir.partial" "$dir"
+  fi
+  export PATH="$dir/bin:$PATH"
+}
