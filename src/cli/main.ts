@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { checkCommand } from './check-command.ts';
 import { EXIT_CONFIG } from './exit-codes.ts';
+import { healthCommand } from './health-command.ts';
 import { parseCommand } from './parse-command.ts';
 import { runCommand } from './run-command.ts';
 import { spoolCommand } from './spool-command.ts';
@@ -15,6 +16,7 @@ await yargs(hideBin(process.argv))
   .command(checkCommand)
   .command(parseCommand)
   .command(spoolCommand)
+  .command(healthCommand)
   .command(versionCommand)
   .demandCommand(1, 'give a command; see --help')
   .strict()

@@ -67,9 +67,21 @@ function describe(error: ErrorObject, root: unknown): string {
   }
 }
 
-/** Validates a raw configuration object, fills defaults, and applies overrides. Pure. */
-export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, source = 'command line'): Config {
+/**
+ * Where metrics.listen defaults from the environment when the configuration
+ * sets none: the container image sets 0.0.0.0:9598, since inside a container
+ * loopback is out of reach of the engine's port mapping and of a scraper.
+ */
+export const METRICS_LISTEN_ENV = 'LOGSHIP_METRICS_LISTEN';
+
+/** Validates a raw configuration object, fills defaults, and applies overrides. Pure but for `env`. */
+export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, source = 'command line', env: NodeJS.ProcessEnv = process.env): Config {
   const doc: Record<string, unknown> = raw && typeof raw === 'object' ? structuredClone(raw as Record<string, unknown>) : {};
+  const listen = env[METRICS_LISTEN_ENV];
+  const metrics = doc.metrics ?? {};
+  if (listen && typeof metrics === 'object' && !Array.isArray(metrics) && (metrics as Record<string, unknown>).listen === undefined) {
+    doc.metrics = { ...metrics, listen };
+  }
   if (overrides.paths?.length) {
     const input: Record<string, unknown> = { paths: overrides.paths };
     if (overrides.format) input.format = overrides.format;
@@ -103,7 +115,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, sourc
 
 /** Reads a YAML file, interpolates `${ENV}`, validates. Errors name the file and line or setting. */
 export function loadConfig(file: string | undefined, overrides: ConfigOverrides = {}, env = process.env): Config {
-  if (!file) return buildConfig({}, overrides);
+  if (!file) return buildConfig({}, overrides, 'command line', env);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -120,5 +132,5 @@ export function loadConfig(file: string | undefined, overrides: ConfigOverrides 
   } catch (err) {
     throw new ConfigError(file, [(err as Error).message]);
   }
-  return buildConfig(raw, overrides, file);
+  return buildConfig(raw, overrides, file, env);
 }
