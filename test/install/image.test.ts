@@ -24,13 +24,20 @@ import { assertPatchedKafkajs, assertRuntimeOnly, assertShipsRealLog, type Insta
 const dir = mkdtempSync(join(tmpdir(), 'logship-image-'));
 let image: BuiltImage;
 
+/** The host's settings for reaching the npm registry, where it has them (a build's --build-arg). */
+function registryAccess(): Record<string, string> {
+  const names = ['NODE_EXTRA_CA_CERTS', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'npm_config_registry'];
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
+}
+
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'building the image root takes root (unshare --mount, chroot), as CI has');
   const started = Date.now();
   image = await buildImage(repoPath('Dockerfile'), repoPath(''), dir, {
     say: (line) => process.stdout.write(`# image build: ${line}\n`),
-    // The host's npm cache stands in for the registry where it holds a package (the lock file names no tarball URLs).
-    buildEnv: { npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false' },
+    // The host's npm cache stands in for the registry where it holds a package (the lock file names no tarball URLs);
+    // for the others, the host's way to the registry (its CA bundle, proxy, registry), as a CI passes build args.
+    buildEnv: { ...registryAccess(), npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false' },
   });
   process.stdout.write(`# image built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 });
