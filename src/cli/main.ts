@@ -9,7 +9,9 @@ import { runCommand } from './run-command.ts';
 import { spoolCommand } from './spool-command.ts';
 import { packageVersion, versionCommand } from './version-command.ts';
 
-await yargs(hideBin(process.argv))
+// Not awaited at the top level: the single executable (scripts/package) runs this bundled as
+// CommonJS. A rejection is then an unhandled one, which ends the process with the error as before.
+void yargs(hideBin(process.argv))
   .scriptName('logship')
   .usage('$0 <command> [options]')
   .command(runCommand)
@@ -18,6 +20,8 @@ await yargs(hideBin(process.argv))
   .command(spoolCommand)
   .command(healthCommand)
   .command(versionCommand)
+  // `logship completion`: the bash completion script (the .deb installs it); it asks logship itself for candidates.
+  .completion('completion', 'Print a bash completion script for logship')
   .demandCommand(1, 'give a command; see --help')
   .strict()
   .version(packageVersion())

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { createLogger } from '../observe/logger.ts';
+import { notifySystemdReady } from '../observe/systemd-notify.ts';
 import { Pipeline } from '../pipeline.ts';
 import { configOptions } from './config-options.ts';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.ts';
@@ -80,6 +81,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     try {
       await pipeline.start();
       log.info({ inputs: config.inputs.map((i) => ({ name: i.name, paths: i.paths })), topic: config.kafka.topic }, 'logship running');
+      notifySystemdReady(log);
     } catch (err) {
       log.fatal({ err }, 'cannot start');
       await pipeline.stop().catch(() => undefined);

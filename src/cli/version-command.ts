@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
+// Imported, not read from beside this file: the single executable (scripts/package) has no package.json on disk.
+import pkg from '../../package.json' with { type: 'json' };
 
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 

@@ -3,18 +3,18 @@
  * Node's own zlib (zstd is built into Node 24), so nothing is compiled
  * against the wrong Node headers.
  */
-import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { zstdCompress, zstdDecompress } from 'node:zlib';
-import type * as Kafkajs from 'kafkajs';
+import kafkajs, { type CompressionTypes as KafkajsCompressionTypes } from 'kafkajs';
 import * as lz4 from 'lz4js';
 import { hash as xxh32 } from 'lz4js/xxh32.js';
 import * as snappy from 'snappyjs';
 
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
-// kafkajs is CommonJS and builds these exports at run time, where Node's ESM import cannot see them.
-const { CompressionCodecs, CompressionTypes } = createRequire(import.meta.url)('kafkajs') as typeof Kafkajs;
+// kafkajs is CommonJS and builds these exports at run time, where Node's named ESM imports cannot see
+// them: its default export (module.exports) has them. A static import, so that bundlers see it too.
+const { CompressionCodecs, CompressionTypes } = kafkajs;
 
 const zstdCompressAsync = promisify(zstdCompress);
 const zstdDecompressAsync = promisify(zstdDecompress);
@@ -84,7 +84,7 @@ const codecs = {
 let registered = false;
 
 /** Registers the codecs with kafkajs (once) and maps the setting to kafkajs' type. */
-export function compressionType(setting: Compression): Kafkajs.CompressionTypes {
+export function compressionType(setting: Compression): KafkajsCompressionTypes {
   if (!registered) {
     Object.assign(CompressionCodecs, codecs);
     registered = true;
