@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
 import { healthUrl } from '../../src/cli/health-command.ts';
 import { AgentProcess, CLI, tempDir } from '../support/agent.ts';
+import { freePort } from '../support/free-port.ts';
 
 const exec = promisify(execFile);
 
@@ -23,14 +23,6 @@ async function health(args: string[], env: NodeJS.ProcessEnv = process.env): Pro
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A configuration for an agent that needs no broker to answer /healthz (it keeps trying one that is not there). */

@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -20,6 +19,7 @@ import { contextFilter } from './dockerignore.ts';
 import { buildImage, type BuiltImage } from './image-build.ts';
 import { finished, type RunOptions } from './image-root.ts';
 import { assertPatchedKafkajs, assertRuntimeOnly, assertShipsRealLog, type Installed } from './installed-agent.ts';
+import { freePort } from '../support/free-port.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'logship-image-'));
 let image: BuiltImage;
@@ -67,14 +67,6 @@ async function healthcheck(pid: number | undefined): Promise<{ code: number | nu
   assert.ok(image.config.healthcheck, 'the image has a HEALTHCHECK');
   assert.ok(pid, 'the agent has a pid');
   return finished(image.root.exec(pid, image.config.healthcheck, runOptions()));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 test('.dockerignore keeps the build context to what the Dockerfile copies', () => {

@@ -7,10 +7,11 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { waitFor } from './wait.ts';
+
+import { freePort } from './free-port.ts';
 
 const run = promisify(execFile);
 
@@ -18,17 +19,6 @@ interface After {
   after(fn: () => unknown): void;
 }
 
-/** A loopback port nobody listens on right now (the kernel picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Fails with what to do when a Debian tool the integration tests need is missing. */
 export async function requireTool(command: string, versionArg: string): Promise<void> {
