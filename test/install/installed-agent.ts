@@ -84,7 +84,7 @@ function realLog(): { text: string; truth: { remote_addr: string; status: string
 }
 
 export interface ShipOptions {
-  /** metrics.listen in the configuration; none: the default. */
+  /** metrics.listen in the configuration; default: a free loopback port (the default 9598 may be taken on the machine). */
   listen?: string;
   /** Where the configuration goes (default: the shared directory's logship.yaml). */
   configAt?: { host: string; agent: string };
@@ -113,7 +113,7 @@ export async function assertShipsRealLog(installed: Installed, options: ShipOpti
     kafka: { brokers: testBrokers(), topic, dead_letter_topic: deadLetter },
     batch: { linger_ms: 50 },
     ...(options.defaultStateDir ? {} : { state_dir: `${installed.dir.agent}/state` }),
-    ...(options.listen ? { metrics: { listen: options.listen } } : {}),
+    metrics: { listen: options.listen ?? '127.0.0.1:0' },
   };
   const configAt = options.configAt ?? { host: join(installed.dir.host, 'logship.yaml'), agent: `${installed.dir.agent}/logship.yaml` };
   writeFileSync(configAt.host, stringify(config));
