@@ -9,6 +9,7 @@
 import type { Server } from 'node:http';
 import { Batcher } from './batch/batcher.ts';
 import { CheckpointStore } from './checkpoint/checkpoint-store.ts';
+import { formatProblem } from './config/format-problem.ts';
 import { ConfigError } from './config/load.ts';
 import type { Config, InputConfig, KafkaConfig } from './config/types.ts';
 import { LineEncoder, type Routing } from './encode/line-encoder.ts';
@@ -47,8 +48,13 @@ const K8S_SOURCE_FIELDS = ['namespace', 'pod', 'container', 'container_id'];
  */
 export function inputRouting(input: InputConfig, index: number, kafka: KafkaConfig): { parser: LineParser; routing: Routing } {
   const where = `inputs[${index}] (${input.name})`;
+  let parser: LineParser;
   try {
-    const parser = compileLogFormat(resolveFormat({ format: input.format, nginxConf: input.nginx_conf, name: input.format_name }));
+    parser = compileLogFormat(resolveFormat({ format: input.format, nginxConf: input.nginx_conf, name: input.format_name }));
+  } catch (err) {
+    throw new ConfigError(where, [formatProblem(err, input.format, `inputs[${index}].${input.format !== undefined ? 'format' : 'nginx_conf'}`)]);
+  }
+  try {
     const known = { record: parser.fields, source: input.container === 'none' ? SOURCE_FIELDS : [...SOURCE_FIELDS, ...K8S_SOURCE_FIELDS] };
     const routing: Routing = {
       topic: compileTemplate(input.topic ?? kafka.topic, known, input.topic ? `${where}.topic` : 'kafka.topic'),

@@ -1,25 +1,35 @@
 /**
  * `logship check`: validate the configuration, then try what the agent
  * will need (log formats, files, state dir, brokers, topics) and print a
- * verdict per item. Exit 0: all good; 1: something will not work; 2: the
- * configuration itself is invalid.
+ * verdict per item. Exit codes as `run`'s (exit-codes.ts): 0 all good;
+ * 2 a problem `run` would refuse to start with (the configuration, a
+ * format, a template, SASL or TLS settings, the state dir); 1 only problems
+ * that may pass (Kafka unreachable, a topic missing, files unreadable).
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { glob } from 'node:fs/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import type { CommandModule } from 'yargs';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
-import { clientSecurity } from '../kafka/client-security.ts';
 import { describeKafkaError } from '../kafka/describe-error.ts';
 import { inputRouting } from '../pipeline.ts';
-import { configOptions } from './config-options.ts';
+import { configOptions, overridesOf, type ConfigArgs } from './config-options.ts';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.ts';
+import { firstContactClient, silentBrokers } from './kafka-first-contact.ts';
+import { stateDirProblems } from './state-dirs.ts';
 
 interface Verdict {
   ok: boolean;
   item: string;
   detail: string;
+  /** A problem `run` refuses to start with: a retry will not fix it. */
+  fix?: boolean;
+}
+
+/** A ConfigError's problems (it names the setting), else the message. */
+function detailOf(err: unknown): string {
+  return err instanceof ConfigError ? err.problems.join('; ') : (err as Error).message;
 }
 
 async function checkInputs(config: Config, out: Verdict[]): Promise<void> {
@@ -29,7 +39,7 @@ async function checkInputs(config: Config, out: Verdict[]): Promise<void> {
       const { parser, routing } = inputRouting(input, index, config.kafka);
       out.push({ ok: true, item, detail: `log format compiles (${parser.fields.length} fields); topic ${routing.topic.constant ?? '(template, per record)'}` });
     } catch (err) {
-      out.push({ ok: false, item, detail: (err as Error).message });
+      out.push({ ok: false, item, detail: detailOf(err), fix: err instanceof ConfigError });
     }
     const files: string[] = [];
     for await (const file of glob(input.paths, { exclude: input.exclude })) files.push(file);
@@ -47,68 +57,62 @@ async function checkInputs(config: Config, out: Verdict[]): Promise<void> {
   }
 }
 
-function checkStateDir(config: Config, out: Verdict[]): void {
-  try {
-    mkdirSync(config.state_dir, { recursive: true });
-    accessSync(config.state_dir, constants.W_OK);
-    out.push({ ok: true, item: `state_dir ${config.state_dir}`, detail: 'writable' });
-  } catch (err) {
-    out.push({ ok: false, item: `state_dir ${config.state_dir}`, detail: `not writable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+function checkStateDirs(config: Config, out: Verdict[]): void {
+  for (const { setting, dir, problem } of stateDirProblems(config)) {
+    out.push(problem === undefined ? { ok: true, item: `${setting} ${dir}`, detail: 'writable' } : { ok: false, item: `${setting} ${dir}`, detail: problem, fix: true });
+  }
+}
+
+async function checkTopics(config: Config, admin: Admin, out: Verdict[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const topics = [...new Set([config.kafka.topic, ...config.inputs.map((i) => i.topic).filter((t): t is string => t !== undefined), config.kafka.dead_letter_topic])];
+  for (const topic of topics) {
+    if (topic.includes('{{')) out.push({ ok: true, item: `topic ${topic}`, detail: 'a template: the topics it names are checked as records come' });
+    else if (existing.has(topic)) out.push({ ok: true, item: `topic ${topic}`, detail: 'exists' });
+    else out.push({ ok: false, item: `topic ${topic}`, detail: 'does not exist: create it, unless the brokers create topics (auto.create.topics.enable)' });
   }
 }
 
 async function checkKafka(config: Config, out: Verdict[]): Promise<void> {
   const { kafka } = config;
   const item = `kafka ${kafka.brokers.join(',')}`;
-  const admin = new Kafka({
-    clientId: kafka.client_id,
-    brokers: kafka.brokers,
-    ...clientSecurity(kafka),
-    connectionTimeout: Math.min(kafka.connection_timeout_ms, 5000),
-    retry: { retries: 1 },
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  let admin: Admin;
+  try {
+    admin = firstContactClient(kafka).admin();
+  } catch (err) {
+    // SASL or TLS settings that cannot be used (a variable not set, a file missing): the error's source is the setting.
+    const detail = err instanceof ConfigError ? err.problems.map((p) => `${err.source}: ${p}`).join('; ') : (err as Error).message;
+    out.push({ ok: false, item, detail, fix: err instanceof ConfigError });
+    return;
+  }
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
     out.push({ ok: true, item, detail: `reachable: ${cluster.brokers.length} broker(s), cluster ${cluster.clusterId}` });
-    const existing = new Set(await admin.listTopics());
-    const topics = [...new Set([kafka.topic, ...config.inputs.map((i) => i.topic).filter((t): t is string => t !== undefined), kafka.dead_letter_topic])];
-    for (const topic of topics) {
-      if (topic.includes('{{')) out.push({ ok: true, item: `topic ${topic}`, detail: 'a template: the topics it names are checked as records come' });
-      else if (existing.has(topic)) out.push({ ok: true, item: `topic ${topic}`, detail: 'exists' });
-      else out.push({ ok: false, item: `topic ${topic}`, detail: 'does not exist: create it, unless the brokers create topics (auto.create.topics.enable)' });
-    }
+    await checkTopics(config, admin, out);
   } catch (err) {
-    out.push({ ok: false, item, detail: describeKafkaError(err, { brokers: kafka.brokers, topics: [kafka.topic] }).message });
+    const silent = await silentBrokers(err, kafka);
+    out.push({ ok: false, item, detail: silent?.message ?? describeKafkaError(err, { brokers: kafka.brokers, topics: [kafka.topic] }).message });
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
 }
 
-interface CheckArgs {
-  config?: string;
-  path?: string[];
-  format?: string;
-  brokers?: string[];
-  topic?: string;
-}
-
-export const checkCommand: CommandModule<object, CheckArgs> = {
+export const checkCommand: CommandModule<object, ConfigArgs> = {
   command: 'check',
   describe: 'Validate the configuration, then try the log formats, files, state dir, brokers and topics',
   builder: (y) => configOptions(y),
   handler: async (argv) => {
     let config: Config;
     try {
-      config = loadConfig(argv.config, { paths: argv.path, format: argv.format, brokers: argv.brokers, topic: argv.topic });
+      config = loadConfig(argv.config, overridesOf(argv));
     } catch (err) {
       process.stdout.write(`✘ configuration: ${(err as Error).message}\n`);
       process.exit(err instanceof ConfigError ? EXIT_CONFIG : EXIT_FAILURE);
     }
     const verdicts: Verdict[] = [{ ok: true, item: 'configuration', detail: `${argv.config ?? 'command line'}: valid, ${config.inputs.length} input(s)` }];
     await checkInputs(config, verdicts);
-    checkStateDir(config, verdicts);
+    checkStateDirs(config, verdicts);
     try {
       await checkKafka(config, verdicts);
     } catch (err) {
@@ -116,7 +120,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     }
     for (const v of verdicts) process.stdout.write(`${v.ok ? '✔' : '✘'} ${v.item}: ${v.detail}\n`);
     const problems = verdicts.filter((v) => !v.ok).length;
-    process.stdout.write(problems === 0 ? 'verdict: ready to run\n' : `verdict: ${problems} problem(s)\n`);
-    process.exit(problems === 0 ? EXIT_OK : EXIT_FAILURE);
+    const fixes = verdicts.filter((v) => v.fix).length;
+    process.stdout.write(problems === 0 ? 'verdict: ready to run\n' : `verdict: ${problems} problem(s)${fixes > 0 ? `, ${fixes} that run would refuse to start with` : ''}\n`);
+    process.exit(fixes > 0 ? EXIT_CONFIG : problems > 0 ? EXIT_FAILURE : EXIT_OK);
   },
 };

@@ -23,6 +23,7 @@ void yargs(hideBin(process.argv))
   // `logship completion`: the bash completion script (the .deb installs it); it asks logship itself for candidates.
   .completion('completion', 'Print a bash completion script for logship')
   .demandCommand(1, 'give a command; see --help')
+  .recommendCommands()
   .strict()
   .version(packageVersion())
   .help()

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import split2 from 'split2';
 import type { Argv, CommandModule } from 'yargs';
+import { formatProblem } from '../config/format-problem.ts';
 import { compileLogFormat, FormatError, ParseError, presetNames, resolveFormat } from '../parse/index.ts';
 import type { LineParser } from '../parse/index.ts';
 import { EXIT_CONFIG, EXIT_OK } from './exit-codes.ts';
@@ -72,7 +73,7 @@ export const parseCommand: CommandModule<object, ParseArgs> = {
       parser = compile(args);
     } catch (error) {
       if (!(error instanceof FormatError)) throw error;
-      process.stderr.write(`logship parse: ${error.message}\n`);
+      process.stderr.write(`logship parse: ${formatProblem(error, args.format, '--format')}\n`);
       process.exitCode = EXIT_CONFIG;
       return;
     }

@@ -1,56 +1,54 @@
 import type { CommandModule } from 'yargs';
 import { ConfigError, loadConfig } from '../config/load.ts';
-import { createLogger } from '../observe/logger.ts';
+import type { Config } from '../config/types.ts';
+import { createLogger, type Logger } from '../observe/logger.ts';
 import { notifySystemdReady } from '../observe/systemd-notify.ts';
 import { Pipeline } from '../pipeline.ts';
-import { configOptions } from './config-options.ts';
+import { configOptions, overridesOf, type ConfigArgs } from './config-options.ts';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.ts';
+import { reportSilentBrokers } from './kafka-first-contact.ts';
+import { startProblem } from './start-problem.ts';
+import { stateDirProblems } from './state-dirs.ts';
 
-interface RunArgs {
-  config?: string;
-  path?: string[];
-  format?: string;
-  brokers?: string[];
-  topic?: string;
-  'state-dir'?: string;
-  'log-level'?: string;
+/** A problem only a change fixes: said once, plainly (no stack: it is not a bug), exit 2. */
+function refuse(err: ConfigError): never {
+  process.stderr.write(`logship: ${err.message}\n`);
+  process.exit(EXIT_CONFIG);
 }
 
-export const runCommand: CommandModule<object, RunArgs> = {
+/** Starting failed: a configuration problem (exit 2) or one a retry may fix (exit 1, logged with its stack). */
+function cannotStart(err: unknown, config: Config, log: Logger): never {
+  const problem = startProblem(err, config);
+  if (problem) refuse(problem);
+  log.fatal({ err }, 'cannot start');
+  process.exit(EXIT_FAILURE);
+}
+
+export const runCommand: CommandModule<object, ConfigArgs> = {
   command: 'run',
   describe: 'Follow the configured log files and ship their records to Kafka',
   builder: (y) =>
-    configOptions(y)
-      .option('state-dir', { type: 'string', describe: 'Directory for checkpoints' })
-      .option('log-level', { type: 'string', describe: 'fatal | error | warn | info | debug | trace | silent' })
-      .check((argv) => {
-        if (!argv.config && !argv.path) throw new Error('give --config FILE, or --path with --format, --brokers and --topic');
-        return true;
-      }),
+    configOptions(y).check((argv) => {
+      if (!argv.config && !argv.path) throw new Error('give --config FILE, or --path with --format, --brokers and --topic');
+      return true;
+    }),
   handler: async (argv) => {
-    const overrides = {
-      paths: argv.path,
-      format: argv.format,
-      brokers: argv.brokers,
-      topic: argv.topic,
-      state_dir: argv['state-dir'],
-      log_level: argv['log-level'],
-    };
-    let config;
+    const overrides = overridesOf(argv);
+    let config: Config;
     try {
       config = loadConfig(argv.config, overrides);
     } catch (err) {
-      process.stderr.write(`logship: ${(err as Error).message}\n`);
-      process.exit(err instanceof ConfigError ? EXIT_CONFIG : EXIT_FAILURE);
+      if (err instanceof ConfigError) refuse(err);
+      throw err;
     }
+    const dirs = stateDirProblems(config).filter((d) => d.problem !== undefined);
+    if (dirs.length > 0) refuse(new ConfigError(argv.config ?? 'command line', dirs.map((d) => `${d.setting} ${d.dir}: ${d.problem}`)));
     const log = createLogger(config.log_level);
     let pipeline: Pipeline;
     try {
       pipeline = new Pipeline(config, log);
     } catch (err) {
-      log.fatal({ err }, 'cannot start');
-      process.stderr.write(`logship: ${(err as Error).message}\n`);
-      process.exit(err instanceof ConfigError ? EXIT_CONFIG : EXIT_FAILURE);
+      cannotStart(err, config, log);
     }
     let stopping: Promise<void> | undefined;
     const stop = (signal: string) => {
@@ -83,9 +81,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       log.info({ inputs: config.inputs.map((i) => ({ name: i.name, paths: i.paths })), topic: config.kafka.topic }, 'logship running');
       notifySystemdReady(log);
     } catch (err) {
-      log.fatal({ err }, 'cannot start');
       await pipeline.stop().catch(() => undefined);
-      process.exit(EXIT_FAILURE);
+      cannotStart(err, config, log);
     }
+    // Says within seconds what the producer would say only after request_timeout_ms: brokers that accept and never answer.
+    void reportSilentBrokers(config.kafka, log);
   },
 };

@@ -1,18 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import { parseDocument } from 'yaml';
+import type { ValidateFunction } from 'ajv';
+import { LineCounter, parseDocument } from 'yaml';
+import { describeProblem, pointerParts, settingName } from './describe-problem.ts';
 import { interpolateTree } from './interpolate.ts';
+import { configSchema } from './schema.ts';
 import type { Config } from './types.ts';
+import { applyUnits, UNIT_MEANING } from './units.ts';
 import { validate as generated } from './validate-config.generated.ts';
+import { yamlLineFinder } from './yaml-lines.ts';
 
 /** A configuration the agent refuses to start with; the message lists every problem. */
 export class ConfigError extends Error {
+  /** The file, the setting or the input at fault. */
+  readonly source: string;
   readonly problems: string[];
   constructor(source: string, problems: string[]) {
     super(`invalid configuration (${source}):\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
+    this.source = source;
     this.problems = problems;
   }
 }
@@ -30,43 +37,6 @@ export interface ConfigOverrides {
 /** schema.ts compiled by Ajv at build time (scripts/write-schema.ts, `npm run schema`): fills defaults, lists every problem. */
 const validate = generated as unknown as ValidateFunction;
 
-/** `/inputs/0/start_at` → `inputs[0].start_at`, the way an operator reads it in YAML. */
-function configPath(instancePath: string): string {
-  if (instancePath === '') return '(top level)';
-  return instancePath
-    .slice(1)
-    .split('/')
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
-}
-
-function describe(error: ErrorObject, root: unknown): string {
-  const where = configPath(error.instancePath);
-  const value = error.instancePath
-    .split('/')
-    .slice(1)
-    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), root);
-  const got = value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return `${where}: unknown setting "${String(error.params.additionalProperty)}"`;
-    case 'enum':
-      return `${where}: must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${got}`;
-    case 'required':
-      return `${where}: missing required setting "${String(error.params.missingProperty)}"`;
-    case 'oneOf':
-      return where.endsWith('sasl')
-        ? `${where}: give the password as password_env (an environment variable) or password_file, one of them (never in the file itself)`
-        : `${where}: give either "format" (a preset or log_format string) or both "nginx_conf" and "format_name"`;
-    case 'const':
-      return `${where}: must be ${JSON.stringify(error.params.allowedValue)}${got}${where === 'kafka.acks' ? ' when kafka.idempotent is true' : ''}`;
-    case 'if':
-      return '';
-    default:
-      return `${where}: ${error.message ?? error.keyword}${got}`;
-  }
-}
-
 /**
  * Where metrics.listen defaults from the environment when the configuration
  * sets none: the container image sets 0.0.0.0:9598, since inside a container
@@ -74,8 +44,22 @@ function describe(error: ErrorObject, root: unknown): string {
  */
 export const METRICS_LISTEN_ENV = 'LOGSHIP_METRICS_LISTEN';
 
-/** Validates a raw configuration object, fills defaults, and applies overrides. Pure but for `env`. */
-export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, source = 'command line', env: NodeJS.ProcessEnv = process.env): Config {
+/** Where the file says a setting (by path); undefined for a configuration without a file. */
+export type SettingLine = (path: readonly string[]) => number | undefined;
+
+/** Which settings the command line set: their lines in the file would point at a value that is not the one used. */
+function fromFlags(path: readonly string[], overrides: ConfigOverrides): boolean {
+  const [top, , field] = path;
+  if (top === 'inputs') return Boolean(overrides.paths?.length) || (overrides.format !== undefined && (field === 'format' || field === 'nginx_conf' || field === 'format_name'));
+  if (top === 'kafka') return (path[1] === 'brokers' && Boolean(overrides.brokers?.length)) || (path[1] === 'topic' && Boolean(overrides.topic));
+  return (top === 'state_dir' && Boolean(overrides.state_dir)) || (top === 'log_level' && Boolean(overrides.log_level));
+}
+
+/**
+ * Validates a raw configuration object, fills defaults, and applies overrides. Pure but for `env`.
+ * `lineOf` (a file's) puts `<source>:<line>: ` before each problem it can place.
+ */
+export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, source = 'command line', env: NodeJS.ProcessEnv = process.env, lineOf?: SettingLine): Config {
   const doc: Record<string, unknown> = raw && typeof raw === 'object' ? structuredClone(raw as Record<string, unknown>) : {};
   const listen = env[METRICS_LISTEN_ENV];
   const metrics = doc.metrics ?? {};
@@ -101,10 +85,28 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, sourc
   if (overrides.state_dir) doc.state_dir = overrides.state_dir;
   if (overrides.log_level) doc.log_level = overrides.log_level;
 
-  if (!validate(doc)) {
-    // oneOf failures repeat the branch errors; report the summary line once per path.
-    const problems = [...new Set((validate.errors ?? []).filter((e) => !e.schemaPath.includes('/oneOf/')).map((e) => describe(e, doc)))].filter(Boolean);
-    throw new ConfigError(source, problems);
+  const { written, tooLarge } = applyUnits(doc, configSchema);
+  // Ajv coerces values in place while it tries anyOf branches: messages quote the values as they were.
+  const asGiven = structuredClone(doc);
+  if (!validate(doc) || tooLarge.size > 0) {
+    // Nothing but flags: a missing setting is named by its flag.
+    const flagsOnly = source === 'command line' && raw !== null && typeof raw === 'object' && Object.keys(raw).length === 0;
+    const context = { root: asGiven, written, flagsOnly };
+    // oneOf and anyOf failures repeat the branch errors; report the summary line once per path.
+    const errors = (validate.errors ?? []).filter((e) => !/\/(oneOf|anyOf)\//.test(e.schemaPath));
+    const located = errors.map((error) => {
+      const path = pointerParts(error.instancePath);
+      if (error.keyword === 'additionalProperties') path.push(String(error.params.additionalProperty));
+      return { path, problem: describeProblem(error, context) };
+    });
+    for (const [pointer, unit] of tooLarge) located.push({ path: pointerParts(pointer), problem: `${settingName(pointer)}: must be ${UNIT_MEANING[unit]}; too large (got ${JSON.stringify(written.get(pointer))})` });
+    const problems = located
+      .filter(({ problem }) => problem !== '')
+      .map(({ path, problem }) => ({ problem, line: fromFlags(path, overrides) ? undefined : lineOf?.(path) }))
+      // In the order of the file, as an operator reads it.
+      .sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
+      .map(({ problem, line }) => (line === undefined ? problem : `${source}:${line}: ${problem}`));
+    throw new ConfigError(source, [...new Set(problems)]);
   }
   const config = doc as unknown as Config;
   config.inputs.forEach((input, index) => (input.name ??= `input-${index}`));
@@ -113,7 +115,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, sourc
   return config;
 }
 
-/** Reads a YAML file, interpolates `${ENV}`, validates. Errors name the file and line or setting. */
+/** Reads a YAML file, interpolates `${ENV}`, validates. Errors name the file, the line and the setting. */
 export function loadConfig(file: string | undefined, overrides: ConfigOverrides = {}, env = process.env): Config {
   if (!file) return buildConfig({}, overrides, 'command line', env);
   let text: string;
@@ -122,9 +124,16 @@ export function loadConfig(file: string | undefined, overrides: ConfigOverrides 
   } catch (err) {
     throw new ConfigError(file, [`cannot read: ${(err as Error).message}`]);
   }
-  const doc = parseDocument(text, { prettyErrors: true });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines });
   if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => {
+        const at = lines.linePos(e.pos[0]);
+        return `${file}:${at.line}:${at.col}: YAML: ${e.message.split('\n')[0]}`;
+      }),
+    );
   }
   let raw: unknown;
   try {
@@ -132,5 +141,5 @@ export function loadConfig(file: string | undefined, overrides: ConfigOverrides 
   } catch (err) {
     throw new ConfigError(file, [(err as Error).message]);
   }
-  return buildConfig(raw, overrides, file, env);
+  return buildConfig(raw, overrides, file, env, yamlLineFinder(doc, lines));
 }

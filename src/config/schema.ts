@@ -2,8 +2,19 @@
  * JSON Schema of the configuration file: the single source of validation,
  * defaults (filled in by Ajv's useDefaults) and editor completion.
  */
+import { BROKER_ADDRESS, DURATION_PATTERN, LISTEN_ADDRESS, SIZE_PATTERN, TOPIC_NAME, TOPIC_NAME_OR_TEMPLATE } from './patterns.ts';
+
 const positiveInt = { type: 'integer', minimum: 1 } as const;
-const durationMs = { type: 'integer', minimum: 0 } as const;
+
+/** Milliseconds, or a duration with a unit (`30s`): src/config/units.ts turns it into milliseconds before validation. */
+function duration(minimum: number) {
+  return { anyOf: [{ type: 'integer', minimum }, { type: 'string', pattern: DURATION_PATTERN }] } as const;
+}
+
+/** Bytes, or a size with a unit (`64MiB`): src/config/units.ts turns it into bytes before validation. */
+function size(minimum: number, maximum?: number) {
+  return { anyOf: [{ type: 'integer', minimum, ...(maximum === undefined ? {} : { maximum }) }, { type: 'string', pattern: SIZE_PATTERN }] } as const;
+}
 
 export const configSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -28,23 +39,23 @@ export const configSchema = {
           format: { type: 'string', minLength: 1, description: 'A preset (combined, common, main, upstreaminfo, ...) or a log_format string.' },
           nginx_conf: { type: 'string', minLength: 1, description: 'Read the log_format from this nginx.conf (includes followed).' },
           format_name: { type: 'string', minLength: 1, description: 'The log_format name to read from nginx_conf.' },
-          topic: { type: 'string', minLength: 1, description: 'Overrides kafka.topic for this input.' },
+          topic: { type: 'string', pattern: TOPIC_NAME_OR_TEMPLATE, description: 'Overrides kafka.topic for this input.' },
           start_at: { enum: ['beginning', 'end'], default: 'beginning', description: 'Where to start in a file seen for the first time.' },
           on_error: { enum: ['dead_letter', 'raw', 'drop'], default: 'dead_letter', description: 'What to do with a line that does not match the format.' },
-          max_line_bytes: { ...positiveInt, default: 65536, description: 'Longest line kept whole; bounds memory for a runaway line.' },
+          max_line_bytes: { ...size(1), default: 65536, description: 'Longest line kept whole; bounds memory for a runaway line.' },
           on_long_line: { enum: ['truncate', 'skip'], default: 'truncate', description: 'Cut a longer line to max_line_bytes, or skip it.' },
-          poll_interval_ms: { ...positiveInt, default: 250, description: 'Check of a changing file (growth, rotation, truncation) when no file event arrived.' },
+          poll_interval_ms: { ...duration(1), default: 250, description: 'Check of a changing file (growth, rotation, truncation) when no file event arrived.' },
           idle_poll_interval_ms: {
-            ...positiveInt,
+            ...duration(1),
             default: 5000,
             description: 'Longest a quiet file goes unchecked when no file event arrived: the check interval doubles from poll_interval_ms up to this while nothing changes, so thousands of idle files cost little.',
           },
-          scan_interval_ms: { ...positiveInt, default: 10000, description: 'Glob re-scan, the safety net for missed events.' },
-          rotate_wait_ms: { ...durationMs, default: 5000, description: 'Keep a rotated or deleted file open this long for late writes.' },
-          fingerprint_bytes: { type: 'integer', minimum: 16, maximum: 65536, default: 256, description: "Bytes of a file's first line hashed into its identity." },
+          scan_interval_ms: { ...duration(1), default: 10000, description: 'Glob re-scan, the safety net for missed events.' },
+          rotate_wait_ms: { ...duration(0), default: 5000, description: 'Keep a rotated or deleted file open this long for late writes.' },
+          fingerprint_bytes: { ...size(16, 65536), default: 256, description: "Bytes of a file's first line hashed into its identity." },
           max_open_files: { type: 'integer', minimum: 2, default: 1024, description: 'Descriptors this input may hold; idle files beyond it are closed and reopened when they grow.' },
-          ignore_older_ms: { ...durationMs, default: 0, description: 'Leave files not modified for this long (and without a checkpoint) alone; 0 = off.' },
-          partial_line_flush_ms: { ...durationMs, default: 0, description: 'Ship a last line without newline after this long without growth; 0 = wait for the newline.' },
+          ignore_older_ms: { ...duration(0), default: 0, description: 'Leave files not modified for this long (and without a checkpoint) alone; 0 = off.' },
+          partial_line_flush_ms: { ...duration(0), default: 0, description: 'Ship a last line without newline after this long without growth; 0 = wait for the newline.' },
           flush_partial_on_stop: { type: 'boolean', default: false, description: 'Ship last lines without newline when the agent stops.' },
           container: { enum: ['none', 'cri', 'docker', 'auto'], default: 'none', description: 'Unwrap container runtime lines (CRI, Docker json-file) and add pod metadata from the file name.' },
         },
@@ -59,20 +70,20 @@ export const configSchema = {
       additionalProperties: false,
       required: ['brokers', 'topic'],
       properties: {
-        brokers: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[^\\s:]+:[0-9]+$' }, description: 'host:port of bootstrap brokers.' },
+        brokers: { type: 'array', minItems: 1, items: { type: 'string', pattern: BROKER_ADDRESS }, description: 'host:port of bootstrap brokers.' },
         client_id: { type: 'string', minLength: 1, default: 'logship' },
-        topic: { type: 'string', minLength: 1, description: 'Topic for records; a template: {{ field }} or {{ source.field }}.' },
+        topic: { type: 'string', pattern: TOPIC_NAME_OR_TEMPLATE, description: 'Topic for records; a template: {{ field }} or {{ source.field }}.' },
         key: { type: 'string', minLength: 1, description: 'Message key template, e.g. "{{ remote_addr }}"; none: no key (records spread over partitions).' },
-        dead_letter_topic: { type: 'string', minLength: 1, default: 'logship-dead-letter', description: 'Topic for lines that did not parse (on_error: dead_letter) and records too large to send.' },
+        dead_letter_topic: { type: 'string', pattern: TOPIC_NAME, default: 'logship-dead-letter', description: 'Topic for lines that did not parse (on_error: dead_letter) and records too large to send.' },
         message_format: { enum: ['record', 'ndjson'], default: 'record', description: 'One JSON record per message, or one message per batch and key of newline-joined records.' },
         acks: { enum: ['all', 1, 0], default: 'all', description: 'all waits for every in-sync replica: the only setting that cannot lose acked data.' },
         idempotent: { type: 'boolean', default: false, description: "kafkajs' idempotent producer (needs acks: all): no duplicates from its own retries." },
         compression: { enum: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], default: 'none' },
-        max_message_bytes: { ...positiveInt, default: 1000000, description: 'A larger record is dead-lettered with its reason instead of retried forever.' },
-        request_timeout_ms: { ...positiveInt, default: 30000 },
-        connection_timeout_ms: { ...positiveInt, default: 10000 },
-        retry_backoff_ms: { ...positiveInt, default: 100, description: 'First delay before a failed request is sent again; doubles, with jitter.' },
-        retry_backoff_max_ms: { ...positiveInt, default: 30000, description: 'Longest delay between two tries.' },
+        max_message_bytes: { ...size(1), default: 1000000, description: 'A larger record is dead-lettered with its reason instead of retried forever.' },
+        request_timeout_ms: { ...duration(1), default: 30000 },
+        connection_timeout_ms: { ...duration(1), default: 10000 },
+        retry_backoff_ms: { ...duration(1), default: 100, description: 'First delay before a failed request is sent again; doubles, with jitter.' },
+        retry_backoff_max_ms: { ...duration(1), default: 30000, description: 'Longest delay between two tries.' },
         max_in_flight: { ...positiveInt, default: 4, description: 'Batches handed to Kafka and not yet acked (acked lines whose checkpoint is not on disk yet count too, batch.max_records to a batch); when reached, reading pauses.' },
         tls: {
           type: 'object',
@@ -110,12 +121,12 @@ export const configSchema = {
       properties: {
         max_records: { ...positiveInt, default: 1000 },
         max_bytes: {
-          ...positiveInt,
+          ...size(1),
           default: 1000000,
           description: "Bytes of records per batch: values, keys, headers and Kafka's per-record framing. Keep it under the topic's max.message.bytes (broker default 1048588), which refuses a larger record batch.",
         },
         linger_ms: {
-          ...durationMs,
+          ...duration(0),
           default: 200,
           description:
             'Longest a batch stays open. Not a wait: when nothing is in flight the lines just read go at once; while a request is in flight (until acked and checkpointed) the next batch fills, and goes when that request is done, when full, or after linger_ms, whichever comes first.',
@@ -132,10 +143,10 @@ export const configSchema = {
       properties: {
         enabled: { type: 'boolean', default: true, description: 'Write batches Kafka cannot take now to disk, and replay them when it can.' },
         dir: { type: 'string', minLength: 1, description: 'Default: <state_dir>/spool.' },
-        max_bytes: { type: 'integer', minimum: 1048576, default: 1073741824, description: 'Bound on all segment files.' },
-        segment_bytes: { type: 'integer', minimum: 65536, default: 67108864 },
+        max_bytes: { ...size(1048576), default: 1073741824, description: 'Bound on all segment files.' },
+        segment_bytes: { ...size(65536), default: 67108864 },
         fsync: { enum: ['always', 'batch', 'interval'], default: 'batch' },
-        fsync_interval_ms: { ...positiveInt, default: 1000 },
+        fsync_interval_ms: { ...duration(1), default: 1000 },
         when_full: { enum: ['block', 'drop_oldest'], default: 'block' },
         keep_order: { type: 'boolean', default: true, description: 'New batches go through the spool while it holds older ones.' },
       },
@@ -146,9 +157,9 @@ export const configSchema = {
       default: {},
       properties: {
         enabled: { type: 'boolean', default: true },
-        listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:]+\\]|[^:\\s]+):[0-9]+$', default: '127.0.0.1:9598', description: 'host:port for /metrics, /healthz and /readyz.' },
+        listen: { type: 'string', pattern: LISTEN_ADDRESS, default: '127.0.0.1:9598', description: 'host:port for /metrics, /healthz and /readyz.' },
       },
     },
-    shutdown_timeout_ms: { ...positiveInt, default: 30000, description: 'Longest a SIGTERM drain may take.' },
+    shutdown_timeout_ms: { ...duration(1), default: 30000, description: 'Longest a SIGTERM drain may take.' },
   },
 } as const;

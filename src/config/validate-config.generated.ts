@@ -4,11 +4,15 @@ import runtime0 from 'ajv/dist/runtime/ucs2length.js';
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://logship.dev/schema/config.json","title":"logship configuration","type":"object","additionalProperties":false,"required":["inputs","kafka"],"properties":{"inputs":{"description":"Log files to follow; each input has its own format.","type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["paths"],"properties":{"name":{"type":"string","minLength":1,"description":"Names the input in logs and metrics."},"paths":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"Files or globs."},"exclude":{"type":"array","items":{"type":"string","minLength":1},"default":[],"description":"Globs of files to leave alone."},"format":{"type":"string","minLength":1,"description":"A preset (combined, common, main, upstreaminfo, ...) or a log_format string."},"nginx_conf":{"type":"string","minLength":1,"description":"Read the log_format from this nginx.conf (includes followed)."},"format_name":{"type":"string","minLength":1,"description":"The log_format name to read from nginx_conf."},"topic":{"type":"string","minLength":1,"description":"Overrides kafka.topic for this input."},"start_at":{"enum":["beginning","end"],"default":"beginning","description":"Where to start in a file seen for the first time."},"on_error":{"enum":["dead_letter","raw","drop"],"default":"dead_letter","description":"What to do with a line that does not match the format."},"max_line_bytes":{"type":"integer","minimum":1,"default":65536,"description":"Longest line kept whole; bounds memory for a runaway line."},"on_long_line":{"enum":["truncate","skip"],"default":"truncate","description":"Cut a longer line to max_line_bytes, or skip it."},"poll_interval_ms":{"type":"integer","minimum":1,"default":250,"description":"Check of a changing file (growth, rotation, truncation) when no file event arrived."},"idle_poll_interval_ms":{"type":"integer","minimum":1,"default":5000,"description":"Longest a quiet file goes unchecked when no file event arrived: the check interval doubles from poll_interval_ms up to this while nothing changes, so thousands of idle files cost little."},"scan_interval_ms":{"type":"integer","minimum":1,"default":10000,"description":"Glob re-scan, the safety net for missed events."},"rotate_wait_ms":{"type":"integer","minimum":0,"default":5000,"description":"Keep a rotated or deleted file open this long for late writes."},"fingerprint_bytes":{"type":"integer","minimum":16,"maximum":65536,"default":256,"description":"Bytes of a file's first line hashed into its identity."},"max_open_files":{"type":"integer","minimum":2,"default":1024,"description":"Descriptors this input may hold; idle files beyond it are closed and reopened when they grow."},"ignore_older_ms":{"type":"integer","minimum":0,"default":0,"description":"Leave files not modified for this long (and without a checkpoint) alone; 0 = off."},"partial_line_flush_ms":{"type":"integer","minimum":0,"default":0,"description":"Ship a last line without newline after this long without growth; 0 = wait for the newline."},"flush_partial_on_stop":{"type":"boolean","default":false,"description":"Ship last lines without newline when the agent stops."},"container":{"enum":["none","cri","docker","auto"],"default":"none","description":"Unwrap container runtime lines (CRI, Docker json-file) and add pod metadata from the file name."}},"oneOf":[{"required":["format"],"not":{"anyOf":[{"required":["nginx_conf"]},{"required":["format_name"]}]}},{"required":["nginx_conf","format_name"],"not":{"required":["format"]}}]}},"kafka":{"type":"object","additionalProperties":false,"required":["brokers","topic"],"properties":{"brokers":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[^\\s:]+:[0-9]+$"},"description":"host:port of bootstrap brokers."},"client_id":{"type":"string","minLength":1,"default":"logship"},"topic":{"type":"string","minLength":1,"description":"Topic for records; a template: {{ field }} or {{ source.field }}."},"key":{"type":"string","minLength":1,"description":"Message key template, e.g. \"{{ remote_addr }}\"; none: no key (records spread over partitions)."},"dead_letter_topic":{"type":"string","minLength":1,"default":"logship-dead-letter","description":"Topic for lines that did not parse (on_error: dead_letter) and records too large to send."},"message_format":{"enum":["record","ndjson"],"default":"record","description":"One JSON record per message, or one message per batch and key of newline-joined records."},"acks":{"enum":["all",1,0],"default":"all","description":"all waits for every in-sync replica: the only setting that cannot lose acked data."},"idempotent":{"type":"boolean","default":false,"description":"kafkajs' idempotent producer (needs acks: all): no duplicates from its own retries."},"compression":{"enum":["none","gzip","snappy","lz4","zstd"],"default":"none"},"max_message_bytes":{"type":"integer","minimum":1,"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"request_timeout_ms":{"type":"integer","minimum":1,"default":30000},"connection_timeout_ms":{"type":"integer","minimum":1,"default":10000},"retry_backoff_ms":{"type":"integer","minimum":1,"default":100,"description":"First delay before a failed request is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"type":"integer","minimum":1,"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to Kafka and not yet acked (acked lines whose checkpoint is not on disk yet count too, batch.max_records to a batch); when reached, reading pauses."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the broker certificate against (default: the broker host)."},"verify":{"type":"boolean","default":true,"description":"Check the broker certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"sasl":{"type":"object","additionalProperties":false,"required":["mechanism","username"],"properties":{"mechanism":{"enum":["plain","scram-sha-256","scram-sha-512"]},"username":{"type":"string","minLength":1},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."}},"oneOf":[{"required":["password_env"]},{"required":["password_file"]}]}},"if":{"properties":{"idempotent":{"const":true}},"required":["idempotent"]},"then":{"properties":{"acks":{"const":"all"}}}},"batch":{"type":"object","additionalProperties":false,"default":{},"properties":{"max_records":{"type":"integer","minimum":1,"default":1000},"max_bytes":{"type":"integer","minimum":1,"default":1000000,"description":"Bytes of records per batch: values, keys, headers and Kafka's per-record framing. Keep it under the topic's max.message.bytes (broker default 1048588), which refuses a larger record batch."},"linger_ms":{"type":"integer","minimum":0,"default":200,"description":"Longest a batch stays open. Not a wait: when nothing is in flight the lines just read go at once; while a request is in flight (until acked and checkpointed) the next batch fills, and goes when that request is done, when full, or after linger_ms, whichever comes first."}}},"state_dir":{"type":"string","minLength":1,"default":"/var/lib/logship","description":"Checkpoints live here."},"host":{"type":"string","minLength":1,"description":"Host name in each record; defaults to the machine name."},"log_level":{"enum":["fatal","error","warn","info","debug","trace","silent"],"default":"info"},"spool":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true,"description":"Write batches Kafka cannot take now to disk, and replay them when it can."},"dir":{"type":"string","minLength":1,"description":"Default: <state_dir>/spool."},"max_bytes":{"type":"integer","minimum":1048576,"default":1073741824,"description":"Bound on all segment files."},"segment_bytes":{"type":"integer","minimum":65536,"default":67108864},"fsync":{"enum":["always","batch","interval"],"default":"batch"},"fsync_interval_ms":{"type":"integer","minimum":1,"default":1000},"when_full":{"enum":["block","drop_oldest"],"default":"block"},"keep_order":{"type":"boolean","default":true,"description":"New batches go through the spool while it holds older ones."}}},"metrics":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true},"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:]+\\]|[^:\\s]+):[0-9]+$","default":"127.0.0.1:9598","description":"host:port for /metrics, /healthz and /readyz."}}},"shutdown_timeout_ms":{"type":"integer","minimum":1,"default":30000,"description":"Longest a SIGTERM drain may take."}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://logship.dev/schema/config.json","title":"logship configuration","type":"object","additionalProperties":false,"required":["inputs","kafka"],"properties":{"inputs":{"description":"Log files to follow; each input has its own format.","type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["paths"],"properties":{"name":{"type":"string","minLength":1,"description":"Names the input in logs and metrics."},"paths":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"Files or globs."},"exclude":{"type":"array","items":{"type":"string","minLength":1},"default":[],"description":"Globs of files to leave alone."},"format":{"type":"string","minLength":1,"description":"A preset (combined, common, main, upstreaminfo, ...) or a log_format string."},"nginx_conf":{"type":"string","minLength":1,"description":"Read the log_format from this nginx.conf (includes followed)."},"format_name":{"type":"string","minLength":1,"description":"The log_format name to read from nginx_conf."},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Overrides kafka.topic for this input."},"start_at":{"enum":["beginning","end"],"default":"beginning","description":"Where to start in a file seen for the first time."},"on_error":{"enum":["dead_letter","raw","drop"],"default":"dead_letter","description":"What to do with a line that does not match the format."},"max_line_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":65536,"description":"Longest line kept whole; bounds memory for a runaway line."},"on_long_line":{"enum":["truncate","skip"],"default":"truncate","description":"Cut a longer line to max_line_bytes, or skip it."},"poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":250,"description":"Check of a changing file (growth, rotation, truncation) when no file event arrived."},"idle_poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Longest a quiet file goes unchecked when no file event arrived: the check interval doubles from poll_interval_ms up to this while nothing changes, so thousands of idle files cost little."},"scan_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000,"description":"Glob re-scan, the safety net for missed events."},"rotate_wait_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Keep a rotated or deleted file open this long for late writes."},"fingerprint_bytes":{"anyOf":[{"type":"integer","minimum":16,"maximum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":256,"description":"Bytes of a file's first line hashed into its identity."},"max_open_files":{"type":"integer","minimum":2,"default":1024,"description":"Descriptors this input may hold; idle files beyond it are closed and reopened when they grow."},"ignore_older_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Leave files not modified for this long (and without a checkpoint) alone; 0 = off."},"partial_line_flush_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Ship a last line without newline after this long without growth; 0 = wait for the newline."},"flush_partial_on_stop":{"type":"boolean","default":false,"description":"Ship last lines without newline when the agent stops."},"container":{"enum":["none","cri","docker","auto"],"default":"none","description":"Unwrap container runtime lines (CRI, Docker json-file) and add pod metadata from the file name."}},"oneOf":[{"required":["format"],"not":{"anyOf":[{"required":["nginx_conf"]},{"required":["format_name"]}]}},{"required":["nginx_conf","format_name"],"not":{"required":["format"]}}]}},"kafka":{"type":"object","additionalProperties":false,"required":["brokers","topic"],"properties":{"brokers":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},"description":"host:port of bootstrap brokers."},"client_id":{"type":"string","minLength":1,"default":"logship"},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Topic for records; a template: {{ field }} or {{ source.field }}."},"key":{"type":"string","minLength":1,"description":"Message key template, e.g. \"{{ remote_addr }}\"; none: no key (records spread over partitions)."},"dead_letter_topic":{"type":"string","pattern":"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$","default":"logship-dead-letter","description":"Topic for lines that did not parse (on_error: dead_letter) and records too large to send."},"message_format":{"enum":["record","ndjson"],"default":"record","description":"One JSON record per message, or one message per batch and key of newline-joined records."},"acks":{"enum":["all",1,0],"default":"all","description":"all waits for every in-sync replica: the only setting that cannot lose acked data."},"idempotent":{"type":"boolean","default":false,"description":"kafkajs' idempotent producer (needs acks: all): no duplicates from its own retries."},"compression":{"enum":["none","gzip","snappy","lz4","zstd"],"default":"none"},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"request_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed request is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to Kafka and not yet acked (acked lines whose checkpoint is not on disk yet count too, batch.max_records to a batch); when reached, reading pauses."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the broker certificate against (default: the broker host)."},"verify":{"type":"boolean","default":true,"description":"Check the broker certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"sasl":{"type":"object","additionalProperties":false,"required":["mechanism","username"],"properties":{"mechanism":{"enum":["plain","scram-sha-256","scram-sha-512"]},"username":{"type":"string","minLength":1},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."}},"oneOf":[{"required":["password_env"]},{"required":["password_file"]}]}},"if":{"properties":{"idempotent":{"const":true}},"required":["idempotent"]},"then":{"properties":{"acks":{"const":"all"}}}},"batch":{"type":"object","additionalProperties":false,"default":{},"properties":{"max_records":{"type":"integer","minimum":1,"default":1000},"max_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"Bytes of records per batch: values, keys, headers and Kafka's per-record framing. Keep it under the topic's max.message.bytes (broker default 1048588), which refuses a larger record batch."},"linger_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":200,"description":"Longest a batch stays open. Not a wait: when nothing is in flight the lines just read go at once; while a request is in flight (until acked and checkpointed) the next batch fills, and goes when that request is done, when full, or after linger_ms, whichever comes first."}}},"state_dir":{"type":"string","minLength":1,"default":"/var/lib/logship","description":"Checkpoints live here."},"host":{"type":"string","minLength":1,"description":"Host name in each record; defaults to the machine name."},"log_level":{"enum":["fatal","error","warn","info","debug","trace","silent"],"default":"info"},"spool":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true,"description":"Write batches Kafka cannot take now to disk, and replay them when it can."},"dir":{"type":"string","minLength":1,"description":"Default: <state_dir>/spool."},"max_bytes":{"anyOf":[{"type":"integer","minimum":1048576},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1073741824,"description":"Bound on all segment files."},"segment_bytes":{"anyOf":[{"type":"integer","minimum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":67108864},"fsync":{"enum":["always","batch","interval"],"default":"batch"},"fsync_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":1000},"when_full":{"enum":["block","drop_oldest"],"default":"block"},"keep_order":{"type":"boolean","default":true,"description":"New batches go through the spool while it holds older ones."}}},"metrics":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true},"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","default":"127.0.0.1:9598","description":"host:port for /metrics, /healthz and /readyz."}}},"shutdown_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest a SIGTERM drain may take."}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func4 = runtime0.default;
-const pattern0 = new RegExp("^[^\\s:]+:[0-9]+$", "u");
-const pattern1 = new RegExp("^(\\[[0-9a-fA-F:]+\\]|[^:\\s]+):[0-9]+$", "u");
+const pattern0 = new RegExp("^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$", "u");
+const pattern1 = new RegExp("^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$", "u");
+const pattern2 = new RegExp("^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$", "u");
+const pattern9 = new RegExp("^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
+const pattern11 = new RegExp("^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$", "u");
+const pattern22 = new RegExp("^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://logship.dev/schema/config.json" */;
@@ -672,8 +676,8 @@ data1["topic"] = coerced6;
 }
 }
 if(typeof data10 === "string"){
-if(func4(data10) < 1){
-const err32 = {instancePath:instancePath+"/inputs/" + i0+"/topic",schemaPath:"#/properties/inputs/items/properties/topic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(!pattern0.test(data10)){
+const err32 = {instancePath:instancePath+"/inputs/" + i0+"/topic",schemaPath:"#/properties/inputs/items/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -707,6 +711,9 @@ vErrors.push(err34);
 errors++;
 }
 let data13 = data1.max_line_bytes;
+const _errs38 = errors;
+let valid12 = false;
+const _errs39 = errors;
 if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
 let dataType7 = typeof data13;
 let coerced7 = undefined;
@@ -716,7 +723,7 @@ if(dataType7 === "boolean" || data13 === null
 coerced7 = +data13;
 }
 else {
-const err35 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err35 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -735,7 +742,7 @@ data1["max_line_bytes"] = coerced7;
 }
 if((typeof data13 == "number") && (isFinite(data13))){
 if(data13 < 1 || isNaN(data13)){
-const err36 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err36 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -745,9 +752,22 @@ vErrors.push(err36);
 errors++;
 }
 }
-let data14 = data1.on_long_line;
-if(!((data14 === "truncate") || (data14 === "skip"))){
-const err37 = {instancePath:instancePath+"/inputs/" + i0+"/on_long_line",schemaPath:"#/properties/inputs/items/properties/on_long_line/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.on_long_line.enum},message:"must be equal to one of the allowed values"};
+var _valid2 = _errs39 === errors;
+valid12 = valid12 || _valid2;
+if(!valid12){
+const _errs41 = errors;
+if(typeof data13 !== "string"){
+let dataType8 = typeof data13;
+let coerced8 = undefined;
+if(!(coerced8 !== undefined)){
+if(dataType8 == "number" || dataType8 == "boolean"){
+coerced8 = "" + data13;
+}
+else if(data13 === null){
+coerced8 = "";
+}
+else {
+const err37 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -756,17 +776,17 @@ vErrors.push(err37);
 }
 errors++;
 }
-let data15 = data1.poll_interval_ms;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-let dataType8 = typeof data15;
-let coerced8 = undefined;
-if(!(coerced8 !== undefined)){
-if(dataType8 === "boolean" || data15 === null
-              || (dataType8 === "string" && data15 && data15 == +data15 && !(data15 % 1))){
-coerced8 = +data15;
 }
-else {
-const err38 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(coerced8 !== undefined){
+data13 = coerced8;
+if(data1 !== undefined){
+data1["max_line_bytes"] = coerced8;
+}
+}
+}
+if(typeof data13 === "string"){
+if(!pattern1.test(data13)){
+const err38 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -776,16 +796,11 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(coerced8 !== undefined){
-data15 = coerced8;
-if(data1 !== undefined){
-data1["poll_interval_ms"] = coerced8;
+var _valid2 = _errs41 === errors;
+valid12 = valid12 || _valid2;
 }
-}
-}
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 < 1 || isNaN(data15)){
-const err39 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(!valid12){
+const err39 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -794,18 +809,20 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-let data16 = data1.idle_poll_interval_ms;
-if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-let dataType9 = typeof data16;
-let coerced9 = undefined;
-if(!(coerced9 !== undefined)){
-if(dataType9 === "boolean" || data16 === null
-              || (dataType9 === "string" && data16 && data16 == +data16 && !(data16 % 1))){
-coerced9 = +data16;
+else {
+errors = _errs38;
+if(vErrors !== null){
+if(_errs38){
+vErrors.length = _errs38;
 }
 else {
-const err40 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+vErrors = null;
+}
+}
+}
+let data14 = data1.on_long_line;
+if(!((data14 === "truncate") || (data14 === "skip"))){
+const err40 = {instancePath:instancePath+"/inputs/" + i0+"/on_long_line",schemaPath:"#/properties/inputs/items/properties/on_long_line/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.on_long_line.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -814,17 +831,20 @@ vErrors.push(err40);
 }
 errors++;
 }
+let data15 = data1.poll_interval_ms;
+const _errs45 = errors;
+let valid13 = false;
+const _errs46 = errors;
+if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+let dataType9 = typeof data15;
+let coerced9 = undefined;
+if(!(coerced9 !== undefined)){
+if(dataType9 === "boolean" || data15 === null
+              || (dataType9 === "string" && data15 && data15 == +data15 && !(data15 % 1))){
+coerced9 = +data15;
 }
-if(coerced9 !== undefined){
-data16 = coerced9;
-if(data1 !== undefined){
-data1["idle_poll_interval_ms"] = coerced9;
-}
-}
-}
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 < 1 || isNaN(data16)){
-const err41 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err41 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -834,17 +854,16 @@ vErrors.push(err41);
 errors++;
 }
 }
-let data17 = data1.scan_interval_ms;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-let dataType10 = typeof data17;
-let coerced10 = undefined;
-if(!(coerced10 !== undefined)){
-if(dataType10 === "boolean" || data17 === null
-              || (dataType10 === "string" && data17 && data17 == +data17 && !(data17 % 1))){
-coerced10 = +data17;
+if(coerced9 !== undefined){
+data15 = coerced9;
+if(data1 !== undefined){
+data1["poll_interval_ms"] = coerced9;
 }
-else {
-const err42 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 < 1 || isNaN(data15)){
+const err42 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -854,16 +873,22 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(coerced10 !== undefined){
-data17 = coerced10;
-if(data1 !== undefined){
-data1["scan_interval_ms"] = coerced10;
+var _valid3 = _errs46 === errors;
+valid13 = valid13 || _valid3;
+if(!valid13){
+const _errs48 = errors;
+if(typeof data15 !== "string"){
+let dataType10 = typeof data15;
+let coerced10 = undefined;
+if(!(coerced10 !== undefined)){
+if(dataType10 == "number" || dataType10 == "boolean"){
+coerced10 = "" + data15;
 }
+else if(data15 === null){
+coerced10 = "";
 }
-}
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 < 1 || isNaN(data17)){
-const err43 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err43 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -873,17 +898,16 @@ vErrors.push(err43);
 errors++;
 }
 }
-let data18 = data1.rotate_wait_ms;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-let dataType11 = typeof data18;
-let coerced11 = undefined;
-if(!(coerced11 !== undefined)){
-if(dataType11 === "boolean" || data18 === null
-              || (dataType11 === "string" && data18 && data18 == +data18 && !(data18 % 1))){
-coerced11 = +data18;
+if(coerced10 !== undefined){
+data15 = coerced10;
+if(data1 !== undefined){
+data1["poll_interval_ms"] = coerced10;
 }
-else {
-const err44 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+if(typeof data15 === "string"){
+if(!pattern2.test(data15)){
+const err44 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -893,16 +917,11 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(coerced11 !== undefined){
-data18 = coerced11;
-if(data1 !== undefined){
-data1["rotate_wait_ms"] = coerced11;
+var _valid3 = _errs48 === errors;
+valid13 = valid13 || _valid3;
 }
-}
-}
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 < 0 || isNaN(data18)){
-const err45 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(!valid13){
+const err45 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -911,18 +930,31 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-let data19 = data1.fingerprint_bytes;
-if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-let dataType12 = typeof data19;
-let coerced12 = undefined;
-if(!(coerced12 !== undefined)){
-if(dataType12 === "boolean" || data19 === null
-              || (dataType12 === "string" && data19 && data19 == +data19 && !(data19 % 1))){
-coerced12 = +data19;
+else {
+errors = _errs45;
+if(vErrors !== null){
+if(_errs45){
+vErrors.length = _errs45;
 }
 else {
-const err46 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+vErrors = null;
+}
+}
+}
+let data16 = data1.idle_poll_interval_ms;
+const _errs51 = errors;
+let valid14 = false;
+const _errs52 = errors;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+let dataType11 = typeof data16;
+let coerced11 = undefined;
+if(!(coerced11 !== undefined)){
+if(dataType11 === "boolean" || data16 === null
+              || (dataType11 === "string" && data16 && data16 == +data16 && !(data16 % 1))){
+coerced11 = +data16;
+}
+else {
+const err46 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -932,16 +964,16 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(coerced12 !== undefined){
-data19 = coerced12;
+if(coerced11 !== undefined){
+data16 = coerced11;
 if(data1 !== undefined){
-data1["fingerprint_bytes"] = coerced12;
+data1["idle_poll_interval_ms"] = coerced11;
 }
 }
 }
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 > 65536 || isNaN(data19)){
-const err47 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536"};
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 < 1 || isNaN(data16)){
+const err47 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -950,8 +982,23 @@ vErrors.push(err47);
 }
 errors++;
 }
-if(data19 < 16 || isNaN(data19)){
-const err48 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 16},message:"must be >= 16"};
+}
+var _valid4 = _errs52 === errors;
+valid14 = valid14 || _valid4;
+if(!valid14){
+const _errs54 = errors;
+if(typeof data16 !== "string"){
+let dataType12 = typeof data16;
+let coerced12 = undefined;
+if(!(coerced12 !== undefined)){
+if(dataType12 == "number" || dataType12 == "boolean"){
+coerced12 = "" + data16;
+}
+else if(data16 === null){
+coerced12 = "";
+}
+else {
+const err48 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -961,17 +1008,16 @@ vErrors.push(err48);
 errors++;
 }
 }
-let data20 = data1.max_open_files;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-let dataType13 = typeof data20;
-let coerced13 = undefined;
-if(!(coerced13 !== undefined)){
-if(dataType13 === "boolean" || data20 === null
-              || (dataType13 === "string" && data20 && data20 == +data20 && !(data20 % 1))){
-coerced13 = +data20;
+if(coerced12 !== undefined){
+data16 = coerced12;
+if(data1 !== undefined){
+data1["idle_poll_interval_ms"] = coerced12;
 }
-else {
-const err49 = {instancePath:instancePath+"/inputs/" + i0+"/max_open_files",schemaPath:"#/properties/inputs/items/properties/max_open_files/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+if(typeof data16 === "string"){
+if(!pattern2.test(data16)){
+const err49 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -981,16 +1027,11 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(coerced13 !== undefined){
-data20 = coerced13;
-if(data1 !== undefined){
-data1["max_open_files"] = coerced13;
+var _valid4 = _errs54 === errors;
+valid14 = valid14 || _valid4;
 }
-}
-}
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 < 2 || isNaN(data20)){
-const err50 = {instancePath:instancePath+"/inputs/" + i0+"/max_open_files",schemaPath:"#/properties/inputs/items/properties/max_open_files/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
+if(!valid14){
+const err50 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -999,18 +1040,31 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-let data21 = data1.ignore_older_ms;
-if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
-let dataType14 = typeof data21;
-let coerced14 = undefined;
-if(!(coerced14 !== undefined)){
-if(dataType14 === "boolean" || data21 === null
-              || (dataType14 === "string" && data21 && data21 == +data21 && !(data21 % 1))){
-coerced14 = +data21;
+else {
+errors = _errs51;
+if(vErrors !== null){
+if(_errs51){
+vErrors.length = _errs51;
 }
 else {
-const err51 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+vErrors = null;
+}
+}
+}
+let data17 = data1.scan_interval_ms;
+const _errs57 = errors;
+let valid15 = false;
+const _errs58 = errors;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+let dataType13 = typeof data17;
+let coerced13 = undefined;
+if(!(coerced13 !== undefined)){
+if(dataType13 === "boolean" || data17 === null
+              || (dataType13 === "string" && data17 && data17 == +data17 && !(data17 % 1))){
+coerced13 = +data17;
+}
+else {
+const err51 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -1020,16 +1074,16 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(coerced14 !== undefined){
-data21 = coerced14;
+if(coerced13 !== undefined){
+data17 = coerced13;
 if(data1 !== undefined){
-data1["ignore_older_ms"] = coerced14;
+data1["scan_interval_ms"] = coerced13;
 }
 }
 }
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 < 0 || isNaN(data21)){
-const err52 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 < 1 || isNaN(data17)){
+const err52 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -1039,17 +1093,22 @@ vErrors.push(err52);
 errors++;
 }
 }
-let data22 = data1.partial_line_flush_ms;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
-let dataType15 = typeof data22;
-let coerced15 = undefined;
-if(!(coerced15 !== undefined)){
-if(dataType15 === "boolean" || data22 === null
-              || (dataType15 === "string" && data22 && data22 == +data22 && !(data22 % 1))){
-coerced15 = +data22;
+var _valid5 = _errs58 === errors;
+valid15 = valid15 || _valid5;
+if(!valid15){
+const _errs60 = errors;
+if(typeof data17 !== "string"){
+let dataType14 = typeof data17;
+let coerced14 = undefined;
+if(!(coerced14 !== undefined)){
+if(dataType14 == "number" || dataType14 == "boolean"){
+coerced14 = "" + data17;
+}
+else if(data17 === null){
+coerced14 = "";
 }
 else {
-const err53 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err53 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -1059,16 +1118,16 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(coerced15 !== undefined){
-data22 = coerced15;
+if(coerced14 !== undefined){
+data17 = coerced14;
 if(data1 !== undefined){
-data1["partial_line_flush_ms"] = coerced15;
+data1["scan_interval_ms"] = coerced14;
 }
 }
 }
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 < 0 || isNaN(data22)){
-const err54 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(typeof data17 === "string"){
+if(!pattern2.test(data17)){
+const err54 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -1078,18 +1137,11 @@ vErrors.push(err54);
 errors++;
 }
 }
-let data23 = data1.flush_partial_on_stop;
-if(typeof data23 !== "boolean"){
-let coerced16 = undefined;
-if(!(coerced16 !== undefined)){
-if(data23 === "false" || data23 === 0 || data23 === null){
-coerced16 = false;
+var _valid5 = _errs60 === errors;
+valid15 = valid15 || _valid5;
 }
-else if(data23 === "true" || data23 === 1){
-coerced16 = true;
-}
-else {
-const err55 = {instancePath:instancePath+"/inputs/" + i0+"/flush_partial_on_stop",schemaPath:"#/properties/inputs/items/properties/flush_partial_on_stop/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(!valid15){
+const err55 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -1098,17 +1150,31 @@ vErrors.push(err55);
 }
 errors++;
 }
+else {
+errors = _errs57;
+if(vErrors !== null){
+if(_errs57){
+vErrors.length = _errs57;
 }
-if(coerced16 !== undefined){
-data23 = coerced16;
-if(data1 !== undefined){
-data1["flush_partial_on_stop"] = coerced16;
+else {
+vErrors = null;
 }
 }
 }
-let data24 = data1.container;
-if(!((((data24 === "none") || (data24 === "cri")) || (data24 === "docker")) || (data24 === "auto"))){
-const err56 = {instancePath:instancePath+"/inputs/" + i0+"/container",schemaPath:"#/properties/inputs/items/properties/container/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.container.enum},message:"must be equal to one of the allowed values"};
+let data18 = data1.rotate_wait_ms;
+const _errs63 = errors;
+let valid16 = false;
+const _errs64 = errors;
+if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
+let dataType15 = typeof data18;
+let coerced15 = undefined;
+if(!(coerced15 !== undefined)){
+if(dataType15 === "boolean" || data18 === null
+              || (dataType15 === "string" && data18 && data18 == +data18 && !(data18 % 1))){
+coerced15 = +data18;
+}
+else {
+const err56 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -1118,8 +1184,16 @@ vErrors.push(err56);
 errors++;
 }
 }
-else {
-const err57 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(coerced15 !== undefined){
+data18 = coerced15;
+if(data1 !== undefined){
+data1["rotate_wait_ms"] = coerced15;
+}
+}
+}
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 < 0 || isNaN(data18)){
+const err57 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -1129,9 +1203,22 @@ vErrors.push(err57);
 errors++;
 }
 }
+var _valid6 = _errs64 === errors;
+valid16 = valid16 || _valid6;
+if(!valid16){
+const _errs66 = errors;
+if(typeof data18 !== "string"){
+let dataType16 = typeof data18;
+let coerced16 = undefined;
+if(!(coerced16 !== undefined)){
+if(dataType16 == "number" || dataType16 == "boolean"){
+coerced16 = "" + data18;
+}
+else if(data18 === null){
+coerced16 = "";
 }
 else {
-const err58 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err58 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -1141,15 +1228,16 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data.kafka !== undefined){
-let data25 = data.kafka;
-const _errs61 = errors;
-let valid12 = true;
-const _errs62 = errors;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-let missing3;
-if((data25.idempotent === undefined) && (missing3 = "idempotent")){
-const err59 = {};
+if(coerced16 !== undefined){
+data18 = coerced16;
+if(data1 !== undefined){
+data1["rotate_wait_ms"] = coerced16;
+}
+}
+}
+if(typeof data18 === "string"){
+if(!pattern2.test(data18)){
+const err59 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -1158,10 +1246,12 @@ vErrors.push(err59);
 }
 errors++;
 }
-else {
-if(data25.idempotent !== undefined){
-if(true !== data25.idempotent){
-const err60 = {};
+}
+var _valid6 = _errs66 === errors;
+valid16 = valid16 || _valid6;
+}
+if(!valid16){
+const err60 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -1170,25 +1260,31 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-}
-}
-var _valid2 = _errs62 === errors;
-errors = _errs61;
+else {
+errors = _errs63;
 if(vErrors !== null){
-if(_errs61){
-vErrors.length = _errs61;
+if(_errs63){
+vErrors.length = _errs63;
 }
 else {
 vErrors = null;
 }
 }
-if(_valid2){
-const _errs64 = errors;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-if(data25.acks !== undefined){
-if("all" !== data25.acks){
-const err61 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/then/properties/acks/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant"};
+}
+let data19 = data1.fingerprint_bytes;
+const _errs69 = errors;
+let valid17 = false;
+const _errs70 = errors;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+let dataType17 = typeof data19;
+let coerced17 = undefined;
+if(!(coerced17 !== undefined)){
+if(dataType17 === "boolean" || data19 === null
+              || (dataType17 === "string" && data19 && data19 == +data19 && !(data19 % 1))){
+coerced17 = +data19;
+}
+else {
+const err61 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -1198,17 +1294,493 @@ vErrors.push(err61);
 errors++;
 }
 }
+if(coerced17 !== undefined){
+data19 = coerced17;
+if(data1 !== undefined){
+data1["fingerprint_bytes"] = coerced17;
 }
-var _valid2 = _errs64 === errors;
-valid12 = _valid2;
 }
-if(!valid12){
-const err62 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+}
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 > 65536 || isNaN(data19)){
+const err62 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536"};
 if(vErrors === null){
 vErrors = [err62];
 }
 else {
 vErrors.push(err62);
+}
+errors++;
+}
+if(data19 < 16 || isNaN(data19)){
+const err63 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 16},message:"must be >= 16"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+var _valid7 = _errs70 === errors;
+valid17 = valid17 || _valid7;
+if(!valid17){
+const _errs72 = errors;
+if(typeof data19 !== "string"){
+let dataType18 = typeof data19;
+let coerced18 = undefined;
+if(!(coerced18 !== undefined)){
+if(dataType18 == "number" || dataType18 == "boolean"){
+coerced18 = "" + data19;
+}
+else if(data19 === null){
+coerced18 = "";
+}
+else {
+const err64 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+if(coerced18 !== undefined){
+data19 = coerced18;
+if(data1 !== undefined){
+data1["fingerprint_bytes"] = coerced18;
+}
+}
+}
+if(typeof data19 === "string"){
+if(!pattern1.test(data19)){
+const err65 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+var _valid7 = _errs72 === errors;
+valid17 = valid17 || _valid7;
+}
+if(!valid17){
+const err66 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+else {
+errors = _errs69;
+if(vErrors !== null){
+if(_errs69){
+vErrors.length = _errs69;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data20 = data1.max_open_files;
+if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
+let dataType19 = typeof data20;
+let coerced19 = undefined;
+if(!(coerced19 !== undefined)){
+if(dataType19 === "boolean" || data20 === null
+              || (dataType19 === "string" && data20 && data20 == +data20 && !(data20 % 1))){
+coerced19 = +data20;
+}
+else {
+const err67 = {instancePath:instancePath+"/inputs/" + i0+"/max_open_files",schemaPath:"#/properties/inputs/items/properties/max_open_files/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+if(coerced19 !== undefined){
+data20 = coerced19;
+if(data1 !== undefined){
+data1["max_open_files"] = coerced19;
+}
+}
+}
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 < 2 || isNaN(data20)){
+const err68 = {instancePath:instancePath+"/inputs/" + i0+"/max_open_files",schemaPath:"#/properties/inputs/items/properties/max_open_files/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+let data21 = data1.ignore_older_ms;
+const _errs77 = errors;
+let valid18 = false;
+const _errs78 = errors;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+let dataType20 = typeof data21;
+let coerced20 = undefined;
+if(!(coerced20 !== undefined)){
+if(dataType20 === "boolean" || data21 === null
+              || (dataType20 === "string" && data21 && data21 == +data21 && !(data21 % 1))){
+coerced20 = +data21;
+}
+else {
+const err69 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+if(coerced20 !== undefined){
+data21 = coerced20;
+if(data1 !== undefined){
+data1["ignore_older_ms"] = coerced20;
+}
+}
+}
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 < 0 || isNaN(data21)){
+const err70 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+var _valid8 = _errs78 === errors;
+valid18 = valid18 || _valid8;
+if(!valid18){
+const _errs80 = errors;
+if(typeof data21 !== "string"){
+let dataType21 = typeof data21;
+let coerced21 = undefined;
+if(!(coerced21 !== undefined)){
+if(dataType21 == "number" || dataType21 == "boolean"){
+coerced21 = "" + data21;
+}
+else if(data21 === null){
+coerced21 = "";
+}
+else {
+const err71 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+}
+if(coerced21 !== undefined){
+data21 = coerced21;
+if(data1 !== undefined){
+data1["ignore_older_ms"] = coerced21;
+}
+}
+}
+if(typeof data21 === "string"){
+if(!pattern2.test(data21)){
+const err72 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+var _valid8 = _errs80 === errors;
+valid18 = valid18 || _valid8;
+}
+if(!valid18){
+const err73 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+else {
+errors = _errs77;
+if(vErrors !== null){
+if(_errs77){
+vErrors.length = _errs77;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data22 = data1.partial_line_flush_ms;
+const _errs83 = errors;
+let valid19 = false;
+const _errs84 = errors;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+let dataType22 = typeof data22;
+let coerced22 = undefined;
+if(!(coerced22 !== undefined)){
+if(dataType22 === "boolean" || data22 === null
+              || (dataType22 === "string" && data22 && data22 == +data22 && !(data22 % 1))){
+coerced22 = +data22;
+}
+else {
+const err74 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+if(coerced22 !== undefined){
+data22 = coerced22;
+if(data1 !== undefined){
+data1["partial_line_flush_ms"] = coerced22;
+}
+}
+}
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 < 0 || isNaN(data22)){
+const err75 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+var _valid9 = _errs84 === errors;
+valid19 = valid19 || _valid9;
+if(!valid19){
+const _errs86 = errors;
+if(typeof data22 !== "string"){
+let dataType23 = typeof data22;
+let coerced23 = undefined;
+if(!(coerced23 !== undefined)){
+if(dataType23 == "number" || dataType23 == "boolean"){
+coerced23 = "" + data22;
+}
+else if(data22 === null){
+coerced23 = "";
+}
+else {
+const err76 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+if(coerced23 !== undefined){
+data22 = coerced23;
+if(data1 !== undefined){
+data1["partial_line_flush_ms"] = coerced23;
+}
+}
+}
+if(typeof data22 === "string"){
+if(!pattern2.test(data22)){
+const err77 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+var _valid9 = _errs86 === errors;
+valid19 = valid19 || _valid9;
+}
+if(!valid19){
+const err78 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+else {
+errors = _errs83;
+if(vErrors !== null){
+if(_errs83){
+vErrors.length = _errs83;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data23 = data1.flush_partial_on_stop;
+if(typeof data23 !== "boolean"){
+let coerced24 = undefined;
+if(!(coerced24 !== undefined)){
+if(data23 === "false" || data23 === 0 || data23 === null){
+coerced24 = false;
+}
+else if(data23 === "true" || data23 === 1){
+coerced24 = true;
+}
+else {
+const err79 = {instancePath:instancePath+"/inputs/" + i0+"/flush_partial_on_stop",schemaPath:"#/properties/inputs/items/properties/flush_partial_on_stop/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+if(coerced24 !== undefined){
+data23 = coerced24;
+if(data1 !== undefined){
+data1["flush_partial_on_stop"] = coerced24;
+}
+}
+}
+let data24 = data1.container;
+if(!((((data24 === "none") || (data24 === "cri")) || (data24 === "docker")) || (data24 === "auto"))){
+const err80 = {instancePath:instancePath+"/inputs/" + i0+"/container",schemaPath:"#/properties/inputs/items/properties/container/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.container.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+else {
+const err81 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+}
+else {
+const err82 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+if(data.kafka !== undefined){
+let data25 = data.kafka;
+const _errs93 = errors;
+let valid20 = true;
+const _errs94 = errors;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+let missing3;
+if((data25.idempotent === undefined) && (missing3 = "idempotent")){
+const err83 = {};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+else {
+if(data25.idempotent !== undefined){
+if(true !== data25.idempotent){
+const err84 = {};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+}
+}
+var _valid10 = _errs94 === errors;
+errors = _errs93;
+if(vErrors !== null){
+if(_errs93){
+vErrors.length = _errs93;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid10){
+const _errs96 = errors;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+if(data25.acks !== undefined){
+if("all" !== data25.acks){
+const err85 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/then/properties/acks/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+}
+var _valid10 = _errs96 === errors;
+valid20 = _valid10;
+}
+if(!valid20){
+const err86 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
 }
 errors++;
 }
@@ -1250,443 +1822,7 @@ if(data25.max_in_flight === undefined){
 data25.max_in_flight = 4;
 }
 if(data25.brokers === undefined){
-const err63 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "brokers"},message:"must have required property '"+"brokers"+"'"};
-if(vErrors === null){
-vErrors = [err63];
-}
-else {
-vErrors.push(err63);
-}
-errors++;
-}
-if(data25.topic === undefined){
-const err64 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
-errors++;
-}
-for(const key2 in data25){
-if(!(func2.call(schema11.properties.kafka.properties, key2))){
-const err65 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
-}
-errors++;
-}
-}
-if(data25.brokers !== undefined){
-let data28 = data25.brokers;
-if(Array.isArray(data28)){
-if(data28.length < 1){
-const err66 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-const len3 = data28.length;
-for(let i3=0; i3<len3; i3++){
-let data29 = data28[i3];
-if(typeof data29 !== "string"){
-let dataType17 = typeof data29;
-let coerced17 = undefined;
-if(!(coerced17 !== undefined)){
-if(dataType17 == "number" || dataType17 == "boolean"){
-coerced17 = "" + data29;
-}
-else if(data29 === null){
-coerced17 = "";
-}
-else {
-const err67 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-}
-if(coerced17 !== undefined){
-data29 = coerced17;
-if(data28 !== undefined){
-data28[i3] = coerced17;
-}
-}
-}
-if(typeof data29 === "string"){
-if(!pattern0.test(data29)){
-const err68 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/pattern",keyword:"pattern",params:{pattern: "^[^\\s:]+:[0-9]+$"},message:"must match pattern \""+"^[^\\s:]+:[0-9]+$"+"\""};
-if(vErrors === null){
-vErrors = [err68];
-}
-else {
-vErrors.push(err68);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err69 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err69];
-}
-else {
-vErrors.push(err69);
-}
-errors++;
-}
-}
-let data30 = data25.client_id;
-if(typeof data30 !== "string"){
-let dataType18 = typeof data30;
-let coerced18 = undefined;
-if(!(coerced18 !== undefined)){
-if(dataType18 == "number" || dataType18 == "boolean"){
-coerced18 = "" + data30;
-}
-else if(data30 === null){
-coerced18 = "";
-}
-else {
-const err70 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err70];
-}
-else {
-vErrors.push(err70);
-}
-errors++;
-}
-}
-if(coerced18 !== undefined){
-data30 = coerced18;
-if(data25 !== undefined){
-data25["client_id"] = coerced18;
-}
-}
-}
-if(typeof data30 === "string"){
-if(func4(data30) < 1){
-const err71 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err71];
-}
-else {
-vErrors.push(err71);
-}
-errors++;
-}
-}
-if(data25.topic !== undefined){
-let data31 = data25.topic;
-if(typeof data31 !== "string"){
-let dataType19 = typeof data31;
-let coerced19 = undefined;
-if(!(coerced19 !== undefined)){
-if(dataType19 == "number" || dataType19 == "boolean"){
-coerced19 = "" + data31;
-}
-else if(data31 === null){
-coerced19 = "";
-}
-else {
-const err72 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err72];
-}
-else {
-vErrors.push(err72);
-}
-errors++;
-}
-}
-if(coerced19 !== undefined){
-data31 = coerced19;
-if(data25 !== undefined){
-data25["topic"] = coerced19;
-}
-}
-}
-if(typeof data31 === "string"){
-if(func4(data31) < 1){
-const err73 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err73];
-}
-else {
-vErrors.push(err73);
-}
-errors++;
-}
-}
-}
-if(data25.key !== undefined){
-let data32 = data25.key;
-if(typeof data32 !== "string"){
-let dataType20 = typeof data32;
-let coerced20 = undefined;
-if(!(coerced20 !== undefined)){
-if(dataType20 == "number" || dataType20 == "boolean"){
-coerced20 = "" + data32;
-}
-else if(data32 === null){
-coerced20 = "";
-}
-else {
-const err74 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err74];
-}
-else {
-vErrors.push(err74);
-}
-errors++;
-}
-}
-if(coerced20 !== undefined){
-data32 = coerced20;
-if(data25 !== undefined){
-data25["key"] = coerced20;
-}
-}
-}
-if(typeof data32 === "string"){
-if(func4(data32) < 1){
-const err75 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err75];
-}
-else {
-vErrors.push(err75);
-}
-errors++;
-}
-}
-}
-let data33 = data25.dead_letter_topic;
-if(typeof data33 !== "string"){
-let dataType21 = typeof data33;
-let coerced21 = undefined;
-if(!(coerced21 !== undefined)){
-if(dataType21 == "number" || dataType21 == "boolean"){
-coerced21 = "" + data33;
-}
-else if(data33 === null){
-coerced21 = "";
-}
-else {
-const err76 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err76];
-}
-else {
-vErrors.push(err76);
-}
-errors++;
-}
-}
-if(coerced21 !== undefined){
-data33 = coerced21;
-if(data25 !== undefined){
-data25["dead_letter_topic"] = coerced21;
-}
-}
-}
-if(typeof data33 === "string"){
-if(func4(data33) < 1){
-const err77 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err77];
-}
-else {
-vErrors.push(err77);
-}
-errors++;
-}
-}
-let data34 = data25.message_format;
-if(!((data34 === "record") || (data34 === "ndjson"))){
-const err78 = {instancePath:instancePath+"/kafka/message_format",schemaPath:"#/properties/kafka/properties/message_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.message_format.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
-errors++;
-}
-let data35 = data25.acks;
-if(!(((data35 === "all") || (data35 === 1)) || (data35 === 0))){
-const err79 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/properties/acks/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.acks.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err79];
-}
-else {
-vErrors.push(err79);
-}
-errors++;
-}
-let data36 = data25.idempotent;
-if(typeof data36 !== "boolean"){
-let coerced22 = undefined;
-if(!(coerced22 !== undefined)){
-if(data36 === "false" || data36 === 0 || data36 === null){
-coerced22 = false;
-}
-else if(data36 === "true" || data36 === 1){
-coerced22 = true;
-}
-else {
-const err80 = {instancePath:instancePath+"/kafka/idempotent",schemaPath:"#/properties/kafka/properties/idempotent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err80];
-}
-else {
-vErrors.push(err80);
-}
-errors++;
-}
-}
-if(coerced22 !== undefined){
-data36 = coerced22;
-if(data25 !== undefined){
-data25["idempotent"] = coerced22;
-}
-}
-}
-let data37 = data25.compression;
-if(!(((((data37 === "none") || (data37 === "gzip")) || (data37 === "snappy")) || (data37 === "lz4")) || (data37 === "zstd"))){
-const err81 = {instancePath:instancePath+"/kafka/compression",schemaPath:"#/properties/kafka/properties/compression/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.compression.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err81];
-}
-else {
-vErrors.push(err81);
-}
-errors++;
-}
-let data38 = data25.max_message_bytes;
-if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-let dataType23 = typeof data38;
-let coerced23 = undefined;
-if(!(coerced23 !== undefined)){
-if(dataType23 === "boolean" || data38 === null
-              || (dataType23 === "string" && data38 && data38 == +data38 && !(data38 % 1))){
-coerced23 = +data38;
-}
-else {
-const err82 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err82];
-}
-else {
-vErrors.push(err82);
-}
-errors++;
-}
-}
-if(coerced23 !== undefined){
-data38 = coerced23;
-if(data25 !== undefined){
-data25["max_message_bytes"] = coerced23;
-}
-}
-}
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 < 1 || isNaN(data38)){
-const err83 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err83];
-}
-else {
-vErrors.push(err83);
-}
-errors++;
-}
-}
-let data39 = data25.request_timeout_ms;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-let dataType24 = typeof data39;
-let coerced24 = undefined;
-if(!(coerced24 !== undefined)){
-if(dataType24 === "boolean" || data39 === null
-              || (dataType24 === "string" && data39 && data39 == +data39 && !(data39 % 1))){
-coerced24 = +data39;
-}
-else {
-const err84 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err84];
-}
-else {
-vErrors.push(err84);
-}
-errors++;
-}
-}
-if(coerced24 !== undefined){
-data39 = coerced24;
-if(data25 !== undefined){
-data25["request_timeout_ms"] = coerced24;
-}
-}
-}
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 < 1 || isNaN(data39)){
-const err85 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err85];
-}
-else {
-vErrors.push(err85);
-}
-errors++;
-}
-}
-let data40 = data25.connection_timeout_ms;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-let dataType25 = typeof data40;
-let coerced25 = undefined;
-if(!(coerced25 !== undefined)){
-if(dataType25 === "boolean" || data40 === null
-              || (dataType25 === "string" && data40 && data40 == +data40 && !(data40 % 1))){
-coerced25 = +data40;
-}
-else {
-const err86 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err86];
-}
-else {
-vErrors.push(err86);
-}
-errors++;
-}
-}
-if(coerced25 !== undefined){
-data40 = coerced25;
-if(data25 !== undefined){
-data25["connection_timeout_ms"] = coerced25;
-}
-}
-}
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 < 1 || isNaN(data40)){
-const err87 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err87 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "brokers"},message:"must have required property '"+"brokers"+"'"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1695,18 +1831,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-let data41 = data25.retry_backoff_ms;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-let dataType26 = typeof data41;
-let coerced26 = undefined;
-if(!(coerced26 !== undefined)){
-if(dataType26 === "boolean" || data41 === null
-              || (dataType26 === "string" && data41 && data41 == +data41 && !(data41 % 1))){
-coerced26 = +data41;
-}
-else {
-const err88 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data25.topic === undefined){
+const err88 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1715,17 +1841,9 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-if(coerced26 !== undefined){
-data41 = coerced26;
-if(data25 !== undefined){
-data25["retry_backoff_ms"] = coerced26;
-}
-}
-}
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 < 1 || isNaN(data41)){
-const err89 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key2 in data25){
+if(!(func2.call(schema11.properties.kafka.properties, key2))){
+const err89 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1735,17 +1853,11 @@ vErrors.push(err89);
 errors++;
 }
 }
-let data42 = data25.retry_backoff_max_ms;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-let dataType27 = typeof data42;
-let coerced27 = undefined;
-if(!(coerced27 !== undefined)){
-if(dataType27 === "boolean" || data42 === null
-              || (dataType27 === "string" && data42 && data42 == +data42 && !(data42 % 1))){
-coerced27 = +data42;
-}
-else {
-const err90 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data25.brokers !== undefined){
+let data28 = data25.brokers;
+if(Array.isArray(data28)){
+if(data28.length < 1){
+const err90 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1754,17 +1866,21 @@ vErrors.push(err90);
 }
 errors++;
 }
+const len3 = data28.length;
+for(let i3=0; i3<len3; i3++){
+let data29 = data28[i3];
+if(typeof data29 !== "string"){
+let dataType25 = typeof data29;
+let coerced25 = undefined;
+if(!(coerced25 !== undefined)){
+if(dataType25 == "number" || dataType25 == "boolean"){
+coerced25 = "" + data29;
 }
-if(coerced27 !== undefined){
-data42 = coerced27;
-if(data25 !== undefined){
-data25["retry_backoff_max_ms"] = coerced27;
+else if(data29 === null){
+coerced25 = "";
 }
-}
-}
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 < 1 || isNaN(data42)){
-const err91 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err91 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1774,17 +1890,16 @@ vErrors.push(err91);
 errors++;
 }
 }
-let data43 = data25.max_in_flight;
-if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
-let dataType28 = typeof data43;
-let coerced28 = undefined;
-if(!(coerced28 !== undefined)){
-if(dataType28 === "boolean" || data43 === null
-              || (dataType28 === "string" && data43 && data43 == +data43 && !(data43 % 1))){
-coerced28 = +data43;
+if(coerced25 !== undefined){
+data29 = coerced25;
+if(data28 !== undefined){
+data28[i3] = coerced25;
 }
-else {
-const err92 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+if(typeof data29 === "string"){
+if(!pattern9.test(data29)){
+const err92 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/pattern",keyword:"pattern",params:{pattern: "^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\""};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1794,21 +1909,833 @@ vErrors.push(err92);
 errors++;
 }
 }
-if(coerced28 !== undefined){
-data43 = coerced28;
-if(data25 !== undefined){
-data25["max_in_flight"] = coerced28;
 }
 }
-}
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 < 1 || isNaN(data43)){
-const err93 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err93 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err93];
 }
 else {
 vErrors.push(err93);
+}
+errors++;
+}
+}
+let data30 = data25.client_id;
+if(typeof data30 !== "string"){
+let dataType26 = typeof data30;
+let coerced26 = undefined;
+if(!(coerced26 !== undefined)){
+if(dataType26 == "number" || dataType26 == "boolean"){
+coerced26 = "" + data30;
+}
+else if(data30 === null){
+coerced26 = "";
+}
+else {
+const err94 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+}
+if(coerced26 !== undefined){
+data30 = coerced26;
+if(data25 !== undefined){
+data25["client_id"] = coerced26;
+}
+}
+}
+if(typeof data30 === "string"){
+if(func4(data30) < 1){
+const err95 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+}
+if(data25.topic !== undefined){
+let data31 = data25.topic;
+if(typeof data31 !== "string"){
+let dataType27 = typeof data31;
+let coerced27 = undefined;
+if(!(coerced27 !== undefined)){
+if(dataType27 == "number" || dataType27 == "boolean"){
+coerced27 = "" + data31;
+}
+else if(data31 === null){
+coerced27 = "";
+}
+else {
+const err96 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+if(coerced27 !== undefined){
+data31 = coerced27;
+if(data25 !== undefined){
+data25["topic"] = coerced27;
+}
+}
+}
+if(typeof data31 === "string"){
+if(!pattern0.test(data31)){
+const err97 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+}
+if(data25.key !== undefined){
+let data32 = data25.key;
+if(typeof data32 !== "string"){
+let dataType28 = typeof data32;
+let coerced28 = undefined;
+if(!(coerced28 !== undefined)){
+if(dataType28 == "number" || dataType28 == "boolean"){
+coerced28 = "" + data32;
+}
+else if(data32 === null){
+coerced28 = "";
+}
+else {
+const err98 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+if(coerced28 !== undefined){
+data32 = coerced28;
+if(data25 !== undefined){
+data25["key"] = coerced28;
+}
+}
+}
+if(typeof data32 === "string"){
+if(func4(data32) < 1){
+const err99 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+}
+}
+let data33 = data25.dead_letter_topic;
+if(typeof data33 !== "string"){
+let dataType29 = typeof data33;
+let coerced29 = undefined;
+if(!(coerced29 !== undefined)){
+if(dataType29 == "number" || dataType29 == "boolean"){
+coerced29 = "" + data33;
+}
+else if(data33 === null){
+coerced29 = "";
+}
+else {
+const err100 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+if(coerced29 !== undefined){
+data33 = coerced29;
+if(data25 !== undefined){
+data25["dead_letter_topic"] = coerced29;
+}
+}
+}
+if(typeof data33 === "string"){
+if(!pattern11.test(data33)){
+const err101 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"},message:"must match pattern \""+"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"+"\""};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+let data34 = data25.message_format;
+if(!((data34 === "record") || (data34 === "ndjson"))){
+const err102 = {instancePath:instancePath+"/kafka/message_format",schemaPath:"#/properties/kafka/properties/message_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.message_format.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+let data35 = data25.acks;
+if(!(((data35 === "all") || (data35 === 1)) || (data35 === 0))){
+const err103 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/properties/acks/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.acks.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+let data36 = data25.idempotent;
+if(typeof data36 !== "boolean"){
+let coerced30 = undefined;
+if(!(coerced30 !== undefined)){
+if(data36 === "false" || data36 === 0 || data36 === null){
+coerced30 = false;
+}
+else if(data36 === "true" || data36 === 1){
+coerced30 = true;
+}
+else {
+const err104 = {instancePath:instancePath+"/kafka/idempotent",schemaPath:"#/properties/kafka/properties/idempotent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+if(coerced30 !== undefined){
+data36 = coerced30;
+if(data25 !== undefined){
+data25["idempotent"] = coerced30;
+}
+}
+}
+let data37 = data25.compression;
+if(!(((((data37 === "none") || (data37 === "gzip")) || (data37 === "snappy")) || (data37 === "lz4")) || (data37 === "zstd"))){
+const err105 = {instancePath:instancePath+"/kafka/compression",schemaPath:"#/properties/kafka/properties/compression/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.compression.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+let data38 = data25.max_message_bytes;
+const _errs117 = errors;
+let valid26 = false;
+const _errs118 = errors;
+if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
+let dataType31 = typeof data38;
+let coerced31 = undefined;
+if(!(coerced31 !== undefined)){
+if(dataType31 === "boolean" || data38 === null
+              || (dataType31 === "string" && data38 && data38 == +data38 && !(data38 % 1))){
+coerced31 = +data38;
+}
+else {
+const err106 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+}
+if(coerced31 !== undefined){
+data38 = coerced31;
+if(data25 !== undefined){
+data25["max_message_bytes"] = coerced31;
+}
+}
+}
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 < 1 || isNaN(data38)){
+const err107 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+var _valid11 = _errs118 === errors;
+valid26 = valid26 || _valid11;
+if(!valid26){
+const _errs120 = errors;
+if(typeof data38 !== "string"){
+let dataType32 = typeof data38;
+let coerced32 = undefined;
+if(!(coerced32 !== undefined)){
+if(dataType32 == "number" || dataType32 == "boolean"){
+coerced32 = "" + data38;
+}
+else if(data38 === null){
+coerced32 = "";
+}
+else {
+const err108 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+if(coerced32 !== undefined){
+data38 = coerced32;
+if(data25 !== undefined){
+data25["max_message_bytes"] = coerced32;
+}
+}
+}
+if(typeof data38 === "string"){
+if(!pattern1.test(data38)){
+const err109 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+}
+var _valid11 = _errs120 === errors;
+valid26 = valid26 || _valid11;
+}
+if(!valid26){
+const err110 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+else {
+errors = _errs117;
+if(vErrors !== null){
+if(_errs117){
+vErrors.length = _errs117;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data39 = data25.request_timeout_ms;
+const _errs123 = errors;
+let valid27 = false;
+const _errs124 = errors;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+let dataType33 = typeof data39;
+let coerced33 = undefined;
+if(!(coerced33 !== undefined)){
+if(dataType33 === "boolean" || data39 === null
+              || (dataType33 === "string" && data39 && data39 == +data39 && !(data39 % 1))){
+coerced33 = +data39;
+}
+else {
+const err111 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+if(coerced33 !== undefined){
+data39 = coerced33;
+if(data25 !== undefined){
+data25["request_timeout_ms"] = coerced33;
+}
+}
+}
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 < 1 || isNaN(data39)){
+const err112 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+}
+var _valid12 = _errs124 === errors;
+valid27 = valid27 || _valid12;
+if(!valid27){
+const _errs126 = errors;
+if(typeof data39 !== "string"){
+let dataType34 = typeof data39;
+let coerced34 = undefined;
+if(!(coerced34 !== undefined)){
+if(dataType34 == "number" || dataType34 == "boolean"){
+coerced34 = "" + data39;
+}
+else if(data39 === null){
+coerced34 = "";
+}
+else {
+const err113 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+}
+if(coerced34 !== undefined){
+data39 = coerced34;
+if(data25 !== undefined){
+data25["request_timeout_ms"] = coerced34;
+}
+}
+}
+if(typeof data39 === "string"){
+if(!pattern2.test(data39)){
+const err114 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+}
+var _valid12 = _errs126 === errors;
+valid27 = valid27 || _valid12;
+}
+if(!valid27){
+const err115 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+else {
+errors = _errs123;
+if(vErrors !== null){
+if(_errs123){
+vErrors.length = _errs123;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data40 = data25.connection_timeout_ms;
+const _errs129 = errors;
+let valid28 = false;
+const _errs130 = errors;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+let dataType35 = typeof data40;
+let coerced35 = undefined;
+if(!(coerced35 !== undefined)){
+if(dataType35 === "boolean" || data40 === null
+              || (dataType35 === "string" && data40 && data40 == +data40 && !(data40 % 1))){
+coerced35 = +data40;
+}
+else {
+const err116 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+}
+if(coerced35 !== undefined){
+data40 = coerced35;
+if(data25 !== undefined){
+data25["connection_timeout_ms"] = coerced35;
+}
+}
+}
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 < 1 || isNaN(data40)){
+const err117 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+}
+var _valid13 = _errs130 === errors;
+valid28 = valid28 || _valid13;
+if(!valid28){
+const _errs132 = errors;
+if(typeof data40 !== "string"){
+let dataType36 = typeof data40;
+let coerced36 = undefined;
+if(!(coerced36 !== undefined)){
+if(dataType36 == "number" || dataType36 == "boolean"){
+coerced36 = "" + data40;
+}
+else if(data40 === null){
+coerced36 = "";
+}
+else {
+const err118 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+}
+if(coerced36 !== undefined){
+data40 = coerced36;
+if(data25 !== undefined){
+data25["connection_timeout_ms"] = coerced36;
+}
+}
+}
+if(typeof data40 === "string"){
+if(!pattern2.test(data40)){
+const err119 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+}
+var _valid13 = _errs132 === errors;
+valid28 = valid28 || _valid13;
+}
+if(!valid28){
+const err120 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+else {
+errors = _errs129;
+if(vErrors !== null){
+if(_errs129){
+vErrors.length = _errs129;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data41 = data25.retry_backoff_ms;
+const _errs135 = errors;
+let valid29 = false;
+const _errs136 = errors;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+let dataType37 = typeof data41;
+let coerced37 = undefined;
+if(!(coerced37 !== undefined)){
+if(dataType37 === "boolean" || data41 === null
+              || (dataType37 === "string" && data41 && data41 == +data41 && !(data41 % 1))){
+coerced37 = +data41;
+}
+else {
+const err121 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+}
+if(coerced37 !== undefined){
+data41 = coerced37;
+if(data25 !== undefined){
+data25["retry_backoff_ms"] = coerced37;
+}
+}
+}
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 < 1 || isNaN(data41)){
+const err122 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+}
+var _valid14 = _errs136 === errors;
+valid29 = valid29 || _valid14;
+if(!valid29){
+const _errs138 = errors;
+if(typeof data41 !== "string"){
+let dataType38 = typeof data41;
+let coerced38 = undefined;
+if(!(coerced38 !== undefined)){
+if(dataType38 == "number" || dataType38 == "boolean"){
+coerced38 = "" + data41;
+}
+else if(data41 === null){
+coerced38 = "";
+}
+else {
+const err123 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+}
+if(coerced38 !== undefined){
+data41 = coerced38;
+if(data25 !== undefined){
+data25["retry_backoff_ms"] = coerced38;
+}
+}
+}
+if(typeof data41 === "string"){
+if(!pattern2.test(data41)){
+const err124 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+}
+var _valid14 = _errs138 === errors;
+valid29 = valid29 || _valid14;
+}
+if(!valid29){
+const err125 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+else {
+errors = _errs135;
+if(vErrors !== null){
+if(_errs135){
+vErrors.length = _errs135;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data42 = data25.retry_backoff_max_ms;
+const _errs141 = errors;
+let valid30 = false;
+const _errs142 = errors;
+if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
+let dataType39 = typeof data42;
+let coerced39 = undefined;
+if(!(coerced39 !== undefined)){
+if(dataType39 === "boolean" || data42 === null
+              || (dataType39 === "string" && data42 && data42 == +data42 && !(data42 % 1))){
+coerced39 = +data42;
+}
+else {
+const err126 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+}
+if(coerced39 !== undefined){
+data42 = coerced39;
+if(data25 !== undefined){
+data25["retry_backoff_max_ms"] = coerced39;
+}
+}
+}
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 < 1 || isNaN(data42)){
+const err127 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+}
+var _valid15 = _errs142 === errors;
+valid30 = valid30 || _valid15;
+if(!valid30){
+const _errs144 = errors;
+if(typeof data42 !== "string"){
+let dataType40 = typeof data42;
+let coerced40 = undefined;
+if(!(coerced40 !== undefined)){
+if(dataType40 == "number" || dataType40 == "boolean"){
+coerced40 = "" + data42;
+}
+else if(data42 === null){
+coerced40 = "";
+}
+else {
+const err128 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+}
+if(coerced40 !== undefined){
+data42 = coerced40;
+if(data25 !== undefined){
+data25["retry_backoff_max_ms"] = coerced40;
+}
+}
+}
+if(typeof data42 === "string"){
+if(!pattern2.test(data42)){
+const err129 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+}
+var _valid15 = _errs144 === errors;
+valid30 = valid30 || _valid15;
+}
+if(!valid30){
+const err130 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+else {
+errors = _errs141;
+if(vErrors !== null){
+if(_errs141){
+vErrors.length = _errs141;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data43 = data25.max_in_flight;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+let dataType41 = typeof data43;
+let coerced41 = undefined;
+if(!(coerced41 !== undefined)){
+if(dataType41 === "boolean" || data43 === null
+              || (dataType41 === "string" && data43 && data43 == +data43 && !(data43 % 1))){
+coerced41 = +data43;
+}
+else {
+const err131 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+}
+if(coerced41 !== undefined){
+data43 = coerced41;
+if(data25 !== undefined){
+data25["max_in_flight"] = coerced41;
+}
+}
+}
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 < 1 || isNaN(data43)){
+const err132 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
 }
 errors++;
 }
@@ -1824,112 +2751,112 @@ data44.verify = true;
 }
 for(const key3 in data44){
 if(!((((((key3 === "enabled") || (key3 === "ca_file")) || (key3 === "cert_file")) || (key3 === "key_file")) || (key3 === "server_name")) || (key3 === "verify"))){
-const err94 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+const err133 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err94];
+vErrors = [err133];
 }
 else {
-vErrors.push(err94);
+vErrors.push(err133);
 }
 errors++;
 }
 }
 if(data44.cert_file !== undefined){
 if(data44.key_file === undefined){
-const err95 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
+const err134 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
     missingProperty: "key_file",
     depsCount: 1,
     deps: "key_file"},message:"must have property key_file when property cert_file is present"};
 if(vErrors === null){
-vErrors = [err95];
+vErrors = [err134];
 }
 else {
-vErrors.push(err95);
+vErrors.push(err134);
 }
 errors++;
 }
 }
 if(data44.key_file !== undefined){
 if(data44.cert_file === undefined){
-const err96 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
+const err135 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
     missingProperty: "cert_file",
     depsCount: 1,
     deps: "cert_file"},message:"must have property cert_file when property key_file is present"};
 if(vErrors === null){
-vErrors = [err96];
+vErrors = [err135];
 }
 else {
-vErrors.push(err96);
+vErrors.push(err135);
 }
 errors++;
 }
 }
 let data45 = data44.enabled;
 if(typeof data45 !== "boolean"){
-let coerced29 = undefined;
-if(!(coerced29 !== undefined)){
+let coerced42 = undefined;
+if(!(coerced42 !== undefined)){
 if(data45 === "false" || data45 === 0 || data45 === null){
-coerced29 = false;
+coerced42 = false;
 }
 else if(data45 === "true" || data45 === 1){
-coerced29 = true;
+coerced42 = true;
 }
 else {
-const err97 = {instancePath:instancePath+"/kafka/tls/enabled",schemaPath:"#/properties/kafka/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err136 = {instancePath:instancePath+"/kafka/tls/enabled",schemaPath:"#/properties/kafka/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
-vErrors = [err97];
+vErrors = [err136];
 }
 else {
-vErrors.push(err97);
+vErrors.push(err136);
 }
 errors++;
 }
 }
-if(coerced29 !== undefined){
-data45 = coerced29;
+if(coerced42 !== undefined){
+data45 = coerced42;
 if(data44 !== undefined){
-data44["enabled"] = coerced29;
+data44["enabled"] = coerced42;
 }
 }
 }
 if(data44.ca_file !== undefined){
 let data46 = data44.ca_file;
 if(typeof data46 !== "string"){
-let dataType30 = typeof data46;
-let coerced30 = undefined;
-if(!(coerced30 !== undefined)){
-if(dataType30 == "number" || dataType30 == "boolean"){
-coerced30 = "" + data46;
+let dataType43 = typeof data46;
+let coerced43 = undefined;
+if(!(coerced43 !== undefined)){
+if(dataType43 == "number" || dataType43 == "boolean"){
+coerced43 = "" + data46;
 }
 else if(data46 === null){
-coerced30 = "";
+coerced43 = "";
 }
 else {
-const err98 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err137 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err98];
+vErrors = [err137];
 }
 else {
-vErrors.push(err98);
+vErrors.push(err137);
 }
 errors++;
 }
 }
-if(coerced30 !== undefined){
-data46 = coerced30;
+if(coerced43 !== undefined){
+data46 = coerced43;
 if(data44 !== undefined){
-data44["ca_file"] = coerced30;
+data44["ca_file"] = coerced43;
 }
 }
 }
 if(typeof data46 === "string"){
 if(func4(data46) < 1){
-const err99 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err138 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err99];
+vErrors = [err138];
 }
 else {
-vErrors.push(err99);
+vErrors.push(err138);
 }
 errors++;
 }
@@ -1938,41 +2865,41 @@ errors++;
 if(data44.cert_file !== undefined){
 let data47 = data44.cert_file;
 if(typeof data47 !== "string"){
-let dataType31 = typeof data47;
-let coerced31 = undefined;
-if(!(coerced31 !== undefined)){
-if(dataType31 == "number" || dataType31 == "boolean"){
-coerced31 = "" + data47;
+let dataType44 = typeof data47;
+let coerced44 = undefined;
+if(!(coerced44 !== undefined)){
+if(dataType44 == "number" || dataType44 == "boolean"){
+coerced44 = "" + data47;
 }
 else if(data47 === null){
-coerced31 = "";
+coerced44 = "";
 }
 else {
-const err100 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err139 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err100];
+vErrors = [err139];
 }
 else {
-vErrors.push(err100);
+vErrors.push(err139);
 }
 errors++;
 }
 }
-if(coerced31 !== undefined){
-data47 = coerced31;
+if(coerced44 !== undefined){
+data47 = coerced44;
 if(data44 !== undefined){
-data44["cert_file"] = coerced31;
+data44["cert_file"] = coerced44;
 }
 }
 }
 if(typeof data47 === "string"){
 if(func4(data47) < 1){
-const err101 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err140 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err101];
+vErrors = [err140];
 }
 else {
-vErrors.push(err101);
+vErrors.push(err140);
 }
 errors++;
 }
@@ -1981,41 +2908,41 @@ errors++;
 if(data44.key_file !== undefined){
 let data48 = data44.key_file;
 if(typeof data48 !== "string"){
-let dataType32 = typeof data48;
-let coerced32 = undefined;
-if(!(coerced32 !== undefined)){
-if(dataType32 == "number" || dataType32 == "boolean"){
-coerced32 = "" + data48;
+let dataType45 = typeof data48;
+let coerced45 = undefined;
+if(!(coerced45 !== undefined)){
+if(dataType45 == "number" || dataType45 == "boolean"){
+coerced45 = "" + data48;
 }
 else if(data48 === null){
-coerced32 = "";
+coerced45 = "";
 }
 else {
-const err102 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err141 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err102];
+vErrors = [err141];
 }
 else {
-vErrors.push(err102);
+vErrors.push(err141);
 }
 errors++;
 }
 }
-if(coerced32 !== undefined){
-data48 = coerced32;
+if(coerced45 !== undefined){
+data48 = coerced45;
 if(data44 !== undefined){
-data44["key_file"] = coerced32;
+data44["key_file"] = coerced45;
 }
 }
 }
 if(typeof data48 === "string"){
 if(func4(data48) < 1){
-const err103 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err142 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err103];
+vErrors = [err142];
 }
 else {
-vErrors.push(err103);
+vErrors.push(err142);
 }
 errors++;
 }
@@ -2024,41 +2951,41 @@ errors++;
 if(data44.server_name !== undefined){
 let data49 = data44.server_name;
 if(typeof data49 !== "string"){
-let dataType33 = typeof data49;
-let coerced33 = undefined;
-if(!(coerced33 !== undefined)){
-if(dataType33 == "number" || dataType33 == "boolean"){
-coerced33 = "" + data49;
+let dataType46 = typeof data49;
+let coerced46 = undefined;
+if(!(coerced46 !== undefined)){
+if(dataType46 == "number" || dataType46 == "boolean"){
+coerced46 = "" + data49;
 }
 else if(data49 === null){
-coerced33 = "";
+coerced46 = "";
 }
 else {
-const err104 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err143 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err104];
+vErrors = [err143];
 }
 else {
-vErrors.push(err104);
+vErrors.push(err143);
 }
 errors++;
 }
 }
-if(coerced33 !== undefined){
-data49 = coerced33;
+if(coerced46 !== undefined){
+data49 = coerced46;
 if(data44 !== undefined){
-data44["server_name"] = coerced33;
+data44["server_name"] = coerced46;
 }
 }
 }
 if(typeof data49 === "string"){
 if(func4(data49) < 1){
-const err105 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err144 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err105];
+vErrors = [err144];
 }
 else {
-vErrors.push(err105);
+vErrors.push(err144);
 }
 errors++;
 }
@@ -2066,106 +2993,106 @@ errors++;
 }
 let data50 = data44.verify;
 if(typeof data50 !== "boolean"){
-let coerced34 = undefined;
-if(!(coerced34 !== undefined)){
+let coerced47 = undefined;
+if(!(coerced47 !== undefined)){
 if(data50 === "false" || data50 === 0 || data50 === null){
-coerced34 = false;
+coerced47 = false;
 }
 else if(data50 === "true" || data50 === 1){
-coerced34 = true;
+coerced47 = true;
 }
 else {
-const err106 = {instancePath:instancePath+"/kafka/tls/verify",schemaPath:"#/properties/kafka/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err145 = {instancePath:instancePath+"/kafka/tls/verify",schemaPath:"#/properties/kafka/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
-vErrors = [err106];
+vErrors = [err145];
 }
 else {
-vErrors.push(err106);
+vErrors.push(err145);
 }
 errors++;
 }
 }
-if(coerced34 !== undefined){
-data50 = coerced34;
+if(coerced47 !== undefined){
+data50 = coerced47;
 if(data44 !== undefined){
-data44["verify"] = coerced34;
+data44["verify"] = coerced47;
 }
 }
 }
 }
 else {
-const err107 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err146 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err107];
+vErrors = [err146];
 }
 else {
-vErrors.push(err107);
+vErrors.push(err146);
 }
 errors++;
 }
 }
 if(data25.sasl !== undefined){
 let data51 = data25.sasl;
-const _errs113 = errors;
-let valid20 = false;
+const _errs165 = errors;
+let valid33 = false;
 let passing1 = null;
-const _errs114 = errors;
+const _errs166 = errors;
 if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
 if(data51.password_env === undefined){
-const err108 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/0/required",keyword:"required",params:{missingProperty: "password_env"},message:"must have required property '"+"password_env"+"'"};
+const err147 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/0/required",keyword:"required",params:{missingProperty: "password_env"},message:"must have required property '"+"password_env"+"'"};
 if(vErrors === null){
-vErrors = [err108];
+vErrors = [err147];
 }
 else {
-vErrors.push(err108);
+vErrors.push(err147);
 }
 errors++;
 }
 }
-var _valid3 = _errs114 === errors;
-if(_valid3){
-valid20 = true;
+var _valid16 = _errs166 === errors;
+if(_valid16){
+valid33 = true;
 passing1 = 0;
 }
-const _errs115 = errors;
+const _errs167 = errors;
 if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
 if(data51.password_file === undefined){
-const err109 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/1/required",keyword:"required",params:{missingProperty: "password_file"},message:"must have required property '"+"password_file"+"'"};
+const err148 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/1/required",keyword:"required",params:{missingProperty: "password_file"},message:"must have required property '"+"password_file"+"'"};
 if(vErrors === null){
-vErrors = [err109];
+vErrors = [err148];
 }
 else {
-vErrors.push(err109);
+vErrors.push(err148);
 }
 errors++;
 }
 }
-var _valid3 = _errs115 === errors;
-if(_valid3 && valid20){
-valid20 = false;
+var _valid16 = _errs167 === errors;
+if(_valid16 && valid33){
+valid33 = false;
 passing1 = [passing1, 1];
 }
 else {
-if(_valid3){
-valid20 = true;
+if(_valid16){
+valid33 = true;
 passing1 = 1;
 }
 }
-if(!valid20){
-const err110 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+if(!valid33){
+const err149 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err110];
+vErrors = [err149];
 }
 else {
-vErrors.push(err110);
+vErrors.push(err149);
 }
 errors++;
 }
 else {
-errors = _errs113;
+errors = _errs165;
 if(vErrors !== null){
-if(_errs113){
-vErrors.length = _errs113;
+if(_errs165){
+vErrors.length = _errs165;
 }
 else {
 vErrors = null;
@@ -2174,33 +3101,33 @@ vErrors = null;
 }
 if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
 if(data51.mechanism === undefined){
-const err111 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "mechanism"},message:"must have required property '"+"mechanism"+"'"};
+const err150 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "mechanism"},message:"must have required property '"+"mechanism"+"'"};
 if(vErrors === null){
-vErrors = [err111];
+vErrors = [err150];
 }
 else {
-vErrors.push(err111);
+vErrors.push(err150);
 }
 errors++;
 }
 if(data51.username === undefined){
-const err112 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
+const err151 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
 if(vErrors === null){
-vErrors = [err112];
+vErrors = [err151];
 }
 else {
-vErrors.push(err112);
+vErrors.push(err151);
 }
 errors++;
 }
 for(const key4 in data51){
 if(!((((key4 === "mechanism") || (key4 === "username")) || (key4 === "password_env")) || (key4 === "password_file"))){
-const err113 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+const err152 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err113];
+vErrors = [err152];
 }
 else {
-vErrors.push(err113);
+vErrors.push(err152);
 }
 errors++;
 }
@@ -2208,12 +3135,12 @@ errors++;
 if(data51.mechanism !== undefined){
 let data52 = data51.mechanism;
 if(!(((data52 === "plain") || (data52 === "scram-sha-256")) || (data52 === "scram-sha-512"))){
-const err114 = {instancePath:instancePath+"/kafka/sasl/mechanism",schemaPath:"#/properties/kafka/properties/sasl/properties/mechanism/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.sasl.properties.mechanism.enum},message:"must be equal to one of the allowed values"};
+const err153 = {instancePath:instancePath+"/kafka/sasl/mechanism",schemaPath:"#/properties/kafka/properties/sasl/properties/mechanism/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.sasl.properties.mechanism.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
-vErrors = [err114];
+vErrors = [err153];
 }
 else {
-vErrors.push(err114);
+vErrors.push(err153);
 }
 errors++;
 }
@@ -2221,41 +3148,41 @@ errors++;
 if(data51.username !== undefined){
 let data53 = data51.username;
 if(typeof data53 !== "string"){
-let dataType35 = typeof data53;
-let coerced35 = undefined;
-if(!(coerced35 !== undefined)){
-if(dataType35 == "number" || dataType35 == "boolean"){
-coerced35 = "" + data53;
+let dataType48 = typeof data53;
+let coerced48 = undefined;
+if(!(coerced48 !== undefined)){
+if(dataType48 == "number" || dataType48 == "boolean"){
+coerced48 = "" + data53;
 }
 else if(data53 === null){
-coerced35 = "";
+coerced48 = "";
 }
 else {
-const err115 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err154 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err115];
+vErrors = [err154];
 }
 else {
-vErrors.push(err115);
+vErrors.push(err154);
 }
 errors++;
 }
 }
-if(coerced35 !== undefined){
-data53 = coerced35;
+if(coerced48 !== undefined){
+data53 = coerced48;
 if(data51 !== undefined){
-data51["username"] = coerced35;
+data51["username"] = coerced48;
 }
 }
 }
 if(typeof data53 === "string"){
 if(func4(data53) < 1){
-const err116 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err155 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err116];
+vErrors = [err155];
 }
 else {
-vErrors.push(err116);
+vErrors.push(err155);
 }
 errors++;
 }
@@ -2264,41 +3191,41 @@ errors++;
 if(data51.password_env !== undefined){
 let data54 = data51.password_env;
 if(typeof data54 !== "string"){
-let dataType36 = typeof data54;
-let coerced36 = undefined;
-if(!(coerced36 !== undefined)){
-if(dataType36 == "number" || dataType36 == "boolean"){
-coerced36 = "" + data54;
+let dataType49 = typeof data54;
+let coerced49 = undefined;
+if(!(coerced49 !== undefined)){
+if(dataType49 == "number" || dataType49 == "boolean"){
+coerced49 = "" + data54;
 }
 else if(data54 === null){
-coerced36 = "";
+coerced49 = "";
 }
 else {
-const err117 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err156 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err117];
+vErrors = [err156];
 }
 else {
-vErrors.push(err117);
+vErrors.push(err156);
 }
 errors++;
 }
 }
-if(coerced36 !== undefined){
-data54 = coerced36;
+if(coerced49 !== undefined){
+data54 = coerced49;
 if(data51 !== undefined){
-data51["password_env"] = coerced36;
+data51["password_env"] = coerced49;
 }
 }
 }
 if(typeof data54 === "string"){
 if(func4(data54) < 1){
-const err118 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err157 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err118];
+vErrors = [err157];
 }
 else {
-vErrors.push(err118);
+vErrors.push(err157);
 }
 errors++;
 }
@@ -2307,41 +3234,41 @@ errors++;
 if(data51.password_file !== undefined){
 let data55 = data51.password_file;
 if(typeof data55 !== "string"){
-let dataType37 = typeof data55;
-let coerced37 = undefined;
-if(!(coerced37 !== undefined)){
-if(dataType37 == "number" || dataType37 == "boolean"){
-coerced37 = "" + data55;
+let dataType50 = typeof data55;
+let coerced50 = undefined;
+if(!(coerced50 !== undefined)){
+if(dataType50 == "number" || dataType50 == "boolean"){
+coerced50 = "" + data55;
 }
 else if(data55 === null){
-coerced37 = "";
+coerced50 = "";
 }
 else {
-const err119 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err158 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err119];
+vErrors = [err158];
 }
 else {
-vErrors.push(err119);
+vErrors.push(err158);
 }
 errors++;
 }
 }
-if(coerced37 !== undefined){
-data55 = coerced37;
+if(coerced50 !== undefined){
+data55 = coerced50;
 if(data51 !== undefined){
-data51["password_file"] = coerced37;
+data51["password_file"] = coerced50;
 }
 }
 }
 if(typeof data55 === "string"){
 if(func4(data55) < 1){
-const err120 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err159 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err120];
+vErrors = [err159];
 }
 else {
-vErrors.push(err120);
+vErrors.push(err159);
 }
 errors++;
 }
@@ -2349,24 +3276,24 @@ errors++;
 }
 }
 else {
-const err121 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err160 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err121];
+vErrors = [err160];
 }
 else {
-vErrors.push(err121);
+vErrors.push(err160);
 }
 errors++;
 }
 }
 }
 else {
-const err122 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err161 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err122];
+vErrors = [err161];
 }
 else {
-vErrors.push(err122);
+vErrors.push(err161);
 }
 errors++;
 }
@@ -2384,181 +3311,323 @@ data56.linger_ms = 200;
 }
 for(const key5 in data56){
 if(!(((key5 === "max_records") || (key5 === "max_bytes")) || (key5 === "linger_ms"))){
-const err123 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+const err162 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err123];
+vErrors = [err162];
 }
 else {
-vErrors.push(err123);
+vErrors.push(err162);
 }
 errors++;
 }
 }
 let data57 = data56.max_records;
 if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
-let dataType38 = typeof data57;
-let coerced38 = undefined;
-if(!(coerced38 !== undefined)){
-if(dataType38 === "boolean" || data57 === null
-              || (dataType38 === "string" && data57 && data57 == +data57 && !(data57 % 1))){
-coerced38 = +data57;
+let dataType51 = typeof data57;
+let coerced51 = undefined;
+if(!(coerced51 !== undefined)){
+if(dataType51 === "boolean" || data57 === null
+              || (dataType51 === "string" && data57 && data57 == +data57 && !(data57 % 1))){
+coerced51 = +data57;
 }
 else {
-const err124 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err163 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err124];
+vErrors = [err163];
 }
 else {
-vErrors.push(err124);
+vErrors.push(err163);
 }
 errors++;
 }
 }
-if(coerced38 !== undefined){
-data57 = coerced38;
+if(coerced51 !== undefined){
+data57 = coerced51;
 if(data56 !== undefined){
-data56["max_records"] = coerced38;
+data56["max_records"] = coerced51;
 }
 }
 }
 if((typeof data57 == "number") && (isFinite(data57))){
 if(data57 < 1 || isNaN(data57)){
-const err125 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err164 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
-vErrors = [err125];
+vErrors = [err164];
 }
 else {
-vErrors.push(err125);
+vErrors.push(err164);
 }
 errors++;
 }
 }
 let data58 = data56.max_bytes;
+const _errs182 = errors;
+let valid36 = false;
+const _errs183 = errors;
 if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
-let dataType39 = typeof data58;
-let coerced39 = undefined;
-if(!(coerced39 !== undefined)){
-if(dataType39 === "boolean" || data58 === null
-              || (dataType39 === "string" && data58 && data58 == +data58 && !(data58 % 1))){
-coerced39 = +data58;
+let dataType52 = typeof data58;
+let coerced52 = undefined;
+if(!(coerced52 !== undefined)){
+if(dataType52 === "boolean" || data58 === null
+              || (dataType52 === "string" && data58 && data58 == +data58 && !(data58 % 1))){
+coerced52 = +data58;
 }
 else {
-const err126 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err165 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err126];
+vErrors = [err165];
 }
 else {
-vErrors.push(err126);
+vErrors.push(err165);
 }
 errors++;
 }
 }
-if(coerced39 !== undefined){
-data58 = coerced39;
+if(coerced52 !== undefined){
+data58 = coerced52;
 if(data56 !== undefined){
-data56["max_bytes"] = coerced39;
+data56["max_bytes"] = coerced52;
 }
 }
 }
 if((typeof data58 == "number") && (isFinite(data58))){
 if(data58 < 1 || isNaN(data58)){
-const err127 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err166 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
-vErrors = [err127];
+vErrors = [err166];
 }
 else {
-vErrors.push(err127);
+vErrors.push(err166);
 }
 errors++;
+}
+}
+var _valid17 = _errs183 === errors;
+valid36 = valid36 || _valid17;
+if(!valid36){
+const _errs185 = errors;
+if(typeof data58 !== "string"){
+let dataType53 = typeof data58;
+let coerced53 = undefined;
+if(!(coerced53 !== undefined)){
+if(dataType53 == "number" || dataType53 == "boolean"){
+coerced53 = "" + data58;
+}
+else if(data58 === null){
+coerced53 = "";
+}
+else {
+const err167 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+}
+if(coerced53 !== undefined){
+data58 = coerced53;
+if(data56 !== undefined){
+data56["max_bytes"] = coerced53;
+}
+}
+}
+if(typeof data58 === "string"){
+if(!pattern1.test(data58)){
+const err168 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+}
+var _valid17 = _errs185 === errors;
+valid36 = valid36 || _valid17;
+}
+if(!valid36){
+const err169 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+else {
+errors = _errs182;
+if(vErrors !== null){
+if(_errs182){
+vErrors.length = _errs182;
+}
+else {
+vErrors = null;
+}
 }
 }
 let data59 = data56.linger_ms;
+const _errs188 = errors;
+let valid37 = false;
+const _errs189 = errors;
 if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
-let dataType40 = typeof data59;
-let coerced40 = undefined;
-if(!(coerced40 !== undefined)){
-if(dataType40 === "boolean" || data59 === null
-              || (dataType40 === "string" && data59 && data59 == +data59 && !(data59 % 1))){
-coerced40 = +data59;
+let dataType54 = typeof data59;
+let coerced54 = undefined;
+if(!(coerced54 !== undefined)){
+if(dataType54 === "boolean" || data59 === null
+              || (dataType54 === "string" && data59 && data59 == +data59 && !(data59 % 1))){
+coerced54 = +data59;
 }
 else {
-const err128 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err170 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err128];
+vErrors = [err170];
 }
 else {
-vErrors.push(err128);
+vErrors.push(err170);
 }
 errors++;
 }
 }
-if(coerced40 !== undefined){
-data59 = coerced40;
+if(coerced54 !== undefined){
+data59 = coerced54;
 if(data56 !== undefined){
-data56["linger_ms"] = coerced40;
+data56["linger_ms"] = coerced54;
 }
 }
 }
 if((typeof data59 == "number") && (isFinite(data59))){
 if(data59 < 0 || isNaN(data59)){
-const err129 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const err171 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
-vErrors = [err129];
+vErrors = [err171];
 }
 else {
-vErrors.push(err129);
+vErrors.push(err171);
 }
 errors++;
 }
 }
+var _valid18 = _errs189 === errors;
+valid37 = valid37 || _valid18;
+if(!valid37){
+const _errs191 = errors;
+if(typeof data59 !== "string"){
+let dataType55 = typeof data59;
+let coerced55 = undefined;
+if(!(coerced55 !== undefined)){
+if(dataType55 == "number" || dataType55 == "boolean"){
+coerced55 = "" + data59;
+}
+else if(data59 === null){
+coerced55 = "";
 }
 else {
-const err130 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err172 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err130];
+vErrors = [err172];
 }
 else {
-vErrors.push(err130);
+vErrors.push(err172);
+}
+errors++;
+}
+}
+if(coerced55 !== undefined){
+data59 = coerced55;
+if(data56 !== undefined){
+data56["linger_ms"] = coerced55;
+}
+}
+}
+if(typeof data59 === "string"){
+if(!pattern2.test(data59)){
+const err173 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err173];
+}
+else {
+vErrors.push(err173);
+}
+errors++;
+}
+}
+var _valid18 = _errs191 === errors;
+valid37 = valid37 || _valid18;
+}
+if(!valid37){
+const err174 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err174];
+}
+else {
+vErrors.push(err174);
+}
+errors++;
+}
+else {
+errors = _errs188;
+if(vErrors !== null){
+if(_errs188){
+vErrors.length = _errs188;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+else {
+const err175 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err175];
+}
+else {
+vErrors.push(err175);
 }
 errors++;
 }
 let data60 = data.state_dir;
 if(typeof data60 !== "string"){
-let dataType41 = typeof data60;
-let coerced41 = undefined;
-if(!(coerced41 !== undefined)){
-if(dataType41 == "number" || dataType41 == "boolean"){
-coerced41 = "" + data60;
+let dataType56 = typeof data60;
+let coerced56 = undefined;
+if(!(coerced56 !== undefined)){
+if(dataType56 == "number" || dataType56 == "boolean"){
+coerced56 = "" + data60;
 }
 else if(data60 === null){
-coerced41 = "";
+coerced56 = "";
 }
 else {
-const err131 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err176 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err131];
+vErrors = [err176];
 }
 else {
-vErrors.push(err131);
+vErrors.push(err176);
 }
 errors++;
 }
 }
-if(coerced41 !== undefined){
-data60 = coerced41;
+if(coerced56 !== undefined){
+data60 = coerced56;
 if(data !== undefined){
-data["state_dir"] = coerced41;
+data["state_dir"] = coerced56;
 }
 }
 }
 if(typeof data60 === "string"){
 if(func4(data60) < 1){
-const err132 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err177 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err132];
+vErrors = [err177];
 }
 else {
-vErrors.push(err132);
+vErrors.push(err177);
 }
 errors++;
 }
@@ -2566,41 +3635,41 @@ errors++;
 if(data.host !== undefined){
 let data61 = data.host;
 if(typeof data61 !== "string"){
-let dataType42 = typeof data61;
-let coerced42 = undefined;
-if(!(coerced42 !== undefined)){
-if(dataType42 == "number" || dataType42 == "boolean"){
-coerced42 = "" + data61;
+let dataType57 = typeof data61;
+let coerced57 = undefined;
+if(!(coerced57 !== undefined)){
+if(dataType57 == "number" || dataType57 == "boolean"){
+coerced57 = "" + data61;
 }
 else if(data61 === null){
-coerced42 = "";
+coerced57 = "";
 }
 else {
-const err133 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err178 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err133];
+vErrors = [err178];
 }
 else {
-vErrors.push(err133);
+vErrors.push(err178);
 }
 errors++;
 }
 }
-if(coerced42 !== undefined){
-data61 = coerced42;
+if(coerced57 !== undefined){
+data61 = coerced57;
 if(data !== undefined){
-data["host"] = coerced42;
+data["host"] = coerced57;
 }
 }
 }
 if(typeof data61 === "string"){
 if(func4(data61) < 1){
-const err134 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err179 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err134];
+vErrors = [err179];
 }
 else {
-vErrors.push(err134);
+vErrors.push(err179);
 }
 errors++;
 }
@@ -2608,12 +3677,12 @@ errors++;
 }
 let data62 = data.log_level;
 if(!(((((((data62 === "fatal") || (data62 === "error")) || (data62 === "warn")) || (data62 === "info")) || (data62 === "debug")) || (data62 === "trace")) || (data62 === "silent"))){
-const err135 = {instancePath:instancePath+"/log_level",schemaPath:"#/properties/log_level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log_level.enum},message:"must be equal to one of the allowed values"};
+const err180 = {instancePath:instancePath+"/log_level",schemaPath:"#/properties/log_level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log_level.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
-vErrors = [err135];
+vErrors = [err180];
 }
 else {
-vErrors.push(err135);
+vErrors.push(err180);
 }
 errors++;
 }
@@ -2642,262 +3711,475 @@ data63.keep_order = true;
 }
 for(const key6 in data63){
 if(!((((((((key6 === "enabled") || (key6 === "dir")) || (key6 === "max_bytes")) || (key6 === "segment_bytes")) || (key6 === "fsync")) || (key6 === "fsync_interval_ms")) || (key6 === "when_full")) || (key6 === "keep_order"))){
-const err136 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+const err181 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err136];
+vErrors = [err181];
 }
 else {
-vErrors.push(err136);
+vErrors.push(err181);
 }
 errors++;
 }
 }
 let data64 = data63.enabled;
 if(typeof data64 !== "boolean"){
-let coerced43 = undefined;
-if(!(coerced43 !== undefined)){
+let coerced58 = undefined;
+if(!(coerced58 !== undefined)){
 if(data64 === "false" || data64 === 0 || data64 === null){
-coerced43 = false;
+coerced58 = false;
 }
 else if(data64 === "true" || data64 === 1){
-coerced43 = true;
+coerced58 = true;
 }
 else {
-const err137 = {instancePath:instancePath+"/spool/enabled",schemaPath:"#/properties/spool/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err182 = {instancePath:instancePath+"/spool/enabled",schemaPath:"#/properties/spool/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
-vErrors = [err137];
+vErrors = [err182];
 }
 else {
-vErrors.push(err137);
+vErrors.push(err182);
 }
 errors++;
 }
 }
-if(coerced43 !== undefined){
-data64 = coerced43;
+if(coerced58 !== undefined){
+data64 = coerced58;
 if(data63 !== undefined){
-data63["enabled"] = coerced43;
+data63["enabled"] = coerced58;
 }
 }
 }
 if(data63.dir !== undefined){
 let data65 = data63.dir;
 if(typeof data65 !== "string"){
-let dataType44 = typeof data65;
-let coerced44 = undefined;
-if(!(coerced44 !== undefined)){
-if(dataType44 == "number" || dataType44 == "boolean"){
-coerced44 = "" + data65;
+let dataType59 = typeof data65;
+let coerced59 = undefined;
+if(!(coerced59 !== undefined)){
+if(dataType59 == "number" || dataType59 == "boolean"){
+coerced59 = "" + data65;
 }
 else if(data65 === null){
-coerced44 = "";
+coerced59 = "";
 }
 else {
-const err138 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err183 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err138];
+vErrors = [err183];
 }
 else {
-vErrors.push(err138);
+vErrors.push(err183);
 }
 errors++;
 }
 }
-if(coerced44 !== undefined){
-data65 = coerced44;
+if(coerced59 !== undefined){
+data65 = coerced59;
 if(data63 !== undefined){
-data63["dir"] = coerced44;
+data63["dir"] = coerced59;
 }
 }
 }
 if(typeof data65 === "string"){
 if(func4(data65) < 1){
-const err139 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err184 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err139];
+vErrors = [err184];
 }
 else {
-vErrors.push(err139);
+vErrors.push(err184);
 }
 errors++;
 }
 }
 }
 let data66 = data63.max_bytes;
+const _errs206 = errors;
+let valid39 = false;
+const _errs207 = errors;
 if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
-let dataType45 = typeof data66;
-let coerced45 = undefined;
-if(!(coerced45 !== undefined)){
-if(dataType45 === "boolean" || data66 === null
-              || (dataType45 === "string" && data66 && data66 == +data66 && !(data66 % 1))){
-coerced45 = +data66;
+let dataType60 = typeof data66;
+let coerced60 = undefined;
+if(!(coerced60 !== undefined)){
+if(dataType60 === "boolean" || data66 === null
+              || (dataType60 === "string" && data66 && data66 == +data66 && !(data66 % 1))){
+coerced60 = +data66;
 }
 else {
-const err140 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err185 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err140];
+vErrors = [err185];
 }
 else {
-vErrors.push(err140);
+vErrors.push(err185);
 }
 errors++;
 }
 }
-if(coerced45 !== undefined){
-data66 = coerced45;
+if(coerced60 !== undefined){
+data66 = coerced60;
 if(data63 !== undefined){
-data63["max_bytes"] = coerced45;
+data63["max_bytes"] = coerced60;
 }
 }
 }
 if((typeof data66 == "number") && (isFinite(data66))){
 if(data66 < 1048576 || isNaN(data66)){
-const err141 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1048576},message:"must be >= 1048576"};
+const err186 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1048576},message:"must be >= 1048576"};
 if(vErrors === null){
-vErrors = [err141];
+vErrors = [err186];
 }
 else {
-vErrors.push(err141);
+vErrors.push(err186);
 }
 errors++;
+}
+}
+var _valid19 = _errs207 === errors;
+valid39 = valid39 || _valid19;
+if(!valid39){
+const _errs209 = errors;
+if(typeof data66 !== "string"){
+let dataType61 = typeof data66;
+let coerced61 = undefined;
+if(!(coerced61 !== undefined)){
+if(dataType61 == "number" || dataType61 == "boolean"){
+coerced61 = "" + data66;
+}
+else if(data66 === null){
+coerced61 = "";
+}
+else {
+const err187 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+}
+if(coerced61 !== undefined){
+data66 = coerced61;
+if(data63 !== undefined){
+data63["max_bytes"] = coerced61;
+}
+}
+}
+if(typeof data66 === "string"){
+if(!pattern1.test(data66)){
+const err188 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+}
+var _valid19 = _errs209 === errors;
+valid39 = valid39 || _valid19;
+}
+if(!valid39){
+const err189 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
+}
+errors++;
+}
+else {
+errors = _errs206;
+if(vErrors !== null){
+if(_errs206){
+vErrors.length = _errs206;
+}
+else {
+vErrors = null;
+}
 }
 }
 let data67 = data63.segment_bytes;
+const _errs212 = errors;
+let valid40 = false;
+const _errs213 = errors;
 if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-let dataType46 = typeof data67;
-let coerced46 = undefined;
-if(!(coerced46 !== undefined)){
-if(dataType46 === "boolean" || data67 === null
-              || (dataType46 === "string" && data67 && data67 == +data67 && !(data67 % 1))){
-coerced46 = +data67;
+let dataType62 = typeof data67;
+let coerced62 = undefined;
+if(!(coerced62 !== undefined)){
+if(dataType62 === "boolean" || data67 === null
+              || (dataType62 === "string" && data67 && data67 == +data67 && !(data67 % 1))){
+coerced62 = +data67;
 }
 else {
-const err142 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err190 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err142];
+vErrors = [err190];
 }
 else {
-vErrors.push(err142);
+vErrors.push(err190);
 }
 errors++;
 }
 }
-if(coerced46 !== undefined){
-data67 = coerced46;
+if(coerced62 !== undefined){
+data67 = coerced62;
 if(data63 !== undefined){
-data63["segment_bytes"] = coerced46;
+data63["segment_bytes"] = coerced62;
 }
 }
 }
 if((typeof data67 == "number") && (isFinite(data67))){
 if(data67 < 65536 || isNaN(data67)){
-const err143 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 65536},message:"must be >= 65536"};
+const err191 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 65536},message:"must be >= 65536"};
 if(vErrors === null){
-vErrors = [err143];
+vErrors = [err191];
 }
 else {
-vErrors.push(err143);
+vErrors.push(err191);
 }
 errors++;
+}
+}
+var _valid20 = _errs213 === errors;
+valid40 = valid40 || _valid20;
+if(!valid40){
+const _errs215 = errors;
+if(typeof data67 !== "string"){
+let dataType63 = typeof data67;
+let coerced63 = undefined;
+if(!(coerced63 !== undefined)){
+if(dataType63 == "number" || dataType63 == "boolean"){
+coerced63 = "" + data67;
+}
+else if(data67 === null){
+coerced63 = "";
+}
+else {
+const err192 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+}
+if(coerced63 !== undefined){
+data67 = coerced63;
+if(data63 !== undefined){
+data63["segment_bytes"] = coerced63;
+}
+}
+}
+if(typeof data67 === "string"){
+if(!pattern1.test(data67)){
+const err193 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
+}
+errors++;
+}
+}
+var _valid20 = _errs215 === errors;
+valid40 = valid40 || _valid20;
+}
+if(!valid40){
+const err194 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err194];
+}
+else {
+vErrors.push(err194);
+}
+errors++;
+}
+else {
+errors = _errs212;
+if(vErrors !== null){
+if(_errs212){
+vErrors.length = _errs212;
+}
+else {
+vErrors = null;
+}
 }
 }
 let data68 = data63.fsync;
 if(!(((data68 === "always") || (data68 === "batch")) || (data68 === "interval"))){
-const err144 = {instancePath:instancePath+"/spool/fsync",schemaPath:"#/properties/spool/properties/fsync/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.fsync.enum},message:"must be equal to one of the allowed values"};
+const err195 = {instancePath:instancePath+"/spool/fsync",schemaPath:"#/properties/spool/properties/fsync/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.fsync.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
-vErrors = [err144];
+vErrors = [err195];
 }
 else {
-vErrors.push(err144);
+vErrors.push(err195);
 }
 errors++;
 }
 let data69 = data63.fsync_interval_ms;
+const _errs219 = errors;
+let valid41 = false;
+const _errs220 = errors;
 if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
-let dataType47 = typeof data69;
-let coerced47 = undefined;
-if(!(coerced47 !== undefined)){
-if(dataType47 === "boolean" || data69 === null
-              || (dataType47 === "string" && data69 && data69 == +data69 && !(data69 % 1))){
-coerced47 = +data69;
+let dataType64 = typeof data69;
+let coerced64 = undefined;
+if(!(coerced64 !== undefined)){
+if(dataType64 === "boolean" || data69 === null
+              || (dataType64 === "string" && data69 && data69 == +data69 && !(data69 % 1))){
+coerced64 = +data69;
 }
 else {
-const err145 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err196 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err145];
+vErrors = [err196];
 }
 else {
-vErrors.push(err145);
+vErrors.push(err196);
 }
 errors++;
 }
 }
-if(coerced47 !== undefined){
-data69 = coerced47;
+if(coerced64 !== undefined){
+data69 = coerced64;
 if(data63 !== undefined){
-data63["fsync_interval_ms"] = coerced47;
+data63["fsync_interval_ms"] = coerced64;
 }
 }
 }
 if((typeof data69 == "number") && (isFinite(data69))){
 if(data69 < 1 || isNaN(data69)){
-const err146 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err197 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
-vErrors = [err146];
+vErrors = [err197];
 }
 else {
-vErrors.push(err146);
+vErrors.push(err197);
 }
 errors++;
 }
 }
-let data70 = data63.when_full;
-if(!((data70 === "block") || (data70 === "drop_oldest"))){
-const err147 = {instancePath:instancePath+"/spool/when_full",schemaPath:"#/properties/spool/properties/when_full/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.when_full.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err147];
+var _valid21 = _errs220 === errors;
+valid41 = valid41 || _valid21;
+if(!valid41){
+const _errs222 = errors;
+if(typeof data69 !== "string"){
+let dataType65 = typeof data69;
+let coerced65 = undefined;
+if(!(coerced65 !== undefined)){
+if(dataType65 == "number" || dataType65 == "boolean"){
+coerced65 = "" + data69;
+}
+else if(data69 === null){
+coerced65 = "";
 }
 else {
-vErrors.push(err147);
+const err198 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err198];
+}
+else {
+vErrors.push(err198);
+}
+errors++;
+}
+}
+if(coerced65 !== undefined){
+data69 = coerced65;
+if(data63 !== undefined){
+data63["fsync_interval_ms"] = coerced65;
+}
+}
+}
+if(typeof data69 === "string"){
+if(!pattern2.test(data69)){
+const err199 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err199];
+}
+else {
+vErrors.push(err199);
+}
+errors++;
+}
+}
+var _valid21 = _errs222 === errors;
+valid41 = valid41 || _valid21;
+}
+if(!valid41){
+const err200 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err200];
+}
+else {
+vErrors.push(err200);
+}
+errors++;
+}
+else {
+errors = _errs219;
+if(vErrors !== null){
+if(_errs219){
+vErrors.length = _errs219;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data70 = data63.when_full;
+if(!((data70 === "block") || (data70 === "drop_oldest"))){
+const err201 = {instancePath:instancePath+"/spool/when_full",schemaPath:"#/properties/spool/properties/when_full/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.when_full.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err201];
+}
+else {
+vErrors.push(err201);
 }
 errors++;
 }
 let data71 = data63.keep_order;
 if(typeof data71 !== "boolean"){
-let coerced48 = undefined;
-if(!(coerced48 !== undefined)){
+let coerced66 = undefined;
+if(!(coerced66 !== undefined)){
 if(data71 === "false" || data71 === 0 || data71 === null){
-coerced48 = false;
+coerced66 = false;
 }
 else if(data71 === "true" || data71 === 1){
-coerced48 = true;
+coerced66 = true;
 }
 else {
-const err148 = {instancePath:instancePath+"/spool/keep_order",schemaPath:"#/properties/spool/properties/keep_order/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err202 = {instancePath:instancePath+"/spool/keep_order",schemaPath:"#/properties/spool/properties/keep_order/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
-vErrors = [err148];
+vErrors = [err202];
 }
 else {
-vErrors.push(err148);
+vErrors.push(err202);
 }
 errors++;
 }
 }
-if(coerced48 !== undefined){
-data71 = coerced48;
+if(coerced66 !== undefined){
+data71 = coerced66;
 if(data63 !== undefined){
-data63["keep_order"] = coerced48;
+data63["keep_order"] = coerced66;
 }
 }
 }
 }
 else {
-const err149 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err203 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err149];
+vErrors = [err203];
 }
 else {
-vErrors.push(err149);
+vErrors.push(err203);
 }
 errors++;
 }
@@ -2911,143 +4193,214 @@ data72.listen = "127.0.0.1:9598";
 }
 for(const key7 in data72){
 if(!((key7 === "enabled") || (key7 === "listen"))){
-const err150 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+const err204 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err150];
+vErrors = [err204];
 }
 else {
-vErrors.push(err150);
+vErrors.push(err204);
 }
 errors++;
 }
 }
 let data73 = data72.enabled;
 if(typeof data73 !== "boolean"){
-let coerced49 = undefined;
-if(!(coerced49 !== undefined)){
+let coerced67 = undefined;
+if(!(coerced67 !== undefined)){
 if(data73 === "false" || data73 === 0 || data73 === null){
-coerced49 = false;
+coerced67 = false;
 }
 else if(data73 === "true" || data73 === 1){
-coerced49 = true;
+coerced67 = true;
 }
 else {
-const err151 = {instancePath:instancePath+"/metrics/enabled",schemaPath:"#/properties/metrics/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err205 = {instancePath:instancePath+"/metrics/enabled",schemaPath:"#/properties/metrics/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
-vErrors = [err151];
+vErrors = [err205];
 }
 else {
-vErrors.push(err151);
+vErrors.push(err205);
 }
 errors++;
 }
 }
-if(coerced49 !== undefined){
-data73 = coerced49;
+if(coerced67 !== undefined){
+data73 = coerced67;
 if(data72 !== undefined){
-data72["enabled"] = coerced49;
+data72["enabled"] = coerced67;
 }
 }
 }
 let data74 = data72.listen;
 if(typeof data74 !== "string"){
-let dataType50 = typeof data74;
-let coerced50 = undefined;
-if(!(coerced50 !== undefined)){
-if(dataType50 == "number" || dataType50 == "boolean"){
-coerced50 = "" + data74;
+let dataType68 = typeof data74;
+let coerced68 = undefined;
+if(!(coerced68 !== undefined)){
+if(dataType68 == "number" || dataType68 == "boolean"){
+coerced68 = "" + data74;
 }
 else if(data74 === null){
-coerced50 = "";
+coerced68 = "";
 }
 else {
-const err152 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err206 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err152];
+vErrors = [err206];
 }
 else {
-vErrors.push(err152);
+vErrors.push(err206);
 }
 errors++;
 }
 }
-if(coerced50 !== undefined){
-data74 = coerced50;
+if(coerced68 !== undefined){
+data74 = coerced68;
 if(data72 !== undefined){
-data72["listen"] = coerced50;
+data72["listen"] = coerced68;
 }
 }
 }
 if(typeof data74 === "string"){
-if(!pattern1.test(data74)){
-const err153 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:]+\\]|[^:\\s]+):[0-9]+$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:]+\\]|[^:\\s]+):[0-9]+$"+"\""};
+if(!pattern22.test(data74)){
+const err207 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"+"\""};
 if(vErrors === null){
-vErrors = [err153];
+vErrors = [err207];
 }
 else {
-vErrors.push(err153);
+vErrors.push(err207);
 }
 errors++;
 }
 }
 }
 else {
-const err154 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err208 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err154];
+vErrors = [err208];
 }
 else {
-vErrors.push(err154);
+vErrors.push(err208);
 }
 errors++;
 }
 let data75 = data.shutdown_timeout_ms;
+const _errs235 = errors;
+let valid43 = false;
+const _errs236 = errors;
 if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-let dataType51 = typeof data75;
-let coerced51 = undefined;
-if(!(coerced51 !== undefined)){
-if(dataType51 === "boolean" || data75 === null
-              || (dataType51 === "string" && data75 && data75 == +data75 && !(data75 % 1))){
-coerced51 = +data75;
+let dataType69 = typeof data75;
+let coerced69 = undefined;
+if(!(coerced69 !== undefined)){
+if(dataType69 === "boolean" || data75 === null
+              || (dataType69 === "string" && data75 && data75 == +data75 && !(data75 % 1))){
+coerced69 = +data75;
 }
 else {
-const err155 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err209 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err155];
+vErrors = [err209];
 }
 else {
-vErrors.push(err155);
+vErrors.push(err209);
 }
 errors++;
 }
 }
-if(coerced51 !== undefined){
-data75 = coerced51;
+if(coerced69 !== undefined){
+data75 = coerced69;
 if(data !== undefined){
-data["shutdown_timeout_ms"] = coerced51;
+data["shutdown_timeout_ms"] = coerced69;
 }
 }
 }
 if((typeof data75 == "number") && (isFinite(data75))){
 if(data75 < 1 || isNaN(data75)){
-const err156 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err210 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
-vErrors = [err156];
+vErrors = [err210];
 }
 else {
-vErrors.push(err156);
+vErrors.push(err210);
 }
 errors++;
 }
 }
+var _valid22 = _errs236 === errors;
+valid43 = valid43 || _valid22;
+if(!valid43){
+const _errs238 = errors;
+if(typeof data75 !== "string"){
+let dataType70 = typeof data75;
+let coerced70 = undefined;
+if(!(coerced70 !== undefined)){
+if(dataType70 == "number" || dataType70 == "boolean"){
+coerced70 = "" + data75;
+}
+else if(data75 === null){
+coerced70 = "";
 }
 else {
-const err157 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err211 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err157];
+vErrors = [err211];
 }
 else {
-vErrors.push(err157);
+vErrors.push(err211);
+}
+errors++;
+}
+}
+if(coerced70 !== undefined){
+data75 = coerced70;
+if(data !== undefined){
+data["shutdown_timeout_ms"] = coerced70;
+}
+}
+}
+if(typeof data75 === "string"){
+if(!pattern2.test(data75)){
+const err212 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err212];
+}
+else {
+vErrors.push(err212);
+}
+errors++;
+}
+}
+var _valid22 = _errs238 === errors;
+valid43 = valid43 || _valid22;
+}
+if(!valid43){
+const err213 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err213];
+}
+else {
+vErrors.push(err213);
+}
+errors++;
+}
+else {
+errors = _errs235;
+if(vErrors !== null){
+if(_errs235){
+vErrors.length = _errs235;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+else {
+const err214 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err214];
+}
+else {
+vErrors.push(err214);
 }
 errors++;
 }

@@ -3,7 +3,9 @@
  * kind for the error counters. kafkajs wraps causes (retries exceeded →
  * original error → Node's socket error), so the chain is walked.
  */
-export type KafkaErrorKind = 'auth' | 'tls' | 'unreachable' | 'unknown_topic' | 'too_large' | 'timeout' | 'other';
+import { isLegalTopicName, TOPIC_NAME_RULE } from '../config/patterns.ts';
+
+export type KafkaErrorKind = 'auth' | 'tls' | 'unreachable' | 'unknown_topic' | 'invalid_topic' | 'too_large' | 'timeout' | 'other';
 
 interface ErrorLike {
   name?: string;
@@ -33,6 +35,13 @@ export function describeKafkaError(err: unknown, context: { brokers: string[]; t
   if (sasl) return { kind: 'auth', message: `Kafka rejected the credentials (${sasl.message}): check kafka.sasl (mechanism, username, password)` };
   const tls = has((e) => typeof e.code === 'string' && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(e.code));
   if (tls) return { kind: 'tls', message: `TLS handshake with ${brokers} failed (${tls.code}: ${tls.message}): check kafka.tls (ca_file, server_name, client certificate)` };
+  // A name Kafka refuses (from a template: empty, "." or ".."), said before kafkajs (client side, "Invalid topic") or by the broker.
+  const invalid = has((e) => e.type === 'INVALID_TOPIC_EXCEPTION' || /invalid topic/i.test(e.message ?? ''));
+  if (invalid) {
+    const illegal = context.topics.filter((t) => !isLegalTopicName(t));
+    const names = (illegal.length > 0 ? illegal : context.topics).map((t) => JSON.stringify(t)).join(', ');
+    return { kind: 'invalid_topic', message: `illegal topic name ${names}: ${TOPIC_NAME_RULE}; check the topic template (kafka.topic, inputs[].topic) and the fields it takes` };
+  }
   const topic = has((e) => e.type === 'UNKNOWN_TOPIC_OR_PARTITION');
   if (topic) {
     return {

@@ -68,7 +68,7 @@ export function createMetrics(sources: MetricsSources): Registry {
   }
   new Counter({
     name: 'logship_errors_total',
-    help: 'Errors by kind: auth, tls, unreachable, unknown_topic, too_large, timeout, other.',
+    help: 'Errors by kind: auth, tls, unreachable, unknown_topic, invalid_topic, too_large, timeout, other.',
     labelNames: ['kind'],
     registers: [registry],
     collect() {

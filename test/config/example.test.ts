@@ -11,6 +11,8 @@ const example = fileURLToPath(new URL('../../config.example.yaml', import.meta.u
 test('config.example.yaml is a valid configuration', () => {
   const config = loadConfig(example, {}, {});
   assert.equal(config.inputs[0]!.format, 'combined');
+  // Written with units there: loaded as bytes and milliseconds.
+  assert.deepEqual([config.spool.max_bytes, config.spool.segment_bytes, config.shutdown_timeout_ms], [2 ** 30, 64 * 2 ** 20, 30_000]);
 });
 
 test('config.example.yaml documents every setting of the schema', () => {

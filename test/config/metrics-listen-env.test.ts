@@ -10,5 +10,5 @@ test('metrics.listen: 127.0.0.1:9598, else LOGSHIP_METRICS_LISTEN, else what the
   assert.equal(buildConfig(minimal, {}, 'test', { [METRICS_LISTEN_ENV]: '0.0.0.0:9598' }).metrics.listen, '0.0.0.0:9598');
   const own = buildConfig({ ...minimal, metrics: { enabled: true, listen: '127.0.0.1:9100' } }, {}, 'test', { [METRICS_LISTEN_ENV]: '0.0.0.0:9598' });
   assert.deepEqual(own.metrics, { enabled: true, listen: '127.0.0.1:9100' });
-  assert.throws(() => buildConfig(minimal, {}, 'test', { [METRICS_LISTEN_ENV]: 'nonsense' }), /metrics\.listen: must match pattern .*\(got "nonsense"\)/);
+  assert.throws(() => buildConfig(minimal, {}, 'test', { [METRICS_LISTEN_ENV]: 'nonsense' }), /metrics\.listen: must be host:port .*\(got "nonsense"\)/);
 });
