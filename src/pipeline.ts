@@ -55,7 +55,11 @@ export function inputRouting(input: InputConfig, index: number, kafka: KafkaConf
     throw new ConfigError(where, [formatProblem(err, input.format, `inputs[${index}].${input.format !== undefined ? 'format' : 'nginx_conf'}`)]);
   }
   try {
-    const known = { record: parser.fields, source: input.container === 'none' ? SOURCE_FIELDS : [...SOURCE_FIELDS, ...K8S_SOURCE_FIELDS] };
+    const known = {
+      record: parser.fields,
+      source: input.container === 'none' ? SOURCE_FIELDS : [...SOURCE_FIELDS, ...K8S_SOURCE_FIELDS],
+      openRecord: parser.openKeys === true,
+    };
     const routing: Routing = {
       topic: compileTemplate(input.topic ?? kafka.topic, known, input.topic ? `${where}.topic` : 'kafka.topic'),
       key: kafka.key === undefined ? undefined : compileTemplate(kafka.key, known, 'kafka.key'),

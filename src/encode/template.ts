@@ -15,14 +15,16 @@ const FIELD = /\{\{\s*([^{}\s]+)\s*\}\}/g;
 
 function text(value: FieldValue | undefined): string {
   if (value === null || value === undefined) return '';
-  return Array.isArray(value) ? value.join(',') : String(value);
+  if (Array.isArray(value)) return value.join(',');
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 export class TemplateError extends Error {
   override name = 'TemplateError';
 }
 
-export function compileTemplate(template: string, known: { record: readonly string[]; source: readonly string[] }, where: string): Template {
+/** `openRecord`: the records may hold keys beyond `record` (a JSON log read by key name), so any record field is accepted. */
+export function compileTemplate(template: string, known: { record: readonly string[]; source: readonly string[]; openRecord?: boolean }, where: string): Template {
   const literals: string[] = [];
   const fields: { fromSource: boolean; name: string }[] = [];
   let last = 0;
@@ -32,7 +34,7 @@ export function compileTemplate(template: string, known: { record: readonly stri
     const fromSource = ref.startsWith('source.');
     const name = fromSource ? ref.slice('source.'.length) : ref;
     const allowed = fromSource ? known.source : known.record;
-    if (!allowed.includes(name)) {
+    if (!allowed.includes(name) && !(known.openRecord === true && !fromSource)) {
       const choices = fromSource ? known.source.map((n) => `source.${n}`) : known.record;
       throw new TemplateError(`${where}: "{{ ${ref} }}" in "${template}" is not a field of ${fromSource ? 'the source' : 'the log format'}; known: ${choices.join(', ')}`);
     }

@@ -26,16 +26,21 @@
  * allocated once per compiled parser; a successful line allocates the
  * record, its strings and arrays, nothing else.
  */
-import { decodeJsonEscapes, decodeNginxEscapes } from './decode-escapes.ts';
+import { decodeJsonEscapes, decodeNginxEscapes, indexOfUnescapedQuote } from './decode-escapes.ts';
 import type { Escape } from './escape.ts';
+import { excerpt } from './excerpt.ts';
 import { FormatError } from './format-error.ts';
 import { parseFormatTemplate } from './format-template.ts';
-import { REQUEST_PARTS, splitRequestLine } from './request-line.ts';
-import { TimestampFormatter } from './timestamp.ts';
+import { jsonFormatMembers } from './json-format.ts';
+import { JsonLineParser } from './json-line.ts';
+import { OWN_REQUEST_PARTS, REQUEST_PARTS, splitRequestLine } from './request-line.ts';
+import { TIME_VARIABLES, TIMESTAMP_KEY, TimestampFormatter } from './timestamp.ts';
 import { readDecimal, readInt, readList } from './typed-value.ts';
 import type { FieldValue, LineParser, LogRecord } from './types.ts';
 import { ParseError } from './types.ts';
-import { Kind, fixedWidth, isListKind, variableKind } from './variables.ts';
+import { Kind, describeKind, fixedWidth, isListKind, variableKind } from './variables.ts';
+
+export { TIMESTAMP_KEY } from './timestamp.ts';
 
 export interface CompileOptions {
   /** nginx's `escape=` parameter of the format. Default `default`. */
@@ -43,17 +48,7 @@ export interface CompileOptions {
 }
 
 /** What `compileLogFormat` accepts: a format body, or a body with its escaping (what `resolveFormat` returns). */
-export type CompileInput = string | { readonly format: string; readonly escape?: Escape };
-
-/** The key of the timestamp derived from `$msec`, `$time_iso8601` or `$time_local`. */
-export const TIMESTAMP_KEY = '@timestamp';
-
-/**
- * Variables that, when the format has any of them, mean the format carries
- * the request's parts itself: `$request` is then not split, so a record
- * never holds two versions of the same fact.
- */
-const OWN_REQUEST_PARTS = new Set([...REQUEST_PARTS, 'request_uri', 'uri', 'document_uri', 'args', 'query_string', 'server_protocol']);
+export type CompileInput = string | { readonly format: string; readonly escape?: Escape; readonly byKeyName?: boolean };
 
 /** Beyond this many look-ahead retries on one line, the line is reported as not matching. */
 const MAX_RETRIES = 256;
@@ -146,36 +141,6 @@ function chooseMode(name: string, kind: Kind, literal: string, isLast: boolean, 
   return isLast ? Mode.lastLit : Mode.search;
 }
 
-function indexOfUnescapedQuote(line: string, from: number): number {
-  let q = line.indexOf('"', from);
-  while (q !== -1) {
-    let b = q - 1;
-    while (b >= from && line.charCodeAt(b) === 0x5c) b--;
-    if (((q - 1 - b) & 1) === 0) return q;
-    q = line.indexOf('"', q + 1);
-  }
-  return -1;
-}
-
-function describeKind(kind: Kind): string {
-  switch (kind) {
-    case Kind.int: return 'an integer';
-    case Kind.float: return 'a decimal number';
-    case Kind.token: return 'a value without spaces';
-    case Kind.timeLocal: return 'a $time_local time (dd/Mon/yyyy:hh:mm:ss +zzzz)';
-    case Kind.timeIso8601: return 'an ISO 8601 time';
-    case Kind.listInt: return 'an upstream list of integers';
-    case Kind.listFloat: return 'an upstream list of decimals';
-    case Kind.listText: return 'an upstream list';
-    default: return 'a value of this format';
-  }
-}
-
-function excerpt(line: string, start: number, end: number): string {
-  const cut = end - start > 40;
-  return JSON.stringify(line.slice(start, cut ? start + 40 : end) + (cut ? '…' : ''));
-}
-
 type RecordFactory = (values: FieldValue[]) => LogRecord;
 
 /**
@@ -219,7 +184,7 @@ class CompiledParser implements LineParser {
     // Record layout: @timestamp first (when the format has a time), then
     // the variables in format order, the request parts right after $request.
     const names = new Set(variables);
-    const timeVar = ['msec', 'time_iso8601', 'time_local'].find((n) => names.has(n));
+    const timeVar = TIME_VARIABLES.find((n) => names.has(n));
     const splitRequest = names.has('request') && ![...OWN_REQUEST_PARTS].some((n) => names.has(n));
     const keys: string[] = [];
     const slotOf = new Map<string, number>();
@@ -440,9 +405,18 @@ class CompiledParser implements LineParser {
  *
  * Escaping is nginx's `escape=` parameter: pass `{ escape: 'json' }`, or
  * pass `resolveFormat()`'s result, which carries it.
+ *
+ * A body that is a JSON object of `"key":"$variable"` (or `"key":$variable`)
+ * members is read key by key instead (json-line.ts): any JSON object per
+ * line, keys in any order, missing or added.
  */
 export function compileLogFormat(input: CompileInput, options: CompileOptions = {}): LineParser {
   const format = typeof input === 'string' ? input : input.format;
   const escape = options.escape ?? (typeof input === 'string' ? undefined : input.escape) ?? 'default';
+  // With escape=none a value may hold a raw `"`: only the format's order can tell where it ends.
+  if (escape !== 'none') {
+    const members = jsonFormatMembers(format);
+    if (members !== undefined) return new JsonLineParser({ members, escape, byKeyName: typeof input !== 'string' && input.byKeyName === true });
+  }
   return new CompiledParser(format, escape);
 }

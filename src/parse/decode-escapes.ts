@@ -123,3 +123,19 @@ export function decodeJsonEscapes(value: string): string {
   }
   return out + value.slice(from);
 }
+
+/**
+ * Where an `escape=json` string that starts before `from` ends: the first
+ * `"` at or after `from` not escaped by a backslash (`\\"` ends it, `\"`
+ * does not), or -1.
+ */
+export function indexOfUnescapedQuote(line: string, from: number): number {
+  let q = line.indexOf('"', from);
+  while (q !== -1) {
+    let b = q - 1;
+    while (b >= from && line.charCodeAt(b) === 0x5c) b--;
+    if (((q - 1 - b) & 1) === 0) return q;
+    q = line.indexOf('"', q + 1);
+  }
+  return -1;
+}

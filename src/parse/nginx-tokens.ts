@@ -23,7 +23,13 @@ function isSpace(c: string): boolean {
   return c === ' ' || c === '\t' || c === '\n' || c === '\r';
 }
 
-function unescape(raw: string): string {
+/**
+ * A string's value the way nginx reads it from its configuration: `\"`,
+ * `\'`, `\\` are that character, `\t`, `\r`, `\n` the control character,
+ * any other backslash stays as written. Also what a bare format string given
+ * to logship (`format:`, `--format`) means.
+ */
+export function unescapeConfigString(raw: string): string {
   if (!raw.includes('\\')) return raw;
   let out = '';
   for (let i = 0; i < raw.length; i++) {
@@ -72,7 +78,7 @@ export function tokenize(text: string, file?: string): Token[] {
       if (after !== undefined && !isSpace(after) && after !== ';' && after !== '{' && after !== '}') {
         throw new FormatError(`unexpected "${after}" right after a quoted string (nginx needs a space, ";" or a brace there)`, { file, line });
       }
-      tokens.push({ type: 'word', text: unescape(text.slice(i + 1, j)), quoted: true, line: startLine });
+      tokens.push({ type: 'word', text: unescapeConfigString(text.slice(i + 1, j)), quoted: true, line: startLine });
       i = j + 1;
       continue;
     }
@@ -88,7 +94,7 @@ export function tokenize(text: string, file?: string): Token[] {
       if (isSpace(d) || d === ';' || d === '{' || d === '}') break;
       j++;
     }
-    tokens.push({ type: 'word', text: unescape(text.slice(i, Math.min(j, n))), quoted: false, line: startLine });
+    tokens.push({ type: 'word', text: unescapeConfigString(text.slice(i, Math.min(j, n))), quoted: false, line: startLine });
     i = j;
   }
   return tokens;

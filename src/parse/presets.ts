@@ -9,12 +9,21 @@ export interface Preset {
   readonly escape: Escape;
   /** Where the format comes from, for `--help` and error messages. */
   readonly description: string;
+  /**
+   * A JSON log of any keys: the format names the usual ones, but every key
+   * of a line is read by its name (see json-line.ts), none is required.
+   */
+  readonly byKeyName?: boolean;
 }
 
 const COMBINED =
   '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
 
-/** Common fields of the JSON presets: keys equal to the variable names, as in the record. */
+/**
+ * The usual keys of a JSON access log, equal to the variable names, as in
+ * the record. The JSON presets read any JSON object per line: these keys
+ * and any other, in any order, each typed by its name.
+ */
 const JSON_BODY =
   '{"msec":"$msec","remote_addr":"$remote_addr","remote_user":"$remote_user","request":"$request",' +
   '"status":"$status","body_bytes_sent":"$body_bytes_sent","request_time":"$request_time",' +
@@ -49,12 +58,14 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
   json: {
     format: JSON_BODY,
     escape: 'json',
-    description: 'a JSON access log written with escape=json',
+    description: 'a JSON access log written with escape=json: any keys, typed by the nginx variable they are named after',
+    byKeyName: true,
   },
   json_default: {
     format: JSON_BODY,
     escape: 'default',
     description: 'the same JSON access log written without escape=json (nginx before 1.11.8: \\xHH inside the JSON)',
+    byKeyName: true,
   },
 };
 

@@ -12,6 +12,15 @@ import type { FieldValue } from './types.ts';
 
 export const REQUEST_PARTS = ['request_method', 'request_path', 'request_query', 'request_protocol'] as const;
 
+/**
+ * Variables that, when the format has any of them, mean the format carries
+ * the request's parts itself: `$request` is then not split, so a record
+ * never holds two versions of the same fact.
+ */
+export const OWN_REQUEST_PARTS: ReadonlySet<string> = new Set([
+  ...REQUEST_PARTS, 'request_uri', 'uri', 'document_uri', 'args', 'query_string', 'server_protocol',
+]);
+
 function isMethod(s: string, end: number): boolean {
   if (end === 0) return false;
   for (let i = 0; i < end; i++) {

@@ -7,6 +7,7 @@ import type { Escape } from './escape.ts';
 import { FormatError } from './format-error.ts';
 import { formatFromNginxSyntax, looksLikeNginxSyntax } from './format-source.ts';
 import { findConfLogFormat } from './nginx-conf.ts';
+import { unescapeConfigString } from './nginx-tokens.ts';
 import { findPreset, presetNames } from './presets.ts';
 
 export interface FormatSpec {
@@ -23,11 +24,15 @@ export interface ResolvedFormat {
   readonly escape: Escape;
   /** Where it came from, for logs and errors: `preset combined`, `/etc/nginx/nginx.conf:14`, `--format`. */
   readonly origin: string;
+  /** A JSON preset: keys are typed by their names, not by a log_format (see presets.ts). */
+  readonly byKeyName?: boolean;
 }
 
 /**
  * - `{ format: 'combined' }`: a preset (see presets.ts).
- * - `{ format: '$remote_addr ...' }`: a log_format body as is, escaping `default`.
+ * - `{ format: '$remote_addr ...' }`: a log_format body, escaping `default`;
+ *   its backslash escapes mean what they mean in nginx.conf (`\t` a tab,
+ *   `\"` a quote, `\\` a backslash).
  * - `{ format: "escape=json '{...}'" }`, `{ format: "'...' '...'" }` or a whole
  *   `log_format name ...;` directive: nginx's syntax, parts joined.
  * - `{ nginxConf, name }`: the `log_format name` directive of that file or
@@ -63,10 +68,12 @@ export function resolveFormat(spec: FormatSpec): ResolvedFormat {
   if (!format.includes('$')) {
     throw new FormatError(`unknown format preset "${format}"; presets: ${presetNames().join(', ')} (or give a log_format string with $variables)`);
   }
-  return { format, escape: 'default', origin: '--format' };
+  // nginx's escapes, as if the string were written in nginx.conf: `\t` is a tab.
+  return { format: unescapeConfigString(format), escape: 'default', origin: '--format' };
 }
 
 function presetFormat(name: string): ResolvedFormat {
   const preset = findPreset(name)!;
-  return { format: preset.format, escape: preset.escape, origin: `preset ${name}` };
+  const resolved = { format: preset.format, escape: preset.escape, origin: `preset ${name}` };
+  return preset.byKeyName === true ? { ...resolved, byKeyName: true } : resolved;
 }

@@ -5,6 +5,12 @@
  * string comparison and one concatenation, no Date.
  */
 
+/** The key of the timestamp derived from `$msec`, `$time_iso8601` or `$time_local`. */
+export const TIMESTAMP_KEY = '@timestamp';
+
+/** The variables `@timestamp` is taken from, the preferred first (`$msec` has milliseconds). */
+export const TIME_VARIABLES: readonly string[] = ['msec', 'time_iso8601', 'time_local'];
+
 const MONTHS: Record<string, number> = {
   Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
 };

@@ -4,12 +4,16 @@
  * or one ParseError out. No I/O, no clocks, no globals.
  */
 
-/** A value as it lands in the JSON record. */
-export type FieldValue = string | number | null | FieldValue[];
+/**
+ * A value as it lands in the JSON record. Booleans and objects only come
+ * from a JSON log's own values (a key no variable maps to), kept as written.
+ */
+export type FieldValue = string | number | boolean | null | FieldValue[] | { [key: string]: FieldValue };
 
 /**
  * One parsed line. Keys are the nginx variable names without `$`
- * (plus `@timestamp` and the parts derived from `$request`), in format order.
+ * (plus `@timestamp` and the parts derived from `$request`), in format order;
+ * a JSON log's keys that no variable maps to are kept as they are, in line order.
  */
 export type LogRecord = Record<string, FieldValue>;
 
@@ -27,5 +31,7 @@ export class ParseError {
 export interface LineParser {
   /** The keys a record of this format can hold (for validating templates at start-up). */
   readonly fields: readonly string[];
+  /** Records may also hold keys not in `fields` (a JSON log read without its log_format: the line's own keys). */
+  readonly openKeys?: boolean;
   parse(line: string): LogRecord | ParseError;
 }

@@ -139,3 +139,37 @@ export function fixedWidth(kind: Kind): number {
   if (kind === Kind.timeIso8601) return 25;
   return 0;
 }
+
+/** What a value of `kind` looks like, for ParseError reasons. */
+export function describeKind(kind: Kind): string {
+  switch (kind) {
+    case Kind.int: return 'an integer';
+    case Kind.float: return 'a decimal number';
+    case Kind.token: return 'a value without spaces';
+    case Kind.timeLocal: return 'a $time_local time (dd/Mon/yyyy:hh:mm:ss +zzzz)';
+    case Kind.timeIso8601: return 'an ISO 8601 time';
+    case Kind.listInt: return 'an upstream list of integers';
+    case Kind.listFloat: return 'an upstream list of decimals';
+    case Kind.listText: return 'an upstream list';
+    default: return 'a value of this format';
+  }
+}
+
+/** nginx's own variables that hold free text (the typed ones are in `byName`). */
+const TEXT_VARIABLES: ReadonlySet<string> = new Set([
+  'remote_user', 'request', 'request_uri', 'uri', 'document_uri', 'args', 'query_string', 'is_args', 'request_body',
+  'request_filename', 'document_root', 'realpath_root', 'content_type', 'binary_remote_addr', 'connection_time',
+  'invalid_referer', 'limit_req_status', 'limit_conn_status', 'secure_link', 'uid_got', 'uid_set', 'realip_remote_addr',
+]);
+
+/** Families of variables named after a header, cookie, argument or TLS property. */
+const VARIABLE_PREFIXES = ['http_', 'sent_http_', 'sent_trailer_', 'cookie_', 'arg_', 'upstream_', 'ssl_', 'proxy_protocol_', 'geoip_', 'geoip2_'];
+
+/**
+ * Whether `name` is an nginx variable (core, common modules or a header /
+ * cookie / argument family): the key of a JSON log named like one is read as
+ * that variable when no log_format says otherwise.
+ */
+export function isNginxVariable(name: string): boolean {
+  return byName.has(name) || TEXT_VARIABLES.has(name) || VARIABLE_PREFIXES.some((p) => name.startsWith(p) && name.length > p.length);
+}

@@ -12,6 +12,14 @@ test('a template renders record and source fields', () => {
   assert.equal(compileTemplate('{{ upstream_addr }}', known, 'k').render({ upstream_addr: ['a:1', 'b:2'] }, {}), 'a:1,b:2');
 });
 
+test('records of a JSON log read by key name are open: any record field is accepted; objects render as JSON', () => {
+  const t = compileTemplate('{{ team }}-{{ source.pod }}', { ...known, openRecord: true }, 'kafka.topic');
+  assert.equal(t.render({ team: 'shop' }, { pod: 'p' }), 'shop-p');
+  assert.equal(t.render({}, { pod: 'p' }), '-p', 'absent: empty');
+  assert.equal(compileTemplate('{{ o }}/{{ b }}', { ...known, openRecord: true }, 'k').render({ o: { a: [1] }, b: false }, {}), '{"a":[1]}/false');
+  assert.throws(() => compileTemplate('{{ source.nope }}', { ...known, openRecord: true }, 'kafka.topic'), /not a field of the source/);
+});
+
 test('a template without fields is a constant', () => {
   assert.equal(compileTemplate('nginx', known, 'kafka.topic').constant, 'nginx');
 });

@@ -33,6 +33,14 @@ test('format: a bare log_format body is taken as is', () => {
   assert.deepEqual(resolveFormat({ format: '"$request" $status' }), { format: '"$request" $status', escape: 'default', origin: '--format' });
 });
 
+test("format: a bare body's backslash escapes are nginx's, as in nginx.conf", () => {
+  assert.equal(resolveFormat({ format: '$msec\\t$remote_addr\\t$status' }).format, '$msec\t$remote_addr\t$status');
+  assert.equal(resolveFormat({ format: '$a \\"$b\\" \\\'$c\\\' \\\\ \\r\\n' }).format, '$a "$b" \'$c\' \\ \r\n');
+  assert.equal(resolveFormat({ format: '$a \\x41 \\d' }).format, '$a \\x41 \\d', 'other escapes stay as written, as nginx keeps them');
+  // The same string in nginx syntax and bare means the same format.
+  assert.equal(resolveFormat({ format: "'$msec\\t$status'" }).format, resolveFormat({ format: '$msec\\t$status' }).format);
+});
+
 test('format: nginx syntax — quoted parts joined, escape= understood, a whole directive accepted', () => {
   assert.equal(resolveFormat({ format: `'$remote_addr - $remote_user '\n  '"$request" $status'` }).format, '$remote_addr - $remote_user "$request" $status');
   assert.deepEqual(resolveFormat({ format: `escape=json '{"s":"$status"}'` }), { format: '{"s":"$status"}', escape: 'json', origin: '--format' });
