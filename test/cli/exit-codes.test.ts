@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -109,4 +109,15 @@ test('check: a problem a retry may fix (Kafka unreachable) exits 1', async (t) =
   show('check (Kafka unreachable)', check);
   assert.equal(check.code, 1);
   assert.match(check.stdout, /✘ kafka 127\.0\.0\.1:1: cannot reach Kafka/);
+});
+
+test('check creates no directory: state_dir and spool.dir that do not exist yet are reported creatable and left for the agent to make', async (t) => {
+  const dir = tempDir(t);
+  const state = join(dir, 'not-yet', 'state');
+  const check = await logship(['check', '--config', writeConfig(dir, { ...baseConfig(dir), state_dir: state })], { timeoutMs: 15_000 });
+  show('check (state_dir not yet made)', check);
+  assert.match(check.stdout, new RegExp(`✔ state_dir ${state}: writable`));
+  assert.match(check.stdout, new RegExp(`✔ spool\\.dir ${state}/spool: writable`));
+  // Made by check as root, they would belong to root, and the agent's own user could not write them.
+  assert.equal(existsSync(join(dir, 'not-yet')), false);
 });
