@@ -12,7 +12,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { tempDir } from '../support/agent.ts';
@@ -22,8 +22,14 @@ import { copySourceTree } from './source-tree.ts';
 
 const run = promisify(execFile);
 
-/** This test run's Node first on PATH, as the bin's `#!/usr/bin/env node` shebang needs Node 24. */
-const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
+/**
+ * This test run's Node first on PATH, as the bin's `#!/usr/bin/env node`
+ * shebang needs Node 24; and no node_modules/.bin, which `npm test` puts on
+ * PATH (the repository's patch-package would stand in for the one an
+ * --omit=dev install does not have).
+ */
+const inherited = (process.env.PATH ?? '').split(delimiter).filter((dir) => !dir.split(sep).includes('node_modules'));
+const env = { ...process.env, PATH: [dirname(process.execPath), ...inherited].join(delimiter) };
 
 async function npm(args: string[], cwd: string): Promise<string> {
   const started = Date.now();
