@@ -69,7 +69,8 @@ export async function buildSea(arch: Arch, workDir: string, output: string): Pro
 
 const GNU_ARCH: Record<Arch, string> = { x64: 'x86_64', arm64: 'aarch64' };
 
-const found = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+/** Whether `command` is on PATH. */
+export const found = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 
 /** Runs a build step quietly; its output is shown when it fails. */
 function run(command: string, args: string[]): void {

@@ -21,10 +21,13 @@ export const BROKER_ADDRESS = `^[^\\s:]+:${PORT}$`;
 export const LISTEN_ADDRESS = `^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|${PORT})$`;
 
 /** Kafka's rule for topic names (kafka.common.internals.Topic): legal characters, at most 249, not "." or "..". */
-export const TOPIC_NAME = '^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$';
+const TOPIC = '(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}';
+
+/** A topic name. */
+export const TOPIC_NAME = `^${TOPIC}$`;
 
 /** A topic name, or a template (`{{ field }}`), whose names are known only per record. */
-export const TOPIC_NAME_OR_TEMPLATE = '^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$';
+export const TOPIC_NAME_OR_TEMPLATE = `^(.*\\{\\{.*|${TOPIC})$`;
 
 /** Kafka's rule in words, for messages about topic names (also those rendered at run time). */
 export const TOPIC_NAME_RULE = 'Kafka allows the characters a-z A-Z 0-9 . _ -, 1 to 249 of them, and not "." or ".." alone';

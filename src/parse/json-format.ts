@@ -16,7 +16,8 @@ export interface JsonFormatMember {
   readonly variable: string | undefined;
 }
 
-function isSpace(c: number): boolean {
+/** JSON's whitespace (also json-line.ts's). */
+export function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 

@@ -20,7 +20,7 @@
  */
 import { decodeJsonEscapes, decodeNginxEscapes, indexOfUnescapedQuote } from './decode-escapes.ts';
 import { excerpt } from './excerpt.ts';
-import type { JsonFormatMember } from './json-format.ts';
+import { isSpace, type JsonFormatMember } from './json-format.ts';
 import { OWN_REQUEST_PARTS, REQUEST_PARTS, splitRequestLine } from './request-line.ts';
 import { TIME_VARIABLES, TIMESTAMP_KEY, TimestampFormatter } from './timestamp.ts';
 import { readDecimal, readInt, readList } from './typed-value.ts';
@@ -90,10 +90,6 @@ interface Shape {
   /** Index of `request` when it is split into its parts, or -1. */
   readonly requestAt: number;
   readonly build: Build;
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
 function skipSpace(line: string, pos: number): number {

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { tempDir } from '../support/agent.ts';
+import { runProcess, type ProcessResult } from '../support/run-process.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/logship.js', import.meta.url));
-const exec = promisify(execFile);
-
-async function logship(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function logship(...args: string[]): Promise<ProcessResult> {
+  return runProcess(process.execPath, [BIN, ...args]);
 }
 
 test('the bin entry runs: version and --help', async () => {

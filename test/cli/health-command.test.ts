@@ -3,26 +3,17 @@
  * /healthz where the configuration, or LOGSHIP_METRICS_LISTEN, puts it.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
 import { healthUrl } from '../../src/cli/health-command.ts';
 import { AgentProcess, CLI, tempDir } from '../support/agent.ts';
 import { freePort } from '../support/free-port.ts';
+import { runProcess, type ProcessResult } from '../support/run-process.ts';
 
-const exec = promisify(execFile);
-
-async function health(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [CLI, 'health', ...args], { env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function health(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ProcessResult> {
+  return runProcess(process.execPath, [CLI, 'health', ...args], { env });
 }
 
 /** A configuration for an agent that needs no broker to answer /healthz (it keeps trying one that is not there). */

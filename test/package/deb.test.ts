@@ -9,40 +9,24 @@
  * already installed (it would be replaced, then purged).
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { buildPackage } from '../../scripts/package/main.ts';
 import { INSTALLED } from '../../scripts/package/deb.ts';
+import { found } from '../../scripts/package/sea.ts';
 import { combinedLines } from '../support/combined-lines.ts';
 import { onJsonLines } from '../support/json-lines.ts';
 import { createTopic, readTopic, testBrokers, topicSize } from '../support/kafka.ts';
 import { repoPath } from '../support/repo-path.ts';
+import { runProcess } from '../support/run-process.ts';
 import { waitFor } from '../support/wait.ts';
 
-const exec = promisify(execFile);
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  try {
-    const { stdout, stderr } = await exec(command, args, { env, maxBuffer: 16 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-const found = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+/** Runs a command to its end; its exit code and output. */
+const run = (command: string, args: string[], env: NodeJS.ProcessEnv = process.env) => runProcess(command, args, { env });
 /** dpkg's status of the logship package: not-installed, installed, config-files... */
 const installed = (): string => spawnSync('dpkg-query', ['-W', '-f', '${db:Status-Status}', 'logship'], { encoding: 'utf8' }).stdout || 'not-installed';
 /** Whether `path` is there, a dangling link included. */

@@ -2,30 +2,22 @@
  * `logship spool stats|verify|replay` as a process, on real spool directories.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { CLI, tempDir, writeConfig } from '../support/agent.ts';
+import { runProcess, type ProcessResult } from '../support/run-process.ts';
 import { Spool } from '../../src/spool/index.ts';
 import { HEADER_BYTES } from '../../src/spool/format.ts';
 import { batch, captureLogger, options } from './helpers.ts';
 
-const exec = promisify(execFile);
 const HARNESS = fileURLToPath(new URL('./cli-harness.ts', import.meta.url));
 /** main.ts once it registers the spool command; the harness until then. */
 const ENTRY = readFileSync(CLI, 'utf8').includes('spoolCommand') ? CLI : HARNESS;
 
-async function logship(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [ENTRY, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function logship(...args: string[]): Promise<ProcessResult> {
+  return runProcess(process.execPath, [ENTRY, ...args], { timeoutMs: 60_000 });
 }
 
 /** A closed spool with `count` entries of 10 records, the first `acked` of them acked. */
