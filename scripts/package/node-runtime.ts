@@ -4,8 +4,8 @@
  * SEA blob runs only in the Node version that made it) and @node-rs/crc32's
  * addon. Both come from the npm registry (packages node-linux-<arch> and
  * @node-rs/crc32-linux-<arch>-gnu), unpacked once into $LOGSHIP_CACHE; for
- * x64 that is where scripts/lib.sh's ensure_node put Node, and the addon is
- * in node_modules. Always the official binary, not whichever Node runs the
+ * the machine's own architecture that is where scripts/lib.sh's ensure_node
+ * put Node, and the addon is in node_modules. Always the official binary, not whichever Node runs the
  * build (a distribution's may link libnode or OpenSSL as shared libraries).
  */
 import { execFileSync } from 'node:child_process';
@@ -39,8 +39,8 @@ function unpackedPackage(spec: string, dir: string): string {
 /** The official node binary of this Node version for `arch`. */
 export function nodeBinary(arch: Arch): string {
   const version = process.versions.node;
-  // ensure_node's directory for x64 (scripts/lib.sh): the same package, unpacked.
-  const dir = join(cacheDir(), arch === 'x64' ? `node-v${version}` : `node-v${version}-linux-${arch}`);
+  // For the machine's own architecture, ensure_node's directory (scripts/lib.sh): the same package, unpacked.
+  const dir = join(cacheDir(), arch === process.arch ? `node-v${version}` : `node-v${version}-linux-${arch}`);
   return join(unpackedPackage(`node-linux-${arch}@${version}`, dir), 'bin', 'node');
 }
 
