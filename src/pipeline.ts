@@ -12,6 +12,7 @@ import { CheckpointStore } from './checkpoint/checkpoint-store.ts';
 import { formatProblem } from './config/format-problem.ts';
 import { ConfigError } from './config/load.ts';
 import type { Config, InputConfig, KafkaConfig } from './config/types.ts';
+import { FirstLinesWatch } from './encode/first-lines-watch.ts';
 import { LineEncoder, type Routing } from './encode/line-encoder.ts';
 import { sourceOf } from './encode/record-json.ts';
 import { compileTemplate } from './encode/template.ts';
@@ -112,11 +113,12 @@ export class Pipeline {
   private spool: Spool | undefined;
   private readonly idleMemory = new IdleMemory(IDLE_MEMORY_MS, () => this.batcher.releaseBuffers());
 
-  constructor(config: Config, log: Logger, producer: BatchProducer = new KafkajsProducer(config.kafka, log)) {
+  /** `checkpoints`: state_dir's, or one in memory only (`run --dry-run`). */
+  constructor(config: Config, log: Logger, producer: BatchProducer = new KafkajsProducer(config.kafka, log), checkpoints = new CheckpointStore(config.state_dir, log)) {
     this.config = config;
     this.log = log;
     this.producer = producer;
-    this.checkpoints = new CheckpointStore(config.state_dir, log);
+    this.checkpoints = checkpoints;
     this.delivery = new Delivery(
       producer,
       {
@@ -150,7 +152,9 @@ export class Pipeline {
     const built = new Map<string, RunningInput>();
     config.inputs.forEach((input, index) => {
       const { parser, routing } = inputRouting(input, index, config.kafka);
-      const encoder: LineSink = new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, this.stats);
+      const encoder: LineSink = new FirstLinesWatch(new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, this.stats), this.stats, (file, lines) =>
+        this.log.warn({ input: input.name, path: file.path, lines, on_error: input.on_error }, `none of the first ${lines} lines of ${file.path} parse with input ${input.name}'s format: another kind of log (error.log?) that exclude should leave out, or the wrong format`),
+      );
       const container = input.container !== 'none';
       const tailer = new Tailer(input, {
         sink: container ? containerSink(encoder, input, this.stats, this.log) : encoder,
@@ -244,6 +248,11 @@ export class Pipeline {
     this.inputs = keep;
     this.config = { ...this.config, inputs: next.inputs };
     this.log.info({ stopped, started: [...built.keys()], unchanged: next.inputs.length - built.size, restart_needed_for: changed }, 'configuration reloaded');
+  }
+
+  /** Resolves once every file found so far has been read to the end it had (`run --dry-run --once`). */
+  async readToEnd(): Promise<void> {
+    await Promise.all(this.tailers.map((t) => t.whenIdle()));
   }
 
   private resume(): void {

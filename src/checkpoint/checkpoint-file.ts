@@ -11,7 +11,12 @@
  *       "size":   its size when last seen (what is lost if it is gone unread),
  *       "input":  the input that follows it (recovery searches its own),
  *       "id":     record-id prefix, present only when it is not the key:
- *                 a copytruncate copy carries its original's ids } } }
+ *                 a copytruncate copy carries its original's ids,
+ *       "acked_at_ms": when the offset last moved (ms since the epoch),
+ *                 absent until it has; shown by `logship checkpoints list` } } }
+ * acked_at_ms came without a version bump on purpose: it does not bear on
+ * where reading resumes, and agents that predate it ignore it, so a
+ * downgrade still reads the file.
  * Version 1: { "version": 1, "files": { key: { "path", "offset" } } }.
  */
 
@@ -21,6 +26,7 @@ export interface FileCheckpoint {
   size?: number;
   input?: string;
   id?: string;
+  acked_at_ms?: number;
 }
 
 export const CHECKPOINT_VERSION = 2;
@@ -43,6 +49,7 @@ export function parseCheckpoints(text: string): Map<string, FileCheckpoint> {
     if (typeof value.size === 'number') entry.size = value.size;
     if (typeof value.input === 'string') entry.input = value.input;
     if (typeof value.id === 'string' && value.id !== key) entry.id = value.id;
+    if (typeof value.acked_at_ms === 'number') entry.acked_at_ms = value.acked_at_ms;
     files.set(key, entry);
   }
   return files;

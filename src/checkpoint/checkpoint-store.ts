@@ -14,7 +14,8 @@ export type { FileCheckpoint } from './checkpoint-file.ts';
  * and a busy pipeline costs one write per save time, not one per batch.
  */
 export class CheckpointStore {
-  readonly file: string;
+  /** Undefined for a store kept in memory only (`run --dry-run`: nothing read from or written to a state_dir). */
+  readonly file: string | undefined;
   private files = new Map<string, FileCheckpoint>();
   /** Keys by fingerprint (the key's last part): a copytruncate copy is found by its first line. */
   private readonly byFingerprint = new Map<string, Set<string>>();
@@ -31,33 +32,34 @@ export class CheckpointStore {
   private waitingForCurrent: (() => void)[] = [];
   private readonly log: Logger;
 
-  constructor(stateDir: string, log: Logger) {
+  constructor(stateDir: string | undefined, log: Logger) {
     this.log = log;
+    if (stateDir === undefined) return;
     mkdirSync(stateDir, { recursive: true });
     this.file = join(stateDir, 'checkpoints.json');
-    this.load();
+    this.load(this.file);
   }
 
-  private load(): void {
+  private load(file: string): void {
     let text: string;
     try {
-      text = readFileSync(this.file, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new Error(`cannot read checkpoints ${this.file}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`cannot read checkpoints ${file}: ${(err as Error).message}`, { cause: err });
     }
     try {
       this.files = parseCheckpoints(text);
     } catch (err) {
-      if (err instanceof CheckpointFormatError) throw new Error(`${this.file}: ${err.message}`, { cause: err });
+      if (err instanceof CheckpointFormatError) throw new Error(`${file}: ${err.message}`, { cause: err });
       // Atomic writes make this unlikely. Kept aside for inspection; starting over re-reads (duplicates) rather than losing lines.
-      const aside = `${this.file}.corrupt-${Date.now()}`;
+      const aside = `${file}.corrupt-${Date.now()}`;
       try {
-        renameSync(this.file, aside);
+        renameSync(file, aside);
       } catch {
         // Read-only state dir: the next save fails and says so.
       }
-      this.log.error({ err, file: this.file, kept_as: aside }, 'checkpoint file is corrupt; files will be read by start_at');
+      this.log.error({ err, file, kept_as: aside }, 'checkpoint file is corrupt; files will be read by start_at');
     }
     for (const key of this.files.keys()) this.index(key);
   }
@@ -95,6 +97,9 @@ export class CheckpointStore {
     if (checkpoint.size !== undefined) entry.size = checkpoint.size;
     if (checkpoint.input !== undefined) entry.input = checkpoint.input;
     if (checkpoint.id !== undefined && checkpoint.id !== key) entry.id = checkpoint.id;
+    // When the offset last moved (lines acknowledged), for `logship checkpoints list`; a rename or a new size keeps it.
+    const ackedAt = current && current.offset !== checkpoint.offset ? Date.now() : current?.acked_at_ms;
+    if (ackedAt !== undefined) entry.acked_at_ms = ackedAt;
     if (!current) this.index(key);
     this.files.set(key, entry);
     this.changed();
@@ -149,9 +154,14 @@ export class CheckpointStore {
     if (!this.dirty) return;
     this.dirty = false;
     const covered = this.waitingForNext.splice(0);
+    if (this.file === undefined) {
+      for (const resolve of covered) resolve();
+      return;
+    }
+    const file = this.file;
     this.waitingForCurrent = covered;
     let failed = false;
-    this.saving = writeFileAtomic(this.file, formatCheckpoints(this.files))
+    this.saving = writeFileAtomic(file, formatCheckpoints(this.files))
       .then(
         () => {
           for (const resolve of covered) resolve();
@@ -160,7 +170,7 @@ export class CheckpointStore {
           failed = true;
           this.dirty = true;
           this.waitingForNext.unshift(...covered); // the next write carries their changes
-          this.log.error({ err, file: this.file }, 'saving checkpoints failed; will retry');
+          this.log.error({ err, file }, 'saving checkpoints failed; will retry');
           this.retryLater();
         },
       )

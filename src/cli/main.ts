@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { checkCommand } from './check-command.ts';
+import { checkpointsCommand } from './checkpoints-command.ts';
 import { EXIT_CONFIG } from './exit-codes.ts';
 import { healthCommand } from './health-command.ts';
 import { parseCommand } from './parse-command.ts';
@@ -18,6 +19,7 @@ void yargs(hideBin(process.argv))
   .command(checkCommand)
   .command(parseCommand)
   .command(spoolCommand)
+  .command(checkpointsCommand)
   .command(healthCommand)
   .command(versionCommand)
   // `logship completion`: the bash completion script (the .deb installs it); it asks logship itself for candidates.

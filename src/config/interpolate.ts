@@ -22,8 +22,27 @@ export function interpolateEnv(text: string, env: NodeJS.ProcessEnv, where: stri
   return out;
 }
 
+/**
+ * Lists whose items cannot hold a comma, where a variable holding
+ * `a:9092,b:9092` (as /etc/default/logship and the demo set KAFKA_BROKERS)
+ * is a list: `brokers: ["${KAFKA_BROKERS}"]` and `brokers: ${KAFKA_BROKERS}`
+ * both give two brokers. Not globs (paths, exclude): `{a,b}.log` is one.
+ */
+const COMMA_LISTS = new Set(['kafka.brokers']);
+
+function commaList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
 /** Interpolates every string in a parsed document; errors name the setting (`kafka.brokers[0]`). */
 export function interpolateTree(value: unknown, env: NodeJS.ProcessEnv, path = ''): unknown {
+  if (COMMA_LISTS.has(path)) {
+    if (typeof value === 'string') return commaList(interpolateEnv(value, env, path));
+    if (Array.isArray(value)) return value.flatMap((item, i) => (typeof item === 'string' ? commaList(interpolateEnv(item, env, `${path}[${i}]`)) : [item]));
+  }
   if (typeof value === 'string') return interpolateEnv(value, env, path || '(top level)');
   if (Array.isArray(value)) return value.map((item, i) => interpolateTree(item, env, `${path}[${i}]`));
   if (value && typeof value === 'object') {

@@ -27,11 +27,14 @@ export class ConfigError extends Error {
 /** Settings given on the command line; each wins over the file. */
 export interface ConfigOverrides {
   paths?: string[];
+  /** With paths: the input's exclude. */
+  exclude?: string[];
   format?: string;
   brokers?: string[];
   topic?: string;
   state_dir?: string;
   log_level?: string;
+  metrics_listen?: string;
 }
 
 /** schema.ts compiled by Ajv at build time (scripts/write-schema.ts, `npm run schema`): fills defaults, lists every problem. */
@@ -52,6 +55,7 @@ function fromFlags(path: readonly string[], overrides: ConfigOverrides): boolean
   const [top, , field] = path;
   if (top === 'inputs') return Boolean(overrides.paths?.length) || (overrides.format !== undefined && (field === 'format' || field === 'nginx_conf' || field === 'format_name'));
   if (top === 'kafka') return (path[1] === 'brokers' && Boolean(overrides.brokers?.length)) || (path[1] === 'topic' && Boolean(overrides.topic));
+  if (top === 'metrics') return path[1] === 'listen' && Boolean(overrides.metrics_listen);
   return (top === 'state_dir' && Boolean(overrides.state_dir)) || (top === 'log_level' && Boolean(overrides.log_level));
 }
 
@@ -61,13 +65,15 @@ function fromFlags(path: readonly string[], overrides: ConfigOverrides): boolean
  */
 export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, source = 'command line', env: NodeJS.ProcessEnv = process.env, lineOf?: SettingLine): Config {
   const doc: Record<string, unknown> = raw && typeof raw === 'object' ? structuredClone(raw as Record<string, unknown>) : {};
-  const listen = env[METRICS_LISTEN_ENV];
+  const listen = overrides.metrics_listen || env[METRICS_LISTEN_ENV];
   const metrics = doc.metrics ?? {};
-  if (listen && typeof metrics === 'object' && !Array.isArray(metrics) && (metrics as Record<string, unknown>).listen === undefined) {
+  // The flag wins over the file; the environment only fills in what the file leaves unset.
+  if (listen && typeof metrics === 'object' && !Array.isArray(metrics) && (overrides.metrics_listen || (metrics as Record<string, unknown>).listen === undefined)) {
     doc.metrics = { ...metrics, listen };
   }
   if (overrides.paths?.length) {
     const input: Record<string, unknown> = { paths: overrides.paths };
+    if (overrides.exclude?.length) input.exclude = overrides.exclude;
     if (overrides.format) input.format = overrides.format;
     doc.inputs = [input];
   } else if (overrides.format && Array.isArray(doc.inputs)) {

@@ -23,7 +23,7 @@ function kafkajsLogger(log: Logger) {
 }
 
 /** ndjson: one message per topic and key, records joined by newlines, split to stay under maxBytes. */
-function ndjsonMessages(messages: readonly OutMessage[], maxBytes: number): Message[] {
+export function ndjsonMessages(messages: readonly OutMessage[], maxBytes: number): Message[] {
   const byKey = new Map<string | null, string[]>();
   for (const m of messages) {
     let list = byKey.get(m.key);

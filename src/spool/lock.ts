@@ -1,39 +1,21 @@
 /**
- * `<dir>/lock`: the pid of the process that has the spool open, so that a
- * second agent (or `logship spool replay`) refuses it while the first runs.
+ * `<dir>/lock`: the process that has the spool open, so that a second
+ * agent (or `logship spool replay`) refuses it while the first runs
+ * (lockfile/pid-lock.ts: a lock left by a crash is taken over).
  */
-import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LockHeldError, PidLock } from '../lockfile/pid-lock.ts';
 import { ioError, SpoolLockedError } from './errors.ts';
 
 const LOCK_FILE = 'lock';
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Takes `<dir>/lock` for this process; refuses when another live process holds it. */
-export async function lock(dir: string): Promise<void> {
+export function lock(dir: string): PidLock {
   const path = join(dir, LOCK_FILE);
   try {
-    await writeFile(path, `${process.pid}\n`, { flag: 'wx', mode: 0o640 });
-    return;
+    return PidLock.take(path, 'spool').lock;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(err, `creating ${path}`);
+    if (err instanceof LockHeldError) throw new SpoolLockedError(dir, err.holder.pid);
+    throw ioError(err, `taking ${path}`);
   }
-  const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) throw new SpoolLockedError(dir, pid);
-  // Left by a process that is gone (crash, SIGKILL): take it over.
-  await writeFile(path, `${process.pid}\n`, { mode: 0o640 }).catch((err: unknown) => {
-    throw ioError(err, `writing ${path}`);
-  });
-}
-
-export async function unlock(dir: string): Promise<void> {
-  await unlink(join(dir, LOCK_FILE)).catch(() => undefined);
 }

@@ -61,7 +61,8 @@ import { CURSOR_FILE, CursorFile } from './cursor.ts';
 import { ioError, SpoolClosedError, SpoolError, type SpoolFullReason } from './errors.ts';
 import { encodePayload, HEADER_BYTES } from './format.ts';
 import { Ledger } from './ledger.ts';
-import { lock, unlock } from './lock.ts';
+import { lock } from './lock.ts';
+import type { PidLock } from '../lockfile/pid-lock.ts';
 import type { SpoolOptions } from './options.ts';
 import { SpoolReader, type SpoolEntry } from './reader.ts';
 import { recover } from './recover.ts';
@@ -113,6 +114,7 @@ export class Spool {
   readonly dir: string;
   private readonly log: Logger;
   private readonly ledger: Ledger;
+  private readonly dirLock: PidLock;
   private readonly segments: SegmentFiles;
   private readonly writer: SpoolWriter;
   private readonly reader: SpoolReader;
@@ -120,8 +122,9 @@ export class Spool {
   private tornBytesCut = 0;
   private closed = false;
 
-  private constructor(dir: string, options: SpoolOptions, log: Logger, ledger: Ledger) {
+  private constructor(dir: string, options: SpoolOptions, log: Logger, ledger: Ledger, dirLock: PidLock) {
     this.dir = dir;
+    this.dirLock = dirLock;
     this.log = log;
     this.ledger = ledger;
     this.segments = new SegmentFiles(dir, options.fsync !== 'interval');
@@ -142,7 +145,7 @@ export class Spool {
     await mkdir(dir, { recursive: true }).catch((err: unknown) => {
       throw ioError(err, `creating ${dir}`);
     });
-    await lock(dir);
+    const dirLock = lock(dir);
     let cursorFile: CursorFile | undefined;
     let spool: Spool | undefined;
     try {
@@ -152,12 +155,12 @@ export class Spool {
       const segmentBytes = await segmentBytesFor(dir, options.segmentBytes);
       if (segmentBytes < options.segmentBytes) spoolLog.info({ dir, segment_bytes: segmentBytes, configured: options.segmentBytes }, 'spool: smaller segments on this small filesystem, so that replay frees room a segment at a time');
       const ledger = new Ledger(opened.file, opened.cursor, options.fsync, spoolLog);
-      spool = new Spool(dir, { ...options, segmentBytes }, spoolLog, ledger);
+      spool = new Spool(dir, { ...options, segmentBytes }, spoolLog, ledger, dirLock);
       await spool.load(segmentBytes);
     } catch (err) {
       if (spool) await spool.writer.close().catch(() => undefined);
       await cursorFile?.close().catch(() => undefined);
-      await unlock(dir);
+      dirLock.release();
       throw err instanceof SpoolError ? err : ioError(err, `opening ${dir}`);
     }
     return spool;
@@ -286,7 +289,7 @@ export class Spool {
     await this.writer.close();
     await this.reader.close();
     await this.ledger.close();
-    await unlock(this.dir);
+    this.dirLock.release();
     this.room.close();
   }
 }

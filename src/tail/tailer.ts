@@ -5,6 +5,7 @@ import type { CheckpointStore, FileCheckpoint } from '../checkpoint/checkpoint-s
 import { OffsetTracker } from '../checkpoint/offset-tracker.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { Stats } from '../observe/stats.ts';
+import { CatchUp } from './catch-up.ts';
 import { CheckSchedule } from './check-schedule.ts';
 import { FollowUps } from './follow-up.ts';
 import { Discovery } from './discovery.ts';
@@ -61,6 +62,8 @@ export class Tailer {
   private readonly input: InputConfig;
   private readonly deps: TailerDeps;
   private readonly events: TailEvents;
+  /** Files far behind: said, with progress, until caught up. */
+  private readonly catchUp: CatchUp;
   private readonly discovery: Discovery;
   private readonly recovery: CheckpointRecovery;
   private readonly files: FollowedFiles;
@@ -90,12 +93,15 @@ export class Tailer {
   private retired: TailedFile[] = [];
   private readonly unsettled = new Set<TailedFile>();
   private settledWaiters: (() => void)[] = [];
+  /** whenIdle() callers: woken when nothing is queued for reading and no read is under way. */
+  private idleWaiters: (() => void)[] = [];
 
   constructor(input: InputConfig, deps: TailerDeps) {
     this.input = input;
     this.deps = deps;
     const log = deps.log.child({ input: input.name });
     this.events = new TailEvents(deps.stats, log);
+    this.catchUp = new CatchUp(log);
     this.limits = { maxLineBytes: input.max_line_bytes, truncate: input.on_long_line === 'truncate' };
     this.buf = Buffer.allocUnsafe(Math.max(READ_BUFFER_BYTES, input.max_line_bytes + 2));
     this.files = new FollowedFiles(input.max_open_files, (file) => void this.closeForBudget(file));
@@ -136,6 +142,12 @@ export class Tailer {
     this.started = true;
     this.schedule.soon();
     if (this.files.size === 0 && this.pending.size === 0) this.events.noMatch(this.input.paths);
+  }
+
+  /** Resolves once nothing is queued for reading and no read is under way: every file followed has been read to its end. */
+  whenIdle(): Promise<void> {
+    if (!this.pumping && !this.paused && this.ready.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Lets reading go on after the sink said it was full. */
@@ -287,6 +299,7 @@ export class Tailer {
     const file = new TailedFile(key, resume.id ?? key, path, handle, position, tracker, this.deps.source(path));
     tracker.handOver(() => this.saveCheckpoint(file));
     file.size = size;
+    this.catchUp.seen(file);
     this.files.add(file, this.discovery.matches(path));
     this.schedule.wake(file);
     this.saveCheckpoint(file);
@@ -335,7 +348,11 @@ export class Tailer {
 
   /** Drains the ready queue, one file at a time, until it is empty or the sink is full. */
   private pump(): void {
-    if (this.pumping || this.paused || this.stopped || this.ready.size === 0) return;
+    if (this.pumping || this.paused || this.stopped) return;
+    if (this.ready.size === 0) {
+      for (const wake of this.idleWaiters.splice(0)) wake();
+      return;
+    }
     // .finally runs in a later tick, so `pumping` is always set before it is cleared.
     this.pumping = this.drainReady().finally(() => {
       this.pumping = undefined;
@@ -359,7 +376,10 @@ export class Tailer {
         // Not known (its descriptor closed meanwhile): read on; the next check tells.
         outcome = await file.read(this.buf, this.deps.sink, this.limits, this.longLineCounter, async () => (await keepsItsFirstLine(file, this.input.fingerprint_bytes)) !== false);
         this.events.bytesRead(file.position - before);
-        if (outcome === 'eof') this.followUps.afterRead(file, file.readOffset > readFrom, Date.now());
+        if (outcome === 'eof') {
+          this.followUps.afterRead(file, file.readOffset > readFrom, Date.now());
+          this.catchUp.reachedEnd(file);
+        }
       } catch (err) {
         this.events.readFailed(file.path, err);
         this.ready.delete(file);
@@ -485,6 +505,7 @@ export class Tailer {
       return;
     }
     file.size = size;
+    this.catchUp.seen(file);
     switch (verdict.kind) {
       case 'grew':
         this.schedule.wake(file);
@@ -561,6 +582,7 @@ export class Tailer {
 
   private async release(file: TailedFile, why: string): Promise<void> {
     file.released = true;
+    this.catchUp.forget(file);
     this.files.remove(file);
     this.ready.delete(file);
     await file.closeHandle();
@@ -584,6 +606,7 @@ export class Tailer {
     this.stopped = true;
     clearTimeout(this.pollTimer);
     this.followUps.stop();
+    this.catchUp.stop();
     await this.discovery.stop();
     await this.pumping;
     await this.identifying; // a hand-over to a copy under way must finish before the files close

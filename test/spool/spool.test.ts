@@ -287,5 +287,5 @@ test('a second process cannot open a spool in use; a stale lock is taken over', 
   writeFileSync(join(dir, 'lock'), '999999999\n'); // no such process
   const spool = await Spool.open(options(dir), captureLogger().log);
   t.after(() => spool.close());
-  assert.equal(readFileSync(join(dir, 'lock'), 'utf8').trim(), String(process.pid));
+  assert.equal((JSON.parse(readFileSync(join(dir, 'lock'), 'utf8')) as { pid: number }).pid, process.pid);
 });

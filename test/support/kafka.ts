@@ -56,6 +56,8 @@ export async function topicSize(topic: string, brokers = testBrokers()): Promise
 }
 
 export interface ConsumedMessage {
+  /** null for a message without a key. */
+  key: string | null;
   value: string;
   headers: Record<string, string>;
 }
@@ -69,10 +71,10 @@ export async function readTopic(topic: string, brokers = testBrokers()): Promise
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const envelope = JSON.parse(line) as { payload: string; headers?: string[] };
+      const envelope = JSON.parse(line) as { payload: string; key?: string | null; headers?: string[] };
       const headers: Record<string, string> = {};
       const list = envelope.headers ?? [];
       for (let i = 0; i + 1 < list.length; i += 2) headers[list[i]!] = list[i + 1]!;
-      return { value: envelope.payload, headers };
+      return { key: envelope.key ?? null, value: envelope.payload, headers };
     });
 }
