@@ -519,7 +519,7 @@ function parseStage(format: string, data: Buffer): StageResult {
     skip() {},
   } as unknown as Batcher;
   const stats = new Stats();
-  const encoder = new LineEncoder(parser, routing, batcher, () => false, stats);
+  const encoder = new LineEncoder(parser, routing, batcher, () => false, stats.input('bench'));
   let best = Infinity;
   let lines = 0;
   for (let round = 0; round < 3; round++) {

@@ -111,7 +111,7 @@ interface Result {
 /** The agent's garbage collections so far: [count, seconds]. */
 async function gcSoFar(agent: InstalledAgent): Promise<[number, number]> {
   const m = await agent.metrics();
-  return [m.get('logship_process_nodejs_gc_duration_seconds_count') ?? NaN, m.get('logship_process_nodejs_gc_duration_seconds_sum') ?? NaN];
+  return [m.get('logship_nodejs_gc_duration_seconds_count') ?? NaN, m.get('logship_nodejs_gc_duration_seconds_sum') ?? NaN];
 }
 
 /** CPU and memory of the agent from `cpu0` and `gc0` (taken at the phase's start) to now. */
@@ -122,7 +122,7 @@ async function endPhase(agent: InstalledAgent, name: string, seconds: number, cp
   const fds = descriptors(agent.pid, logDir);
   // The scrape comes last: its own cost is outside the figures above.
   const m = await agent.metrics();
-  const metric = (n: string) => m.get(`logship_process_nodejs_${n}`) ?? NaN;
+  const metric = (n: string) => m.get(`logship_nodejs_${n}`) ?? NaN;
   return {
     name,
     seconds,

@@ -11,6 +11,7 @@ import { Batcher } from './batch/batcher.ts';
 import { CheckpointStore } from './checkpoint/checkpoint-store.ts';
 import { formatProblem } from './config/format-problem.ts';
 import { ConfigError } from './config/load.ts';
+import { reloadPlan, withSettings } from './config/reload-plan.ts';
 import type { Config, InputConfig, KafkaConfig } from './config/types.ts';
 import { FirstLinesWatch } from './encode/first-lines-watch.ts';
 import { LineEncoder, type Routing } from './encode/line-encoder.ts';
@@ -22,13 +23,14 @@ import { Delivery } from './kafka/delivery.ts';
 import { pause } from './kafka/retry-policy.ts';
 import { KafkajsProducer } from './kafka/kafkajs-producer.ts';
 import type { Logger } from './observe/logger.ts';
-import { Stats } from './observe/stats.ts';
+import { Stats, type InputCounters } from './observe/stats.ts';
 import { compileLogFormat, resolveFormat, type LineParser } from './parse/index.ts';
 import { ContainerLineSink, k8sMetadataFromPath } from './tail/container/index.ts';
 import { createMetrics } from './observe/metrics.ts';
 import { IdleMemory } from './observe/idle-memory.ts';
 import { memoryBound, memorySettings, PER_FILE } from './observe/memory-bound.ts';
 import { startHttpServer } from './observe/http-server.ts';
+import { readiness, type Readiness } from './observe/readiness.ts';
 import { Spool, spoolOptions } from './spool/index.ts';
 import { Tailer } from './tail/tailer.ts';
 import type { LineSink } from './tail/types.ts';
@@ -76,25 +78,26 @@ export function inputRouting(input: InputConfig, index: number, kafka: KafkaConf
 }
 
 /** Unwraps container runtime lines before the encoder; bad wrapper lines are counted and logged once per file. */
-function containerSink(encoder: LineSink, input: InputConfig, stats: Stats, log: Logger): LineSink {
+function containerSink(encoder: LineSink, input: InputConfig, counters: InputCounters, log: Logger): LineSink {
   const warned = new WeakSet<object>();
   return new ContainerLineSink(encoder, {
     mode: input.container as 'cri' | 'docker' | 'auto',
     maxBytes: input.max_line_bytes,
     events: {
       malformed: (file, reason, lineOffset) => {
-        stats.inc('container_malformed_lines');
+        counters.container_malformed_lines++;
         if (warned.has(file)) return;
         warned.add(file);
         log.warn({ path: file.path, offset: lineOffset, reason }, 'not a container runtime line; passed on raw (further ones in this file are only counted)');
       },
-      longMessage: () => stats.inc('container_long_messages'),
+      longMessage: () => counters.container_long_messages++,
     },
   });
 }
 
 interface RunningInput {
   input: InputConfig;
+  encoder: LineEncoder;
   tailer: Tailer;
 }
 
@@ -152,18 +155,20 @@ export class Pipeline {
     const built = new Map<string, RunningInput>();
     config.inputs.forEach((input, index) => {
       const { parser, routing } = inputRouting(input, index, config.kafka);
-      const encoder: LineSink = new FirstLinesWatch(new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, this.stats), this.stats, (file, lines) =>
+      const counters = this.stats.input(input.name);
+      const encoder = new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, counters);
+      const watched: LineSink = new FirstLinesWatch(encoder, counters, (file, lines) =>
         this.log.warn({ input: input.name, path: file.path, lines, on_error: input.on_error }, `none of the first ${lines} lines of ${file.path} parse with input ${input.name}'s format: another kind of log (error.log?) that exclude should leave out, or the wrong format`),
       );
       const container = input.container !== 'none';
       const tailer = new Tailer(input, {
-        sink: container ? containerSink(encoder, input, this.stats, this.log) : encoder,
+        sink: container ? containerSink(watched, input, counters, this.log) : watched,
         checkpoints: this.checkpoints,
         stats: this.stats,
         log: this.log,
         source: (path) => sourceOf(config.host, path, input.name, container ? k8sMetadataFromPath(path) : undefined),
       });
-      built.set(input.name, { input, tailer });
+      built.set(input.name, { input, encoder, tailer });
     });
     return built;
   }
@@ -181,9 +186,13 @@ export class Pipeline {
   async start(): Promise<void> {
     const { brokers } = this.config.kafka;
     this.producer.connect().then(
-      () => this.log.info({ brokers }, 'connected to Kafka'),
+      () => {
+        this.delivery.contacted(undefined);
+        this.log.info({ brokers }, 'connected to Kafka');
+      },
       (err: unknown) => {
         const { kind, message } = describeKafkaError(err, { brokers, topics: [] });
+        this.delivery.contacted({ kind, message });
         this.stats.error(kind);
         this.log.error({ err, kind }, `${message}; will keep trying as records come`);
       },
@@ -200,8 +209,9 @@ export class Pipeline {
         openFiles: () => this.tailers.reduce((n, t) => n + t.openDescriptors, 0),
         spool: () => this.delivery.spoolStats(),
         memoryBound: () => this.memoryBound(),
+        outputUp: () => this.delivery.up,
       });
-      this.server = await startHttpServer(this.config.metrics.listen, registry, { notReadyReason: () => this.notReadyReason() }, this.log);
+      this.server = await startHttpServer(this.config.metrics.listen, registry, { readiness: () => this.readiness() }, this.log);
     }
     for (const tailer of this.tailers) await tailer.start();
     this.state = 'running';
@@ -209,20 +219,24 @@ export class Pipeline {
     this.log.info({ memory_bound_mib: Math.ceil(this.memoryBound() / 2 ** 20), followed_files: this.followedFiles(), per_more_file_kib: PER_FILE / 1024 }, 'memory bound for these settings (RSS; a container limit needs room above it)');
   }
 
-  private notReadyReason(): string | undefined {
-    if (this.state !== 'running') return this.state;
-    if (this.delivery.failing && !this.delivery.spoolAccepting) return 'Kafka does not accept batches and no spool takes them (see the log)';
-    return undefined;
+  private readiness(): Readiness {
+    return readiness({ state: this.state, failing: this.delivery.failingHow, spoolAccepting: this.delivery.spoolAccepting });
   }
 
   /**
-   * Applies a new configuration's inputs (SIGHUP): inputs that are gone stop,
-   * new ones start, changed ones restart; the others go on untouched. Kafka,
-   * batch and state settings need a restart and are reported, not applied.
-   * A configuration that fails to compile changes nothing.
+   * Applies a new configuration (SIGHUP) as config/reload-plan.ts says:
+   * inputs that are gone stop, new ones start, changed ones restart, the
+   * others go on untouched (their routing compiled again if the topic, key
+   * or dead-letter topic changed); log_level, linger_ms and
+   * shutdown_timeout_ms apply at once. Settings only a restart applies are
+   * named at warn level. A configuration that fails to compile changes nothing.
    */
   async reload(next: Config): Promise<void> {
-    const changed = (['kafka', 'batch', 'state_dir', 'metrics', 'host'] as const).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(this.config[key]));
+    const plan = reloadPlan(this.config, next);
+    const target = withSettings(this.config, next, plan.applied);
+    const rerouted = ['kafka.topic', 'kafka.key', 'kafka.dead_letter_topic'].some((path) => plan.applied.includes(path));
+    // Compiled before anything changes: a bad template refuses the whole reload.
+    const routings = new Map<string, Routing>(rerouted ? next.inputs.map((input, index) => [input.name, inputRouting(input, index, target.kafka).routing] as const) : []);
     const keep = new Map<string, RunningInput>();
     const wanted = next.inputs.filter((input) => {
       const running = this.inputs.get(input.name);
@@ -232,22 +246,31 @@ export class Pipeline {
       }
       return true;
     });
-    const built = this.buildInputs({ ...next, kafka: this.config.kafka, host: this.config.host, inputs: wanted });
+    const built = this.buildInputs({ ...target, inputs: wanted });
+    // What applies at once: the inputs kept take the new routing from their next line.
+    for (const [name, running] of keep) {
+      const routing = routings.get(name);
+      if (routing) running.encoder.reroute(routing);
+    }
+    if (target.log_level !== this.config.log_level) this.log.level = target.log_level;
+    if (target.batch.linger_ms !== this.config.batch.linger_ms) this.batcher.setLinger(target.batch.linger_ms);
     const stopped = [...this.inputs.keys()].filter((name) => !keep.has(name));
     const retired = stopped.map((name) => this.inputs.get(name)!.tailer);
     await Promise.all(retired.map((tailer) => tailer.stop()));
     // What the retired tailers handed over is acknowledged before a new tailer reads their files from the checkpoints: no line twice.
     this.batcher.flush();
     let settled = false;
-    await pause(this.config.shutdown_timeout_ms, { wake: Promise.all(retired.map((tailer) => tailer.settled())).then(() => (settled = true)) });
+    await pause(target.shutdown_timeout_ms, { wake: Promise.all(retired.map((tailer) => tailer.settled())).then(() => (settled = true)) });
     if (!settled) this.log.warn({ inputs: stopped }, 'reload: lines of the replaced inputs not acknowledged in time; they may be shipped again');
     for (const [name, running] of built) {
       keep.set(name, running);
       await running.tailer.start();
     }
     this.inputs = keep;
-    this.config = { ...this.config, inputs: next.inputs };
-    this.log.info({ stopped, started: [...built.keys()], unchanged: next.inputs.length - built.size, restart_needed_for: changed }, 'configuration reloaded');
+    this.config = target;
+    const report = { stopped, started: [...built.keys()], unchanged: next.inputs.length - built.size, applied: plan.applied, restart_needed_for: plan.restart };
+    if (plan.restart.length === 0) this.log.info(report, 'configuration reloaded');
+    else this.log.warn(report, `configuration reloaded; these changed settings keep their running values until a restart: ${plan.restart.join(', ')}`);
   }
 
   /** Resolves once every file found so far has been read to the end it had (`run --dry-run --once`). */

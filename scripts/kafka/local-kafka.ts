@@ -302,10 +302,7 @@ export class LocalKafka {
     await this.waitUntilReady({ brokers: this.brokers }, deadline);
     if (security) {
       // The SCRAM-SHA-512 user is added to the running cluster, as `kafka-configs --alter` does.
-      await this.runTool(deadline, this.runtime.configCommand, [
-        '--bootstrap-server', plaintext, '--alter', '--entity-type', 'users', '--entity-name', security.users.scramSha512.username,
-        '--add-config', scramCredential(security.users.scramSha512, false),
-      ]);
+      await this.setScramUser(security.users.scramSha512, deadline);
       // Ready means every secured listener, and every user, gets an answer too.
       for (const listener of ['ssl', 'mtls'] as const) await this.waitUntilReady(kafkajsSecurityConfig(security, listener), deadline);
       for (const user of Object.values(security.users)) await this.waitUntilReady(kafkajsSecurityConfig(security, 'saslSsl', user), deadline);
@@ -313,6 +310,14 @@ export class LocalKafka {
       this.securityInfo = security;
     }
     return this.brokers;
+  }
+
+  /** Creates a SCRAM user on the running cluster, or sets its password (`kafka-configs --alter`), as an operator fixing credentials does. */
+  async setScramUser(user: SaslUser, deadline = Date.now() + 60_000): Promise<void> {
+    await this.runTool(deadline, this.runtime.configCommand, [
+      '--bootstrap-server', this.brokers[0]!, '--alter', '--entity-type', 'users', '--entity-name', user.username,
+      '--add-config', scramCredential(user, false),
+    ]);
   }
 
   /** Listener addresses, the client's view of the certificates, and users with new passwords. */

@@ -1,4 +1,5 @@
 import type { OffsetTracker } from '../checkpoint/offset-tracker.ts';
+import type { InputCounters } from '../observe/stats.ts';
 import { ArenaPool, EncodedRecords } from './encoded-records.ts';
 import type { AckMark, Batch, OutMessage } from './types.ts';
 
@@ -30,7 +31,7 @@ const ARENA_SLACK = 64 * 1024;
  * only when full or at linger_ms.
  */
 export class Batcher {
-  private readonly limits: BatchLimits;
+  private limits: BatchLimits;
   private readonly emit: (batch: Batch) => void;
   private seq = 0;
   private current: Batch | undefined;
@@ -102,28 +103,34 @@ export class Batcher {
     return this.lastRecords;
   }
 
-  /** The record written into recordsFor()'s records is counted, and carries the line's offset. */
-  added(bytes: number, tracker: OffsetTracker, offset: number): void {
+  /**
+   * The record written into recordsFor()'s records is counted, and carries
+   * the line's offset; unless it is a dead letter, it counts in `input`'s
+   * records_sent once acked.
+   */
+  added(bytes: number, tracker: OffsetTracker, offset: number, input?: InputCounters, deadLetter = false): void {
     const batch = this.current!;
     batch.records++;
     batch.bytes += bytes;
-    this.advance(batch, tracker, offset);
+    const mark = this.advance(batch, tracker, offset, input);
+    if (!deadLetter) mark.sent++;
     if (batch.records >= this.limits.maxRecords || batch.bytes >= this.limits.maxBytes) this.flush();
   }
 
   /** A line consumed without a message (dropped): its offset still rides with the batch. */
-  skip(tracker: OffsetTracker, offset: number): void {
-    this.advance(this.current ?? this.open(), tracker, offset);
+  skip(tracker: OffsetTracker, offset: number, input?: InputCounters): void {
+    this.advance(this.current ?? this.open(), tracker, offset, input);
   }
 
-  private advance(batch: Batch, tracker: OffsetTracker, offset: number): void {
+  private advance(batch: Batch, tracker: OffsetTracker, offset: number, input: InputCounters | undefined): AckMark {
     let mark = this.lastMark;
     if (mark === undefined || mark.tracker !== tracker) {
       mark = batch.marks.find((m) => m.tracker === tracker);
-      if (!mark) batch.marks.push((mark = { tracker, offset, ticket: -1 }));
+      if (!mark) batch.marks.push((mark = { tracker, offset, ticket: -1, input, sent: 0 }));
       this.lastMark = mark;
     }
     mark.offset = offset;
+    return mark;
   }
 
   /** Closes the current batch (if any) and hands it on. */
@@ -136,6 +143,11 @@ export class Batcher {
     this.current = undefined;
     for (const mark of batch.marks) mark.ticket = mark.tracker.issue(mark.offset);
     this.emit(batch);
+  }
+
+  /** A new linger_ms (a reload): the batches opened from now on close by it. */
+  setLinger(lingerMs: number): void {
+    this.limits = { ...this.limits, lingerMs };
   }
 
   /** Lets the buffers kept for the next batches go (the agent is idle). */

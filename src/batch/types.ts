@@ -1,4 +1,5 @@
 import type { OffsetTracker } from '../checkpoint/offset-tracker.ts';
+import type { InputCounters } from '../observe/stats.ts';
 import type { EncodedRecords } from './encoded-records.ts';
 
 /** One Kafka message, as the spool keeps it and tests write it (a batch holds them encoded: EncodedRecords). */
@@ -13,6 +14,10 @@ export interface AckMark {
   tracker: OffsetTracker;
   offset: number;
   ticket: number;
+  /** The file's input's counters: `sent` is added to its records_sent once Kafka acks the batch. */
+  input: InputCounters | undefined;
+  /** The file's records in the batch bound for their own topic (dead letters not counted). */
+  sent: number;
 }
 
 export interface Batch {

@@ -1,4 +1,4 @@
-import type { Stats } from '../observe/stats.ts';
+import type { InputCounters } from '../observe/stats.ts';
 import type { FileSource, LineSink } from '../tail/types.ts';
 
 /** This many lines failing to parse from the first one read: the file is not in the input's format. */
@@ -13,7 +13,7 @@ export const FIRST_LINES = 10;
  */
 export class FirstLinesWatch implements LineSink {
   private readonly inner: LineSink;
-  private readonly stats: Stats;
+  private readonly counters: InputCounters;
   private readonly warn: (file: FileSource, lines: number) => void;
   private readonly failed = new WeakMap<FileSource, number>();
   private readonly decided = new WeakSet<FileSource>();
@@ -21,9 +21,9 @@ export class FirstLinesWatch implements LineSink {
   private last: FileSource | undefined;
   readonly flush?: (file: FileSource) => boolean;
 
-  constructor(inner: LineSink, stats: Stats, warn: (file: FileSource, lines: number) => void) {
+  constructor(inner: LineSink, counters: InputCounters, warn: (file: FileSource, lines: number) => void) {
     this.inner = inner;
-    this.stats = stats;
+    this.counters = counters;
     this.warn = warn;
     if (inner.flush) this.flush = (file) => inner.flush!(file);
   }
@@ -34,9 +34,9 @@ export class FirstLinesWatch implements LineSink {
       this.last = file;
       return this.inner.line(file, buf, start, end, lineOffset, nextOffset, truncated);
     }
-    const before = this.stats.counters.parse_errors;
+    const before = this.counters.parse_errors;
     const accepted = this.inner.line(file, buf, start, end, lineOffset, nextOffset, truncated);
-    if (this.stats.counters.parse_errors === before) {
+    if (this.counters.parse_errors === before) {
       this.decide(file);
       return accepted;
     }

@@ -1,7 +1,7 @@
 import type { Batcher } from '../batch/batcher.ts';
 import { fileHeaders, type FileHeaders } from '../batch/encoded-records.ts';
 import type { OnParseError } from '../config/types.ts';
-import type { Stats } from '../observe/stats.ts';
+import type { DeadLetterReason, InputCounters } from '../observe/stats.ts';
 import { ParseError, type LineParser, type LogRecord } from '../parse/types.ts';
 import type { FileSource, LineSink } from '../tail/types.ts';
 import { failedLineJson, HOST_HEADER, PATH_HEADER, recordId, recordIdPrefix, RECORD_ID_HEADER, sourceTail, withId, withSource } from './record-json.ts';
@@ -36,24 +36,25 @@ interface FileEncoding {
  */
 export class LineEncoder implements LineSink {
   private readonly parser: LineParser;
-  private readonly routing: Routing;
+  private routing: Routing;
   private readonly batcher: Batcher;
   private readonly isFull: () => boolean;
-  private readonly stats: Stats;
+  private readonly counters: InputCounters;
   // The last file's encoding: lines come in runs per file.
   private encodingFile: FileSource | undefined;
   private encoding: FileEncoding | undefined;
 
-  constructor(parser: LineParser, routing: Routing, batcher: Batcher, isFull: () => boolean, stats: Stats) {
+  /** `counters`: the input's (counted with no lookup per line). */
+  constructor(parser: LineParser, routing: Routing, batcher: Batcher, isFull: () => boolean, counters: InputCounters) {
     this.parser = parser;
     this.routing = routing;
     this.batcher = batcher;
     this.isFull = isFull;
-    this.stats = stats;
+    this.counters = counters;
   }
 
   line(file: FileSource, buf: Buffer, start: number, end: number, lineOffset: number, nextOffset: number, truncated: boolean): boolean {
-    const counters = this.stats.counters;
+    const counters = this.counters;
     const routing = this.routing;
     counters.lines_read++;
     // Invalid UTF-8 becomes U+FFFD here; nginx's own escapes are undone by the parser.
@@ -64,17 +65,21 @@ export class LineEncoder implements LineSink {
     let topic: string;
     // The record's JSON takes the file's source as bytes in place of its closing brace (EncodedRecords.addLine).
     let tail: Uint8Array | undefined;
+    let deadLetter: DeadLetterReason | undefined;
     if (parsed instanceof ParseError) {
       counters.parse_errors++;
       if (routing.onError === 'drop') {
         counters.lines_dropped++;
-        this.batcher.skip(file.tracker, nextOffset);
+        this.batcher.skip(file.tracker, nextOffset, counters);
         return !this.isFull();
       }
       const reason = truncated ? `line truncated to max_line_bytes; ${parsed.reason}` : parsed.reason;
       value = failedLineJson(text, reason, file.sourceJson);
       record = EMPTY;
-      topic = routing.onError === 'dead_letter' ? routing.deadLetterTopic : this.topic(record, file);
+      if (routing.onError === 'dead_letter') {
+        deadLetter = 'parse_error';
+        topic = routing.deadLetterTopic;
+      } else topic = this.topic(record, file);
     } else {
       counters.records_parsed++;
       record = parsed;
@@ -86,7 +91,7 @@ export class LineEncoder implements LineSink {
     if (routing.idInRecord) value = withId(value, recordId(file.id, lineOffset));
     if (value.length > routing.maxMessageBytes / 3 && Buffer.byteLength(value) + (tail?.length ?? 0) > routing.maxMessageBytes) {
       // Retrying would never succeed: the record goes to the dead-letter topic with the reason, cut to fit.
-      counters.records_too_large++;
+      deadLetter = 'too_large';
       const reason = `record of ${Buffer.byteLength(value) + (tail?.length ?? 0)} bytes exceeds kafka.max_message_bytes (${routing.maxMessageBytes})`;
       value = failedLineJson(text.slice(0, Math.floor(routing.maxMessageBytes / 8)), reason, file.sourceJson);
       topic = routing.deadLetterTopic;
@@ -100,8 +105,14 @@ export class LineEncoder implements LineSink {
       bytes += HEADERS_FRAMING + headers.size + MAX_OFFSET_DIGITS;
     }
     this.batcher.recordsFor(topic, bytes).addLine(key, value, tail, headers, lineOffset);
-    this.batcher.added(bytes, file.tracker, nextOffset);
+    if (deadLetter !== undefined) counters.dead_letters[deadLetter]++;
+    this.batcher.added(bytes, file.tracker, nextOffset, counters, deadLetter !== undefined);
     return !this.isFull();
+  }
+
+  /** New topic, key and dead-letter routing (a reload): the lines encoded from now on go by it. */
+  reroute(routing: Routing): void {
+    this.routing = routing;
   }
 
   /** What every record of `file` carries, as bytes: its headers and its source. */

@@ -5,7 +5,7 @@ import type { Stats } from '../observe/stats.ts';
 import { EpisodeLog } from '../observe/episode-log.ts';
 import { SpoolClosedError, SpoolFullError, type Spool, type SpoolEntry, type SpoolStats } from '../spool/index.ts';
 import type { BatchProducer } from './batch-producer.ts';
-import { describeKafkaError } from './describe-error.ts';
+import { describeKafkaError, type KafkaErrorKind } from './describe-error.ts';
 import { Backoff, pause } from './retry-policy.ts';
 import { routeFor, waitBefore, type Route } from './route.ts';
 
@@ -88,6 +88,10 @@ export class Delivery {
   private closing = false;
   private readonly stopping = new AbortController();
   private kafkaFailing = false;
+  /** Kafka took a request, or the first contact succeeded, at least once. */
+  private worked = false;
+  /** Why the last request (or the first contact) failed, while failing. */
+  private failure: { kind: KafkaErrorKind; message: string } | undefined;
   private lastError = '';
   private lastErrorAt = 0;
   private readonly waiters: (() => void)[] = [];
@@ -123,6 +127,23 @@ export class Delivery {
   /** Kafka refuses or cannot be reached right now (the last request failed and is being retried). */
   get failing(): boolean {
     return this.kafkaFailing;
+  }
+
+  /** How Kafka fails right now (the last request, or the first contact), undefined while it works. */
+  get failingHow(): { kind: KafkaErrorKind; message: string } | undefined {
+    return this.kafkaFailing ? this.failure : undefined;
+  }
+
+  /** Kafka works: the last request (or the first contact) succeeded. False until one did. */
+  get up(): boolean {
+    return this.worked && !this.kafkaFailing;
+  }
+
+  /** The outcome of the producer's first contact (connect): counts as a request's for failing/failingHow. */
+  contacted(failure: { kind: KafkaErrorKind; message: string } | undefined): void {
+    this.kafkaFailing = failure !== undefined;
+    this.failure = failure;
+    if (failure === undefined) this.worked = true;
   }
 
   /** The spool takes batches now (so the pipeline can go on while Kafka fails). */
@@ -300,9 +321,14 @@ export class Delivery {
     const records = recordsOf(batches);
     if (this.kafkaFailing) this.log.info({ records }, 'sending to Kafka works again');
     this.kafkaFailing = false;
+    this.failure = undefined;
+    this.worked = true;
     this.lastError = '';
     this.stats.inc('batches_sent', batches.length);
-    this.stats.inc('records_sent', records);
+    // Per input, by the files' marks: spooled batches replayed have none (counted in records_replayed).
+    for (const batch of batches) {
+      for (const mark of batch.marks) if (mark.input !== undefined) mark.input.records_sent += mark.sent;
+    }
   }
 
   private reportFailure(err: unknown, batches: readonly Batch[]): void {
@@ -317,6 +343,7 @@ export class Delivery {
       this.lastErrorAt = now;
     }
     this.kafkaFailing = true;
+    this.failure = { kind, message };
   }
 
   private reportSpoolFailure(err: unknown): void {
@@ -397,6 +424,7 @@ export class Delivery {
     while (!this.closing) {
       try {
         await this.sendRequest([batch]);
+        this.stats.inc('records_replayed', batch.records);
         backoff.reset();
         return true;
       } catch {

@@ -5,7 +5,7 @@
  */
 import { isLegalTopicName, TOPIC_NAME_RULE } from '../config/patterns.ts';
 
-export type KafkaErrorKind = 'auth' | 'tls' | 'unreachable' | 'unknown_topic' | 'invalid_topic' | 'too_large' | 'timeout' | 'other';
+export type KafkaErrorKind = 'auth' | 'tls' | 'authorization' | 'unreachable' | 'unknown_topic' | 'invalid_topic' | 'too_large' | 'timeout' | 'other';
 
 interface ErrorLike {
   name?: string;
@@ -35,6 +35,10 @@ export function describeKafkaError(err: unknown, context: { brokers: string[]; t
   if (sasl) return { kind: 'auth', message: `Kafka rejected the credentials (${sasl.message}): check kafka.sasl (mechanism, username, password)` };
   const tls = has((e) => typeof e.code === 'string' && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(e.code));
   if (tls) return { kind: 'tls', message: `TLS handshake with ${brokers} failed (${tls.code}: ${tls.message}): check kafka.tls (ca_file, server_name, client certificate)` };
+  const denied = has((e) => typeof e.type === 'string' && e.type.endsWith('_AUTHORIZATION_FAILED'));
+  if (denied) {
+    return { kind: 'authorization', message: `Kafka denies ${context.topics.length > 0 ? `writing to ${context.topics.join(', ')}` : 'access'} (${denied.type}): grant the ACLs to the SASL or TLS principal of kafka.sasl / kafka.tls` };
+  }
   // A name Kafka refuses (from a template: empty, "." or ".."), said before kafkajs (client side, "Invalid topic") or by the broker.
   const invalid = has((e) => e.type === 'INVALID_TOPIC_EXCEPTION' || /invalid topic/i.test(e.message ?? ''));
   if (invalid) {

@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.ts';
+import { READY_MEANS, type Readiness } from './readiness.ts';
 
 export interface Health {
-  /** Ready: the pipeline runs and Kafka is reachable or the spool accepts batches; else the reason. */
-  notReadyReason(): string | undefined;
+  /** Whether the agent is ready, and why (readiness.ts). */
+  readiness(): Readiness;
 }
 
 /**
@@ -32,8 +33,8 @@ export async function startHttpServer(listen: string, registry: Registry, health
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
-      const reason = health.notReadyReason();
-      res.writeHead(reason ? 503 : 200, { 'content-type': 'text/plain' }).end(reason ? `not ready: ${reason}\n` : 'ready\n');
+      const { ready, detail } = health.readiness();
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${ready ? 'ready' : 'not ready'}: ${detail}\n(${READY_MEANS})\n`);
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz or /readyz\n');
     }

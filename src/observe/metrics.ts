@@ -1,19 +1,33 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CounterName, Stats } from './stats.ts';
+/**
+ * The Prometheus registry over the agent's state. Names follow Prometheus'
+ * conventions: base units, `_total` on counters only. Label values are
+ * bounded: `input` by the inputs configured (those removed by a reload
+ * keep their series until the process ends), `path` by the files followed
+ * (at most max_open_files per input open, and the series goes when the
+ * file is released), `reason` and `kind` are closed sets.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { packageVersion } from '../cli/version-command.ts';
+import type { SpoolStats } from '../spool/index.ts';
+import type { FileState } from '../tail/types.ts';
+import { registerRuntimeMetrics } from './runtime-metrics.ts';
+import { AGENT_COUNTERS, DEAD_LETTER_REASONS, type AgentCounterName, type InputCounterName, type Stats } from './stats.ts';
 
 /** What the metrics read at scrape time besides the counters. */
 export interface MetricsSources {
   stats: Stats;
-  /** Per followed file: where it is, its last seen size and its committed (checkpointed) offset. */
-  files(): Iterable<{ path: string; input: string; size: number; committed: number }>;
+  /** Per followed file: where it is, its size, checkpoint and since when what is past it waits. */
+  files(): Iterable<FileState>;
   openFiles(): number;
-  spool(): { entries: number; bytes: number; oldestAgeMs: number | undefined; full: string | undefined } | undefined;
+  spool(): Pick<SpoolStats, 'entries' | 'bytes' | 'oldestAgeMs' | 'full' | 'droppedOldest' | 'droppedRecords' | 'corruptSkipped'> | undefined;
   /** The most RSS the settings allow with the files followed now (memory-bound.ts). */
   memoryBound(): number;
+  /** The last produce request (or the first contact) to Kafka succeeded; false until one did. */
+  outputUp(): boolean;
 }
 
-/** Counter → metric name and help. Names follow Prometheus conventions: _total, base units. */
-const COUNTER_METRICS: Record<CounterName, [string, string]> = {
+/** Per-input counter → metric name and help. */
+const INPUT_COUNTER_METRICS: Record<InputCounterName, [string, string]> = {
   lines_read: ['logship_lines_read_total', 'Complete lines read from log files.'],
   bytes_read: ['logship_read_bytes_total', 'Bytes of complete lines read from log files.'],
   records_parsed: ['logship_records_parsed_total', 'Lines parsed into records.'],
@@ -21,13 +35,7 @@ const COUNTER_METRICS: Record<CounterName, [string, string]> = {
   lines_dropped: ['logship_lines_dropped_total', 'Bad lines dropped (on_error: drop).'],
   lines_truncated: ['logship_lines_truncated_total', 'Lines cut to max_line_bytes.'],
   lines_too_long_skipped: ['logship_lines_skipped_too_long_total', 'Lines over max_line_bytes skipped (on_long_line: skip).'],
-  records_too_large: ['logship_records_too_large_total', 'Records over kafka.max_message_bytes sent to the dead-letter topic.'],
-  records_sent: ['logship_records_sent_total', 'Records acknowledged by Kafka.'],
-  batches_sent: ['logship_batches_sent_total', 'Batches acknowledged by Kafka.'],
-  batch_send_errors: ['logship_send_failures_total', 'Produce requests that failed (and were retried or spooled).'],
-  batches_spooled: ['logship_spooled_batches_total', 'Batches written to the on-disk spool.'],
-  records_spooled: ['logship_spooled_records_total', 'Records written to the on-disk spool.'],
-  batches_replayed: ['logship_replayed_batches_total', 'Spooled batches sent to Kafka.'],
+  records_sent: ['logship_records_sent_total', 'Records acknowledged by Kafka on their own topic; dead letters (logship_dead_letter_records_total) and spooled records replayed (logship_replayed_records_total) are not in it.'],
   files_opened: ['logship_files_opened_total', 'Files the agent started to follow.'],
   files_closed_idle: ['logship_files_closed_idle_total', 'Idle files closed for the max_open_files budget.'],
   rotations: ['logship_rotations_total', 'Files rotated away or deleted while followed.'],
@@ -44,79 +52,109 @@ const COUNTER_METRICS: Record<CounterName, [string, string]> = {
   compressed_files_skipped: ['logship_compressed_files_skipped_total', 'Matching files not read because they are compressed (gzip, zstd, ...).'],
 };
 
+/** The agent's counter → metric name and help. */
+const AGENT_COUNTER_METRICS: Record<AgentCounterName, [string, string]> = {
+  batches_sent: ['logship_batches_sent_total', 'Batches acknowledged by Kafka.'],
+  batch_send_errors: ['logship_send_failures_total', 'Produce requests that failed (and were retried or spooled).'],
+  batches_spooled: ['logship_spooled_batches_total', 'Batches written to the on-disk spool.'],
+  records_spooled: ['logship_spooled_records_total', 'Records written to the on-disk spool.'],
+  batches_replayed: ['logship_replayed_batches_total', 'Spooled batches sent to Kafka.'],
+  records_replayed: ['logship_replayed_records_total', 'Records of spooled batches acknowledged by Kafka (the spool does not keep their input).'],
+};
+
+/** A counter whose value is read at scrape time. */
+function counter(registry: Registry, name: string, help: string, labelNames: string[], read: (c: Counter) => void): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      read(this);
+    },
+  });
+}
+
+function gauge(registry: Registry, name: string, help: string, labelNames: string[], read: (g: Gauge) => void): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      read(this);
+    },
+  });
+}
+
 /**
- * A Prometheus registry over the agent's state. Everything is read at
- * scrape time (collect callbacks), so the hot path only bumps plain
- * counters; only the send duration is observed as it happens.
+ * Everything is read at scrape time (collect callbacks), so the hot path
+ * only bumps plain counters; only the send duration is observed as it happens.
  */
 export function createMetrics(sources: MetricsSources): Registry {
   const registry = new Registry();
-  // The event-loop delay histogram samples on a timer of this period: prom-client's default (10 ms) woke an idle
-  // agent 100 times a second, two thirds of its idle CPU (0.12 -> 0.04 CPU-s per 30 s). Stalls of a second or more are still seen.
-  collectDefaultMetrics({ register: registry, prefix: 'logship_process_', eventLoopMonitoringPrecision: 1000 });
+  registerRuntimeMetrics(registry);
   const { stats } = sources;
-  for (const [counter, [name, help]] of Object.entries(COUNTER_METRICS) as [CounterName, [string, string]][]) {
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(stats.counters[counter]);
-      },
+  gauge(registry, 'logship_build_info', 'Always 1; the labels say which logship and which Node.js run.', ['version', 'node_version'], (g) =>
+    g.set({ version: packageVersion(), node_version: process.versions.node }, 1),
+  );
+  for (const [name, [metric, help]] of Object.entries(INPUT_COUNTER_METRICS) as [InputCounterName, [string, string]][]) {
+    counter(registry, metric, help, ['input'], (c) => {
+      for (const [input, counters] of stats.inputs) c.inc({ input }, counters[name]);
     });
   }
-  new Counter({
-    name: 'logship_errors_total',
-    help: 'Errors by kind: auth, tls, unreachable, unknown_topic, invalid_topic, too_large, timeout, other.',
-    labelNames: ['kind'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [kind, count] of stats.errors) this.inc({ kind }, count);
+  counter(
+    registry,
+    'logship_dead_letter_records_total',
+    `Records sent to the dead-letter topic instead of their own, counted when routed there, by reason: ${DEAD_LETTER_REASONS.join(', ')}.`,
+    ['input', 'reason'],
+    (c) => {
+      for (const [input, counters] of stats.inputs) for (const reason of DEAD_LETTER_REASONS) c.inc({ input, reason }, counters.dead_letters[reason]);
     },
+  );
+  for (const name of AGENT_COUNTERS) {
+    const [metric, help] = AGENT_COUNTER_METRICS[name];
+    counter(registry, metric, help, [], (c) => c.inc(stats.agent[name]));
+  }
+  counter(registry, 'logship_errors_total', `Errors by kind: ${[...stats.errors.keys()].join(', ')}.`, ['kind'], (c) => {
+    for (const [kind, count] of stats.errors) c.inc({ kind }, count);
   });
-  new Gauge({ name: 'logship_in_flight_batches', help: 'Batches handed to Kafka and not yet acknowledged.', registers: [registry], collect() { this.set(stats.inFlight); } });
-  new Gauge({
-    name: 'logship_memory_bound_bytes',
-    help: 'The most resident memory these settings take with the files followed now: set a container limit above it (compare logship_process_resident_memory_bytes).',
-    registers: [registry],
-    collect() {
-      this.set(sources.memoryBound());
-    },
+  counter(registry, 'logship_spool_dropped_batches_total', 'Spooled batches discarded by spool.when_full: drop_oldest (their records are lost).', [], (c) => c.inc(sources.spool()?.droppedOldest ?? 0));
+  counter(registry, 'logship_spool_dropped_records_total', 'Records of those batches.', [], (c) => c.inc(sources.spool()?.droppedRecords ?? 0));
+  counter(registry, 'logship_spool_corrupt_entries_total', 'Corrupt spool entries (or runs of corrupt bytes) skipped when the spool was opened or replayed; their records are lost.', [], (c) =>
+    c.inc(sources.spool()?.corruptSkipped ?? 0),
+  );
+  gauge(registry, 'logship_in_flight_batches', 'Batches handed to Kafka and not yet acknowledged.', [], (g) => g.set(stats.inFlight));
+  gauge(registry, 'logship_output_up', 'The output works: 1 when its last request (or its first connection) succeeded, 0 while it fails and until it first connects.', ['output'], (g) =>
+    g.set({ output: 'kafka' }, sources.outputUp() ? 1 : 0),
+  );
+  gauge(registry, 'logship_memory_bound_bytes', 'The most resident memory these settings take with the files followed now: set a container limit above it (compare process_resident_memory_bytes).', [], (g) =>
+    g.set(sources.memoryBound()),
+  );
+  gauge(registry, 'logship_open_files', 'File descriptors held for followed files.', [], (g) => g.set(sources.openFiles()));
+  const files = (read: (file: FileState, now: number) => void) => {
+    const now = Date.now();
+    for (const file of sources.files()) read(file, now);
+  };
+  gauge(registry, 'logship_file_lag_bytes', 'Per followed file: its size minus its checkpoint (bytes not yet delivered).', ['path', 'input'], (g) =>
+    files((f) => g.set({ path: f.path, input: f.input }, Math.max(0, f.size - f.committed))),
+  );
+  gauge(
+    registry,
+    'logship_file_lag_seconds',
+    'Per followed file: how long its oldest byte not yet delivered has waited since the agent first saw it (1 s resolution), 0 when every byte seen is delivered.',
+    ['path', 'input'],
+    (g) => files((f, now) => g.set({ path: f.path, input: f.input }, f.waitingSince === undefined ? 0 : Math.max(0, now - f.waitingSince) / 1000)),
+  );
+  gauge(registry, 'logship_spool_entries', 'Batches waiting in the on-disk spool.', [], (g) => g.set(sources.spool()?.entries ?? 0));
+  gauge(registry, 'logship_spool_bytes', 'Bytes of the on-disk spool.', [], (g) => g.set(sources.spool()?.bytes ?? 0));
+  gauge(registry, 'logship_spool_full', 'The spool refuses batches for lack of room (1), by reason: max_bytes, disk_full, entry_too_large; reading pauses meanwhile.', ['reason'], (g) => {
+    const full = sources.spool()?.full;
+    if (full) g.set({ reason: full }, 1);
   });
-  new Gauge({ name: 'logship_open_files', help: 'File descriptors held for followed files.', registers: [registry], collect() { this.set(sources.openFiles()); } });
-  new Gauge({
-    name: 'logship_file_lag_bytes',
-    help: 'Per followed file: its size minus its checkpoint (bytes not yet delivered).',
-    labelNames: ['path', 'input'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const f of sources.files()) this.set({ path: f.path, input: f.input }, Math.max(0, f.size - f.committed));
-    },
-  });
-  new Gauge({ name: 'logship_spool_entries', help: 'Batches waiting in the on-disk spool.', registers: [registry], collect() { this.set(sources.spool()?.entries ?? 0); } });
-  new Gauge({ name: 'logship_spool_bytes', help: 'Bytes of the on-disk spool.', registers: [registry], collect() { this.set(sources.spool()?.bytes ?? 0); } });
-  new Gauge({
-    name: 'logship_spool_full',
-    help: 'The spool refuses batches for lack of room (1), by reason: max_bytes, disk_full, entry_too_large; reading pauses meanwhile.',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const full = sources.spool()?.full;
-      if (full) this.set({ reason: full }, 1);
-    },
-  });
-  new Gauge({
-    name: 'logship_spool_oldest_age_seconds',
-    help: 'Age of the oldest batch in the spool (0 when empty).',
-    registers: [registry],
-    collect() {
-      this.set((sources.spool()?.oldestAgeMs ?? 0) / 1000);
-    },
-  });
+  gauge(registry, 'logship_spool_oldest_age_seconds', 'Age of the oldest batch in the spool (0 when empty).', [], (g) => g.set((sources.spool()?.oldestAgeMs ?? 0) / 1000));
   const sendDuration = new Histogram({
     name: 'logship_send_duration_seconds',
     help: 'Time from sending a produce request to its acknowledgement.',

@@ -5,7 +5,7 @@
  * read (long lines excepted: they are rare and each is a data problem).
  */
 import type { Logger } from '../observe/logger.ts';
-import type { Stats } from '../observe/stats.ts';
+import type { InputCounters } from '../observe/stats.ts';
 import type { FileSource } from './types.ts';
 
 export interface FileRef {
@@ -14,22 +14,23 @@ export interface FileRef {
 }
 
 export class TailEvents {
-  private readonly stats: Stats;
+  /** The input's counters. */
+  private readonly counters: InputCounters;
   private readonly log: Logger;
 
-  constructor(stats: Stats, log: Logger) {
-    this.stats = stats;
+  constructor(counters: InputCounters, log: Logger) {
+    this.counters = counters;
     this.log = log;
   }
 
   following(file: FileRef, offset: number, from: string, id: string): void {
-    this.stats.inc('files_opened');
+    this.counters.files_opened++;
     this.log.info({ path: file.path, key: file.key, offset, from, ...(id !== file.key ? { id } : {}) }, 'following file');
   }
 
   /** A file found by its identity away from where the glob or its checkpoint put it. */
   recovered(file: FileRef, lastPath: string, offset: number, size: number): void {
-    this.stats.inc('files_recovered');
+    this.counters.files_recovered++;
     this.log.info({ path: file.path, key: file.key, last_seen_at: lastPath, offset, unread_bytes: size - offset }, 'found a followed file again where rotation moved it; reading it to its end');
   }
 
@@ -38,7 +39,7 @@ export class TailEvents {
   }
 
   compressed(path: string, compression: string): void {
-    this.stats.inc('compressed_files_skipped');
+    this.counters.compressed_files_skipped++;
     this.log.info({ path, compression }, 'compressed file not read (its lines are not plain text)');
   }
 
@@ -55,13 +56,13 @@ export class TailEvents {
   }
 
   detached(file: FileRef, how: 'rotated' | 'deleted'): void {
-    this.stats.inc('rotations');
+    this.counters.rotations++;
     this.log.info({ path: file.path, key: file.key }, how === 'rotated' ? 'file rotated; draining the old one' : 'file deleted; draining it');
   }
 
   /** Truncated (copytruncate): the rest of its old content comes from `copy`, if there is one; `lost` bytes were seen and are in neither. */
   truncated(file: FileRef, offset: number, copy: string | undefined, lost: number): void {
-    this.stats.inc('truncations');
+    this.counters.truncations++;
     if (lost > 0) this.lost(file, lost, 'truncated before its end was read, and no copy holds the rest');
     this.log.warn(
       { path: file.path, offset, copy },
@@ -71,8 +72,8 @@ export class TailEvents {
 
   /** Bytes of a followed file that nobody can read any more. */
   lost(file: FileRef, bytes: number, why: string): void {
-    this.stats.inc('lost_files');
-    this.stats.inc('lost_bytes', bytes);
+    this.counters.lost_files++;
+    this.counters.lost_bytes += bytes;
     this.log.error({ path: file.path, key: file.key, lost_bytes: bytes, why }, 'lines lost: a followed file is gone before it was read to its end');
   }
 
@@ -86,16 +87,16 @@ export class TailEvents {
   }
 
   closedForBudget(): void {
-    this.stats.inc('files_closed_idle');
+    this.counters.files_closed_idle++;
   }
 
   openFailed(path: string, err: unknown): void {
-    this.stats.inc('open_errors');
+    this.counters.open_errors++;
     this.log.warn({ err, path }, 'cannot open file; will retry at the next scan');
   }
 
   readFailed(path: string, err: unknown): void {
-    this.stats.inc('read_errors');
+    this.counters.read_errors++;
     this.log.error({ err, path }, 'read failed; retrying at the next poll');
   }
 
@@ -104,20 +105,20 @@ export class TailEvents {
   }
 
   longLine(file: FileSource, truncated: boolean, maxLineBytes: number): void {
-    this.stats.inc(truncated ? 'lines_truncated' : 'lines_too_long_skipped');
+    this.counters[truncated ? 'lines_truncated' : 'lines_too_long_skipped']++;
     this.log.warn({ path: file.path, max_line_bytes: maxLineBytes }, truncated ? 'line too long; truncated' : 'line too long; skipped');
   }
 
   partialFlushed(): void {
-    this.stats.inc('partial_lines_flushed');
+    this.counters.partial_lines_flushed++;
   }
 
   paused(): void {
-    this.stats.inc('backpressure_pauses');
+    this.counters.backpressure_pauses++;
   }
 
   bytesRead(n: number): void {
-    this.stats.inc('bytes_read', n);
+    this.counters.bytes_read += n;
   }
 
   pollFailed(err: unknown): void {

@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { OffsetTracker } from '../checkpoint/offset-tracker.ts';
+import { SizeTimeline } from '../observe/size-timeline.ts';
 import type { FileSource, LineSink } from './types.ts';
 
 const LF = 0x0a;
@@ -50,8 +51,10 @@ export class TailedFile implements FileSource {
   lastGrowthAt = Date.now();
   /** When the path stopped naming this file (rotate_wait_ms counts from the later of this and the last growth). */
   detachedAt = 0;
-  /** The file's size when last checked (for the lag metric). */
+  /** The file's size when last checked (for the lag metrics). */
   size = 0;
+  /** When its sizes were first seen (for logship_file_lag_seconds). */
+  readonly sizes = new SizeTimeline();
   /** Set when a read is asked for; a request that comes in during a read is not lost. */
   wanted = false;
   /** When the poll looks at it next, and how long it waits after that: short while it changes, longer while quiet. */

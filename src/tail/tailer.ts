@@ -21,7 +21,7 @@ import { CheckpointRecovery } from './recovery.ts';
 import { decideResume, type Resume } from './resume.ts';
 import { decideRotation } from './rotation.ts';
 import { TailedFile, type LineLimits } from './tailed-file.ts';
-import type { FileSource, LineSink } from './types.ts';
+import type { FileSource, FileState, LineSink } from './types.ts';
 
 const READ_BUFFER_BYTES = 256 * 1024;
 
@@ -100,7 +100,7 @@ export class Tailer {
     this.input = input;
     this.deps = deps;
     const log = deps.log.child({ input: input.name });
-    this.events = new TailEvents(deps.stats, log);
+    this.events = new TailEvents(deps.stats.input(input.name), log);
     this.catchUp = new CatchUp(log);
     this.limits = { maxLineBytes: input.max_line_bytes, truncate: input.on_long_line === 'truncate' };
     this.buf = Buffer.allocUnsafe(Math.max(READ_BUFFER_BYTES, input.max_line_bytes + 2));
@@ -172,9 +172,14 @@ export class Tailer {
     return this.files.has(key);
   }
 
-  /** Followed files with their last seen size and committed offset, for the lag metric. */
-  *fileStates(): Iterable<{ path: string; input: string; size: number; committed: number }> {
-    for (const file of this.files.values()) yield { path: file.path, input: this.input.name, size: Math.max(file.size, file.position), committed: file.tracker.committed };
+  /** Followed files with their last seen size, committed offset and since when what is past it waits (ms), for the lag metrics. */
+  *fileStates(now = Date.now()): Iterable<FileState> {
+    for (const file of this.files.values()) {
+      const size = Math.max(file.size, file.position);
+      const committed = file.tracker.committed;
+      file.sizes.saw(size, now);
+      yield { path: file.path, input: this.input.name, size, committed, waitingSince: committed < size ? (file.sizes.waitingSince(committed) ?? now) : undefined };
+    }
   }
 
   get openDescriptors(): number {
@@ -299,6 +304,7 @@ export class Tailer {
     const file = new TailedFile(key, resume.id ?? key, path, handle, position, tracker, this.deps.source(path));
     tracker.handOver(() => this.saveCheckpoint(file));
     file.size = size;
+    file.sizes.saw(size, Date.now());
     this.catchUp.seen(file);
     this.files.add(file, this.discovery.matches(path));
     this.schedule.wake(file);
@@ -505,6 +511,7 @@ export class Tailer {
       return;
     }
     file.size = size;
+    file.sizes.saw(size, Date.now());
     this.catchUp.seen(file);
     switch (verdict.kind) {
       case 'grew':

@@ -27,3 +27,15 @@ export interface LineSink {
   /** The file is done (drained after a rotation): ship whatever is still held for it. */
   flush?(file: FileSource): boolean;
 }
+
+/** A followed file's progress, for the lag metrics. */
+export interface FileState {
+  path: string;
+  input: string;
+  /** Its last seen size (or how far it was read, if more). */
+  size: number;
+  /** Its checkpoint: the end of the lines delivered. */
+  committed: number;
+  /** Since when (ms since the epoch) the bytes past `committed` have waited; undefined when there are none. */
+  waitingSince: number | undefined;
+}

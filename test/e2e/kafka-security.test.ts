@@ -107,3 +107,32 @@ test('an untrusted broker certificate is a clear TLS error', async (t) => {
   assert.match(error.msg, /check kafka\.tls/);
   assert.equal((await agent.stop()).code, 0);
 });
+
+test('/readyz: not ready while Kafka refuses the credentials (a retry will not fix it), ready again once they are fixed', async (t) => {
+  // A user the broker does not know yet: the operator's fix is to create it with this password.
+  const user: SaslUser = { mechanism: 'scram-sha-512', username: 'late-user', password: `late-${Date.now()}` };
+  const { agent } = run(
+    t,
+    'after-fix',
+    { brokers: [kafka.security.listeners.saslSsl], tls: tls(), sasl: { mechanism: user.mechanism, username: user.username, password_env: 'KAFKA_TEST_PASSWORD' } },
+    { KAFKA_TEST_PASSWORD: user.password },
+  );
+  await agent.waitForLog('Kafka rejected the credentials');
+  const notReady = await waitFor('/readyz refusing', async () => {
+    const r = await agent.http('/readyz');
+    return r.status === 503 ? r : undefined;
+  });
+  assert.match(notReady.body, /^not ready: Kafka rejected the credentials .*check kafka\.sasl.* \(auth: retries will not fix it\)\n/);
+  const down = (await agent.http('/metrics')).body;
+  assert.match(down, /^logship_output_up\{output="kafka"\} 0$/m);
+  assert.match(down, /^logship_errors_total\{kind="auth"\} [1-9]/m);
+  assert.equal(agent.child.exitCode, null, 'the agent is still running');
+
+  await kafka.setScramUser(user);
+  await waitFor('records after the fix', async () => (await topicSize('after-fix')) === 20, 60_000);
+  const ready = await agent.http('/readyz');
+  assert.equal(ready.status, 200, ready.body);
+  assert.match(ready.body, /^ready: Kafka takes batches\n/);
+  assert.match((await agent.http('/metrics')).body, /^logship_output_up\{output="kafka"\} 1$/m);
+  assert.equal((await agent.stop()).code, 0);
+});

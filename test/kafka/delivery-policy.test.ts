@@ -74,7 +74,7 @@ function rig(extra: Partial<DeliveryOptions> = {}): Rig {
   const submit = (n: number): void => {
     const topics = recordsByTopic(batch(n * 10, 10));
     const offset = (n + 1) * 1000;
-    delivery.submit({ seq: n, topics, records: 10, bytes: 10 * 200, marks: [{ tracker, offset, ticket: tracker.issue(offset) }] });
+    delivery.submit({ seq: n, topics, records: 10, bytes: 10 * 200, marks: [{ tracker, offset, ticket: tracker.issue(offset), input: undefined, sent: 10 }] });
   };
   return { producer, delivery, stats, lines, tracker, submit };
 }
