@@ -34,6 +34,10 @@ import { readiness, type Readiness } from './observe/readiness.ts';
 import { Spool, spoolOptions } from './spool/index.ts';
 import { Tailer } from './tail/tailer.ts';
 import type { LineSink } from './tail/types.ts';
+import { SyslogInput } from './syslog/syslog-input.ts';
+import { syslogEncoders } from './syslog/syslog-encoders.ts';
+import { registerSyslogMetrics } from './syslog/syslog-metrics.ts';
+import { SYSLOG_SOURCE_FIELDS } from './syslog/syslog-sources.ts';
 
 /** Quiet time after the last batch before the agent gives memory back (observe/idle-memory.ts). */
 const IDLE_MEMORY_MS = 10_000;
@@ -60,7 +64,7 @@ export function inputRouting(input: InputConfig, index: number, kafka: KafkaConf
   try {
     const known = {
       record: parser.fields,
-      source: input.container === 'none' ? SOURCE_FIELDS : [...SOURCE_FIELDS, ...K8S_SOURCE_FIELDS],
+      source: input.type === 'syslog' ? SYSLOG_SOURCE_FIELDS : input.container === 'none' ? SOURCE_FIELDS : [...SOURCE_FIELDS, ...K8S_SOURCE_FIELDS],
       openRecord: parser.openKeys === true,
     };
     const routing: Routing = {
@@ -97,8 +101,10 @@ function containerSink(encoder: LineSink, input: InputConfig, counters: InputCou
 
 interface RunningInput {
   input: InputConfig;
-  encoder: LineEncoder;
-  tailer: Tailer;
+  /** A file input's tailer, or a syslog input (syslog/), which stands in its place. */
+  tailer: Tailer | SyslogInput;
+  /** Its encoders, each with the settings its routing was compiled from (a syslog tag's own): a reload reroutes them. */
+  encoders: { encoder: LineEncoder; routedAs: InputConfig }[];
 }
 
 export class Pipeline {
@@ -154,8 +160,23 @@ export class Pipeline {
   private buildInputs(config: Config): Map<string, RunningInput> {
     const built = new Map<string, RunningInput>();
     config.inputs.forEach((input, index) => {
-      const { parser, routing } = inputRouting(input, index, config.kafka);
       const counters = this.stats.input(input.name);
+      if (input.type === 'syslog') {
+        const encoders: RunningInput['encoders'] = [];
+        const sinks = syslogEncoders(
+          input,
+          index,
+          (i) => inputRouting(i, index, config.kafka),
+          (parser, routing, routedAs) => {
+            const encoder = new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, counters);
+            encoders.push({ encoder, routedAs });
+            return encoder;
+          },
+        );
+        built.set(input.name, { input, tailer: new SyslogInput(input, config.host, sinks, this.log), encoders });
+        return;
+      }
+      const { parser, routing } = inputRouting(input, index, config.kafka);
       const encoder = new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, counters);
       const watched: LineSink = new FirstLinesWatch(encoder, counters, (file, lines) =>
         this.log.warn({ input: input.name, path: file.path, lines, on_error: input.on_error }, `none of the first ${lines} lines of ${file.path} parse with input ${input.name}'s format: another kind of log (error.log?) that exclude should leave out, or the wrong format`),
@@ -168,12 +189,12 @@ export class Pipeline {
         log: this.log,
         source: (path) => sourceOf(config.host, path, input.name, container ? k8sMetadataFromPath(path) : undefined),
       });
-      built.set(input.name, { input, encoder, tailer });
+      built.set(input.name, { input, tailer, encoders: [{ encoder, routedAs: input }] });
     });
     return built;
   }
 
-  private get tailers(): Tailer[] {
+  private get tailers(): (Tailer | SyslogInput)[] {
     return [...this.inputs.values()].map((i) => i.tailer);
   }
 
@@ -211,6 +232,7 @@ export class Pipeline {
         memoryBound: () => this.memoryBound(),
         outputUp: () => this.delivery.up,
       });
+      registerSyslogMetrics(registry, () => this.tailers.filter((t) => t instanceof SyslogInput));
       this.server = await startHttpServer(this.config.metrics.listen, registry, { readiness: () => this.readiness() }, this.log);
     }
     for (const tailer of this.tailers) await tailer.start();
@@ -236,22 +258,23 @@ export class Pipeline {
     const target = withSettings(this.config, next, plan.applied);
     const rerouted = ['kafka.topic', 'kafka.key', 'kafka.dead_letter_topic'].some((path) => plan.applied.includes(path));
     // Compiled before anything changes: a bad template refuses the whole reload.
-    const routings = new Map<string, Routing>(rerouted ? next.inputs.map((input, index) => [input.name, inputRouting(input, index, target.kafka).routing] as const) : []);
+    const reroutes: (() => void)[] = [];
     const keep = new Map<string, RunningInput>();
-    const wanted = next.inputs.filter((input) => {
+    const wanted = next.inputs.filter((input, index) => {
       const running = this.inputs.get(input.name);
       if (running && JSON.stringify(running.input) === JSON.stringify(input)) {
         keep.set(input.name, running);
+        for (const { encoder, routedAs } of rerouted ? running.encoders : []) {
+          const { routing } = inputRouting(routedAs, index, target.kafka);
+          reroutes.push(() => encoder.reroute(routing));
+        }
         return false;
       }
       return true;
     });
     const built = this.buildInputs({ ...target, inputs: wanted });
     // What applies at once: the inputs kept take the new routing from their next line.
-    for (const [name, running] of keep) {
-      const routing = routings.get(name);
-      if (routing) running.encoder.reroute(routing);
-    }
+    for (const reroute of reroutes) reroute();
     if (target.log_level !== this.config.log_level) this.log.level = target.log_level;
     if (target.batch.linger_ms !== this.config.batch.linger_ms) this.batcher.setLinger(target.batch.linger_ms);
     const stopped = [...this.inputs.keys()].filter((name) => !keep.has(name));

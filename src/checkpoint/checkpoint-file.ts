@@ -59,3 +59,39 @@ export function parseCheckpoints(text: string): Map<string, FileCheckpoint> {
 export function formatCheckpoints(files: ReadonlyMap<string, FileCheckpoint>): string {
   return JSON.stringify({ version: CHECKPOINT_VERSION, files: Object.fromEntries(files) }) + '\n';
 }
+
+/**
+ * `<state_dir>/checkpoints-retired.json`: the last checkpoints of files
+ * the agent stopped following because they are gone (deleted, compressed
+ * by logrotate, replaced by a copy), newest last:
+ *   { "version": 1, "retired": { "<key>": { path, offset, size?, input?, id?,
+ *       "retired_at": ms since the epoch } } }
+ * `logship backfill` reads them to ship only what the agent had not
+ * shipped of a file compressed since. Kept apart from checkpoints.json,
+ * which is written after every acknowledgement: this one changes only
+ * when a file is retired.
+ */
+export interface RetiredCheckpoint extends FileCheckpoint {
+  retired_at: number;
+}
+
+export const RETIRED_VERSION = 1;
+
+export function parseRetired(text: string): Map<string, RetiredCheckpoint> {
+  const data = JSON.parse(text) as { version?: unknown; retired?: Record<string, Partial<RetiredCheckpoint> | null> };
+  if (data.version !== RETIRED_VERSION) throw new CheckpointFormatError(`retired checkpoints format version ${String(data.version)} is not this agent's (${RETIRED_VERSION})`);
+  const retired = new Map<string, RetiredCheckpoint>();
+  for (const [key, value] of Object.entries(data.retired ?? {})) {
+    if (typeof value?.offset !== 'number' || typeof value.path !== 'string') continue;
+    const entry: RetiredCheckpoint = { path: value.path, offset: value.offset, retired_at: typeof value.retired_at === 'number' ? value.retired_at : 0 };
+    if (typeof value.size === 'number') entry.size = value.size;
+    if (typeof value.input === 'string') entry.input = value.input;
+    if (typeof value.id === 'string' && value.id !== key) entry.id = value.id;
+    retired.set(key, entry);
+  }
+  return retired;
+}
+
+export function formatRetired(retired: ReadonlyMap<string, RetiredCheckpoint>): string {
+  return JSON.stringify({ version: RETIRED_VERSION, retired: Object.fromEntries(retired) }) + '\n';
+}

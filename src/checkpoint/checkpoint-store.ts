@@ -2,9 +2,12 @@ import { readFileSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../observe/logger.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-import { CheckpointFormatError, formatCheckpoints, parseCheckpoints, type FileCheckpoint } from './checkpoint-file.ts';
+import { CheckpointFormatError, formatCheckpoints, formatRetired, parseCheckpoints, parseRetired, type FileCheckpoint, type RetiredCheckpoint } from './checkpoint-file.ts';
 
 export type { FileCheckpoint } from './checkpoint-file.ts';
+
+/** Retired checkpoints kept (newest): a backfill weeks later still knows how far the agent got in a file compressed since. */
+const MAX_RETIRED = 1000;
 
 /**
  * Durable read offsets per file identity, in `<state_dir>/checkpoints.json`.
@@ -17,6 +20,10 @@ export class CheckpointStore {
   /** Undefined for a store kept in memory only (`run --dry-run`: nothing read from or written to a state_dir). */
   readonly file: string | undefined;
   private files = new Map<string, FileCheckpoint>();
+  /** `<state_dir>/checkpoints-retired.json`: last checkpoints of files no longer followed, oldest first (checkpoint-file.ts). */
+  readonly retiredFile: string | undefined;
+  private retired = new Map<string, RetiredCheckpoint>();
+  private retiredDirty = false;
   /** Keys by fingerprint (the key's last part): a copytruncate copy is found by its first line. */
   private readonly byFingerprint = new Map<string, Set<string>>();
   /** Keys by `<dev>:<ino>` (the key's first parts). */
@@ -32,12 +39,15 @@ export class CheckpointStore {
   private waitingForCurrent: (() => void)[] = [];
   private readonly log: Logger;
 
-  constructor(stateDir: string | undefined, log: Logger) {
+  /** `fileName`: `logship backfill` keeps its own checkpoints beside the agent's. */
+  constructor(stateDir: string | undefined, log: Logger, fileName = 'checkpoints.json') {
     this.log = log;
     if (stateDir === undefined) return;
     mkdirSync(stateDir, { recursive: true });
-    this.file = join(stateDir, 'checkpoints.json');
+    this.file = join(stateDir, fileName);
+    this.retiredFile = join(stateDir, fileName.replace(/\.json$/, '-retired.json'));
     this.load(this.file);
+    this.loadRetired(this.retiredFile);
   }
 
   private load(file: string): void {
@@ -62,6 +72,15 @@ export class CheckpointStore {
       this.log.error({ err, file, kept_as: aside }, 'checkpoint file is corrupt; files will be read by start_at');
     }
     for (const key of this.files.keys()) this.index(key);
+  }
+
+  private loadRetired(file: string): void {
+    try {
+      this.retired = parseRetired(readFileSync(file, 'utf8'));
+    } catch (err) {
+      // Only backfill reads them: without them it ships a compressed file whole (repeats), never less.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ err, file }, 'retired checkpoints unreadable; starting a new list');
+    }
   }
 
   private index(key: string): void {
@@ -102,11 +121,22 @@ export class CheckpointStore {
     if (ackedAt !== undefined) entry.acked_at_ms = ackedAt;
     if (!current) this.index(key);
     this.files.set(key, entry);
+    if (this.retired.delete(key)) this.retiredDirty = true;
     this.changed();
   }
 
+  /** Forgets a file's checkpoint; its last state is kept among the retired ones for `logship backfill`. */
   delete(key: string): void {
-    if (!this.files.delete(key)) return;
+    const entry = this.files.get(key);
+    if (!entry) return;
+    this.files.delete(key);
+    this.retired.delete(key);
+    this.retired.set(key, { ...entry, retired_at: Date.now() });
+    for (const old of this.retired.keys()) {
+      if (this.retired.size <= MAX_RETIRED) break;
+      this.retired.delete(old);
+    }
+    this.retiredDirty = true;
     this.unindex(key);
     this.changed();
   }
@@ -161,7 +191,12 @@ export class CheckpointStore {
     const file = this.file;
     this.waitingForCurrent = covered;
     let failed = false;
-    this.saving = writeFileAtomic(file, formatCheckpoints(this.files))
+    // Retired first: a crash in between leaves a checkpoint both live and retired (harmless), never neither.
+    const retired = this.retiredDirty ? formatRetired(this.retired) : undefined;
+    const retiredFile = this.retiredFile;
+    this.retiredDirty = false;
+    this.saving = (retired === undefined || retiredFile === undefined ? Promise.resolve() : writeFileAtomic(retiredFile, retired))
+      .then(() => writeFileAtomic(file, formatCheckpoints(this.files)))
       .then(
         () => {
           for (const resolve of covered) resolve();
@@ -169,6 +204,7 @@ export class CheckpointStore {
         (err: unknown) => {
           failed = true;
           this.dirty = true;
+          if (retired !== undefined) this.retiredDirty = true;
           this.waitingForNext.unshift(...covered); // the next write carries their changes
           this.log.error({ err, file }, 'saving checkpoints failed; will retry');
           this.retryLater();

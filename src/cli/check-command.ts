@@ -41,6 +41,10 @@ async function checkInputs(config: Config, out: Verdict[]): Promise<void> {
     } catch (err) {
       out.push({ ok: false, item, detail: detailOf(err), fix: err instanceof ConfigError });
     }
+    if (input.type === 'syslog') {
+      out.push({ ok: true, item, detail: `receives syslog on ${[input.syslog?.udp && `udp ${input.syslog.udp}`, input.syslog?.tcp && `tcp ${input.syslog.tcp}`].filter(Boolean).join(' and ')} (no files)` });
+      continue;
+    }
     const files: string[] = [];
     for await (const file of glob(input.paths, { exclude: input.exclude })) files.push(file);
     const unreadable = files.filter((file) => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { backfillCommand } from './backfill-command.ts';
 import { checkCommand } from './check-command.ts';
 import { checkpointsCommand } from './checkpoints-command.ts';
 import { EXIT_CONFIG } from './exit-codes.ts';
@@ -21,6 +22,7 @@ void yargs(hideBin(process.argv))
   .command(spoolCommand)
   .command(checkpointsCommand)
   .command(healthCommand)
+  .command(backfillCommand)
   .command(versionCommand)
   // `logship completion`: the bash completion script (the .deb installs it); it asks logship itself for candidates.
   .completion('completion', 'Print a bash completion script for logship')

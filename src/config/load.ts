@@ -116,6 +116,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, sourc
   }
   const config = doc as unknown as Config;
   config.inputs.forEach((input, index) => (input.name ??= `input-${index}`));
+  for (const input of config.inputs) input.paths ??= []; // a syslog input has none
   config.host ??= process.env.NODE_NAME || hostname();
   config.spool.dir ??= join(config.state_dir, 'spool');
   return config;

@@ -31,9 +31,9 @@ export const configSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['paths'],
         properties: {
           name: { type: 'string', minLength: 1, description: 'Names the input in logs and metrics.' },
+          type: { enum: ['file', 'syslog'], default: 'file', description: 'file: follow paths; syslog: receive what nginx sends with access_log syslog:server=... (settings under syslog).' },
           paths: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'Files or globs.' },
           exclude: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Globs of files to leave alone.' },
           format: { type: 'string', minLength: 1, description: 'A preset (combined, common, main, upstreaminfo, ...) or a log_format string.' },
@@ -58,7 +58,37 @@ export const configSchema = {
           partial_line_flush_ms: { ...duration(0), default: 0, description: 'Ship a last line without newline after this long without growth; 0 = wait for the newline.' },
           flush_partial_on_stop: { type: 'boolean', default: false, description: 'Ship last lines without newline when the agent stops.' },
           container: { enum: ['none', 'cri', 'docker', 'auto'], default: 'none', description: 'Unwrap container runtime lines (CRI, Docker json-file) and add pod metadata from the file name.' },
+          syslog: {
+            type: 'object',
+            additionalProperties: false,
+            description: 'For type: syslog (udp, tcp or both). The message of each syslog message is parsed with the input format, or its tag\'s.',
+            properties: {
+              udp: { type: 'string', pattern: LISTEN_ADDRESS, description: 'host:port for datagrams, as nginx sends them (access_log syslog:server=host:port).' },
+              tcp: { type: 'string', pattern: LISTEN_ADDRESS, description: 'host:port for TCP from relays (rsyslog, syslog-ng): octet-counted or newline-framed.' },
+              receive_buffer_bytes: { ...size(1024), description: 'SO_RCVBUF of the UDP socket: what the kernel holds while the agent is busy (capped by net.core.rmem_max).' },
+              queue_messages: { ...positiveInt, default: 10000, description: 'UDP messages held while Kafka is slow (and at most 16 MiB of them); more are dropped and counted (UDP has no backpressure).' },
+              max_connections: { ...positiveInt, default: 256, description: 'TCP connections at once; more are refused.' },
+              tags: {
+                type: 'object',
+                default: {},
+                description: 'Formats (and topics) by syslog tag, for several access logs on one port; other tags use the input format.',
+                additionalProperties: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    format: { type: 'string', minLength: 1 },
+                    nginx_conf: { type: 'string', minLength: 1 },
+                    format_name: { type: 'string', minLength: 1 },
+                    topic: { type: 'string', pattern: TOPIC_NAME_OR_TEMPLATE },
+                  },
+                },
+              },
+            },
+          },
         },
+        if: { properties: { type: { const: 'syslog' } }, required: ['type'] },
+        then: { required: ['syslog'] },
+        else: { required: ['paths'] },
         oneOf: [
           { required: ['format'], not: { anyOf: [{ required: ['nginx_conf'] }, { required: ['format_name'] }] } },
           { required: ['nginx_conf', 'format_name'], not: { required: ['format'] } },

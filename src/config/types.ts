@@ -13,6 +13,9 @@ export type Acks = 'all' | 1 | 0;
 export interface InputConfig {
   /** Names the input in logs and metrics; defaults to input-<index>. */
   name: string;
+  /** file: follow `paths`; syslog: receive nginx's `access_log syslog:` messages (`syslog`). */
+  type: 'file' | 'syslog';
+  /** Empty for a syslog input. */
   paths: string[];
   exclude: string[];
   /** A preset name or a log_format string. */
@@ -45,6 +48,28 @@ export interface InputConfig {
   flush_partial_on_stop: boolean;
   /** Unwrap container runtime lines (Kubernetes CRI, Docker json-file) and add pod metadata. */
   container: ContainerMode;
+  syslog?: SyslogConfig;
+}
+
+/** A syslog tag's own format (and topic), for several nginx access logs on one port. */
+export interface SyslogTagConfig {
+  format?: string;
+  nginx_conf?: string;
+  format_name?: string;
+  topic?: string;
+}
+
+export interface SyslogConfig {
+  /** host:port to receive datagrams on (what nginx sends). */
+  udp?: string;
+  /** host:port to accept connections on (relays: rsyslog, syslog-ng), octet-counted or newline-framed. */
+  tcp?: string;
+  /** SO_RCVBUF of the UDP socket (the kernel caps it at net.core.rmem_max). */
+  receive_buffer_bytes?: number;
+  /** UDP messages held while the pipeline is full; more are dropped and counted. */
+  queue_messages: number;
+  max_connections: number;
+  tags: Record<string, SyslogTagConfig>;
 }
 
 export interface TlsConfig {

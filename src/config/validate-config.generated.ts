@@ -4,15 +4,15 @@ import runtime0 from 'ajv/dist/runtime/ucs2length.js';
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://logship.dev/schema/config.json","title":"logship configuration","type":"object","additionalProperties":false,"required":["inputs","kafka"],"properties":{"inputs":{"description":"Log files to follow; each input has its own format.","type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["paths"],"properties":{"name":{"type":"string","minLength":1,"description":"Names the input in logs and metrics."},"paths":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"Files or globs."},"exclude":{"type":"array","items":{"type":"string","minLength":1},"default":[],"description":"Globs of files to leave alone."},"format":{"type":"string","minLength":1,"description":"A preset (combined, common, main, upstreaminfo, ...) or a log_format string."},"nginx_conf":{"type":"string","minLength":1,"description":"Read the log_format from this nginx.conf (includes followed)."},"format_name":{"type":"string","minLength":1,"description":"The log_format name to read from nginx_conf."},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Overrides kafka.topic for this input."},"start_at":{"enum":["beginning","end"],"default":"beginning","description":"Where to start in a file seen for the first time."},"on_error":{"enum":["dead_letter","raw","drop"],"default":"dead_letter","description":"What to do with a line that does not match the format."},"max_line_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":65536,"description":"Longest line kept whole; bounds memory for a runaway line."},"on_long_line":{"enum":["truncate","skip"],"default":"truncate","description":"Cut a longer line to max_line_bytes, or skip it."},"poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":250,"description":"Check of a changing file (growth, rotation, truncation) when no file event arrived."},"idle_poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Longest a quiet file goes unchecked when no file event arrived: the check interval doubles from poll_interval_ms up to this while nothing changes, so thousands of idle files cost little."},"scan_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000,"description":"Glob re-scan, the safety net for missed events."},"rotate_wait_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Keep a rotated or deleted file open this long for late writes."},"fingerprint_bytes":{"anyOf":[{"type":"integer","minimum":16,"maximum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":256,"description":"Bytes of a file's first line hashed into its identity."},"max_open_files":{"type":"integer","minimum":2,"default":1024,"description":"Descriptors this input may hold; idle files beyond it are closed and reopened when they grow."},"ignore_older_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Leave files not modified for this long (and without a checkpoint) alone; 0 = off."},"partial_line_flush_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Ship a last line without newline after this long without growth; 0 = wait for the newline."},"flush_partial_on_stop":{"type":"boolean","default":false,"description":"Ship last lines without newline when the agent stops."},"container":{"enum":["none","cri","docker","auto"],"default":"none","description":"Unwrap container runtime lines (CRI, Docker json-file) and add pod metadata from the file name."}},"oneOf":[{"required":["format"],"not":{"anyOf":[{"required":["nginx_conf"]},{"required":["format_name"]}]}},{"required":["nginx_conf","format_name"],"not":{"required":["format"]}}]}},"kafka":{"type":"object","additionalProperties":false,"required":["brokers","topic"],"properties":{"brokers":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},"description":"host:port of bootstrap brokers."},"client_id":{"type":"string","minLength":1,"default":"logship"},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Topic for records; a template: {{ field }} or {{ source.field }}."},"key":{"type":"string","minLength":1,"description":"Message key template, e.g. \"{{ remote_addr }}\"; none: no key (records spread over partitions)."},"dead_letter_topic":{"type":"string","pattern":"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$","default":"logship-dead-letter","description":"Topic for lines that did not parse (on_error: dead_letter) and records too large to send."},"message_format":{"enum":["record","ndjson"],"default":"record","description":"One JSON record per message, or one message per batch and key of newline-joined records."},"acks":{"enum":["all",1,0],"default":"all","description":"all waits for every in-sync replica: the only setting that cannot lose acked data."},"idempotent":{"type":"boolean","default":false,"description":"kafkajs' idempotent producer (needs acks: all): no duplicates from its own retries."},"compression":{"enum":["none","gzip","snappy","lz4","zstd"],"default":"none"},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"request_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed request is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to Kafka and not yet acked (acked lines whose checkpoint is not on disk yet count too, batch.max_records to a batch); when reached, reading pauses."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the broker certificate against (default: the broker host)."},"verify":{"type":"boolean","default":true,"description":"Check the broker certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"sasl":{"type":"object","additionalProperties":false,"required":["mechanism","username"],"properties":{"mechanism":{"enum":["plain","scram-sha-256","scram-sha-512"]},"username":{"type":"string","minLength":1},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."}},"oneOf":[{"required":["password_env"]},{"required":["password_file"]}]}},"if":{"properties":{"idempotent":{"const":true}},"required":["idempotent"]},"then":{"properties":{"acks":{"const":"all"}}}},"batch":{"type":"object","additionalProperties":false,"default":{},"properties":{"max_records":{"type":"integer","minimum":1,"default":1000},"max_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"Bytes of records per batch: values, keys, headers and Kafka's per-record framing. Keep it under the topic's max.message.bytes (broker default 1048588), which refuses a larger record batch."},"linger_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":200,"description":"Longest a batch stays open. Not a wait: when nothing is in flight the lines just read go at once; while a request is in flight (until acked and checkpointed) the next batch fills, and goes when that request is done, when full, or after linger_ms, whichever comes first."}}},"state_dir":{"type":"string","minLength":1,"default":"/var/lib/logship","description":"Checkpoints live here."},"host":{"type":"string","minLength":1,"description":"Host name in each record; defaults to the machine name."},"log_level":{"enum":["fatal","error","warn","info","debug","trace","silent"],"default":"info"},"spool":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true,"description":"Write batches Kafka cannot take now to disk, and replay them when it can."},"dir":{"type":"string","minLength":1,"description":"Default: <state_dir>/spool."},"max_bytes":{"anyOf":[{"type":"integer","minimum":1048576},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1073741824,"description":"Bound on all segment files."},"segment_bytes":{"anyOf":[{"type":"integer","minimum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":67108864},"fsync":{"enum":["always","batch","interval"],"default":"batch"},"fsync_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":1000},"when_full":{"enum":["block","drop_oldest"],"default":"block"},"keep_order":{"type":"boolean","default":true,"description":"New batches go through the spool while it holds older ones."}}},"metrics":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true},"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","default":"127.0.0.1:9598","description":"host:port for /metrics, /healthz and /readyz."}}},"shutdown_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest a SIGTERM drain may take."}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://logship.dev/schema/config.json","title":"logship configuration","type":"object","additionalProperties":false,"required":["inputs","kafka"],"properties":{"inputs":{"description":"Log files to follow; each input has its own format.","type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"Names the input in logs and metrics."},"type":{"enum":["file","syslog"],"default":"file","description":"file: follow paths; syslog: receive what nginx sends with access_log syslog:server=... (settings under syslog)."},"paths":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"Files or globs."},"exclude":{"type":"array","items":{"type":"string","minLength":1},"default":[],"description":"Globs of files to leave alone."},"format":{"type":"string","minLength":1,"description":"A preset (combined, common, main, upstreaminfo, ...) or a log_format string."},"nginx_conf":{"type":"string","minLength":1,"description":"Read the log_format from this nginx.conf (includes followed)."},"format_name":{"type":"string","minLength":1,"description":"The log_format name to read from nginx_conf."},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Overrides kafka.topic for this input."},"start_at":{"enum":["beginning","end"],"default":"beginning","description":"Where to start in a file seen for the first time."},"on_error":{"enum":["dead_letter","raw","drop"],"default":"dead_letter","description":"What to do with a line that does not match the format."},"max_line_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":65536,"description":"Longest line kept whole; bounds memory for a runaway line."},"on_long_line":{"enum":["truncate","skip"],"default":"truncate","description":"Cut a longer line to max_line_bytes, or skip it."},"poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":250,"description":"Check of a changing file (growth, rotation, truncation) when no file event arrived."},"idle_poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Longest a quiet file goes unchecked when no file event arrived: the check interval doubles from poll_interval_ms up to this while nothing changes, so thousands of idle files cost little."},"scan_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000,"description":"Glob re-scan, the safety net for missed events."},"rotate_wait_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Keep a rotated or deleted file open this long for late writes."},"fingerprint_bytes":{"anyOf":[{"type":"integer","minimum":16,"maximum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":256,"description":"Bytes of a file's first line hashed into its identity."},"max_open_files":{"type":"integer","minimum":2,"default":1024,"description":"Descriptors this input may hold; idle files beyond it are closed and reopened when they grow."},"ignore_older_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Leave files not modified for this long (and without a checkpoint) alone; 0 = off."},"partial_line_flush_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Ship a last line without newline after this long without growth; 0 = wait for the newline."},"flush_partial_on_stop":{"type":"boolean","default":false,"description":"Ship last lines without newline when the agent stops."},"container":{"enum":["none","cri","docker","auto"],"default":"none","description":"Unwrap container runtime lines (CRI, Docker json-file) and add pod metadata from the file name."},"syslog":{"type":"object","additionalProperties":false,"description":"For type: syslog (udp, tcp or both). The message of each syslog message is parsed with the input format, or its tag's.","properties":{"udp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for datagrams, as nginx sends them (access_log syslog:server=host:port)."},"tcp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for TCP from relays (rsyslog, syslog-ng): octet-counted or newline-framed."},"receive_buffer_bytes":{"anyOf":[{"type":"integer","minimum":1024},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"description":"SO_RCVBUF of the UDP socket: what the kernel holds while the agent is busy (capped by net.core.rmem_max)."},"queue_messages":{"type":"integer","minimum":1,"default":10000,"description":"UDP messages held while Kafka is slow (and at most 16 MiB of them); more are dropped and counted (UDP has no backpressure)."},"max_connections":{"type":"integer","minimum":1,"default":256,"description":"TCP connections at once; more are refused."},"tags":{"type":"object","default":{},"description":"Formats (and topics) by syslog tag, for several access logs on one port; other tags use the input format.","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"format":{"type":"string","minLength":1},"nginx_conf":{"type":"string","minLength":1},"format_name":{"type":"string","minLength":1},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"}}}}}}},"if":{"properties":{"type":{"const":"syslog"}},"required":["type"]},"then":{"required":["syslog"]},"else":{"required":["paths"]},"oneOf":[{"required":["format"],"not":{"anyOf":[{"required":["nginx_conf"]},{"required":["format_name"]}]}},{"required":["nginx_conf","format_name"],"not":{"required":["format"]}}]}},"kafka":{"type":"object","additionalProperties":false,"required":["brokers","topic"],"properties":{"brokers":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},"description":"host:port of bootstrap brokers."},"client_id":{"type":"string","minLength":1,"default":"logship"},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Topic for records; a template: {{ field }} or {{ source.field }}."},"key":{"type":"string","minLength":1,"description":"Message key template, e.g. \"{{ remote_addr }}\"; none: no key (records spread over partitions)."},"dead_letter_topic":{"type":"string","pattern":"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$","default":"logship-dead-letter","description":"Topic for lines that did not parse (on_error: dead_letter) and records too large to send."},"message_format":{"enum":["record","ndjson"],"default":"record","description":"One JSON record per message, or one message per batch and key of newline-joined records."},"acks":{"enum":["all",1,0],"default":"all","description":"all waits for every in-sync replica: the only setting that cannot lose acked data."},"idempotent":{"type":"boolean","default":false,"description":"kafkajs' idempotent producer (needs acks: all): no duplicates from its own retries."},"compression":{"enum":["none","gzip","snappy","lz4","zstd"],"default":"none"},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"request_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed request is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to Kafka and not yet acked (acked lines whose checkpoint is not on disk yet count too, batch.max_records to a batch); when reached, reading pauses."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the broker certificate against (default: the broker host)."},"verify":{"type":"boolean","default":true,"description":"Check the broker certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"sasl":{"type":"object","additionalProperties":false,"required":["mechanism","username"],"properties":{"mechanism":{"enum":["plain","scram-sha-256","scram-sha-512"]},"username":{"type":"string","minLength":1},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."}},"oneOf":[{"required":["password_env"]},{"required":["password_file"]}]}},"if":{"properties":{"idempotent":{"const":true}},"required":["idempotent"]},"then":{"properties":{"acks":{"const":"all"}}}},"batch":{"type":"object","additionalProperties":false,"default":{},"properties":{"max_records":{"type":"integer","minimum":1,"default":1000},"max_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"Bytes of records per batch: values, keys, headers and Kafka's per-record framing. Keep it under the topic's max.message.bytes (broker default 1048588), which refuses a larger record batch."},"linger_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":200,"description":"Longest a batch stays open. Not a wait: when nothing is in flight the lines just read go at once; while a request is in flight (until acked and checkpointed) the next batch fills, and goes when that request is done, when full, or after linger_ms, whichever comes first."}}},"state_dir":{"type":"string","minLength":1,"default":"/var/lib/logship","description":"Checkpoints live here."},"host":{"type":"string","minLength":1,"description":"Host name in each record; defaults to the machine name."},"log_level":{"enum":["fatal","error","warn","info","debug","trace","silent"],"default":"info"},"spool":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true,"description":"Write batches Kafka cannot take now to disk, and replay them when it can."},"dir":{"type":"string","minLength":1,"description":"Default: <state_dir>/spool."},"max_bytes":{"anyOf":[{"type":"integer","minimum":1048576},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1073741824,"description":"Bound on all segment files."},"segment_bytes":{"anyOf":[{"type":"integer","minimum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":67108864},"fsync":{"enum":["always","batch","interval"],"default":"batch"},"fsync_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":1000},"when_full":{"enum":["block","drop_oldest"],"default":"block"},"keep_order":{"type":"boolean","default":true,"description":"New batches go through the spool while it holds older ones."}}},"metrics":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true},"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","default":"127.0.0.1:9598","description":"host:port for /metrics, /healthz and /readyz."}}},"shutdown_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest a SIGTERM drain may take."}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func4 = runtime0.default;
 const pattern0 = new RegExp("^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$", "u");
 const pattern1 = new RegExp("^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$", "u");
 const pattern2 = new RegExp("^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$", "u");
-const pattern9 = new RegExp("^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
-const pattern11 = new RegExp("^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$", "u");
-const pattern22 = new RegExp("^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$", "u");
+const pattern9 = new RegExp("^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$", "u");
+const pattern13 = new RegExp("^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
+const pattern15 = new RegExp("^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://logship.dev/schema/config.json" */;
@@ -279,7 +279,97 @@ vErrors = null;
 }
 }
 }
+const _errs16 = errors;
+let valid7 = true;
+const _errs17 = errors;
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+let missing3;
+if((data1.type === undefined) && (missing3 = "type")){
+const err14 = {};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+else {
+if(data1.type !== undefined){
+if("syslog" !== data1.type){
+const err15 = {};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+}
+var _valid2 = _errs17 === errors;
+errors = _errs16;
+if(vErrors !== null){
+if(_errs16){
+vErrors.length = _errs16;
+}
+else {
+vErrors = null;
+}
+}
+let ifClause0;
+if(_valid2){
+const _errs19 = errors;
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+if(data1.syslog === undefined){
+const err16 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/then/required",keyword:"required",params:{missingProperty: "syslog"},message:"must have required property '"+"syslog"+"'"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+var _valid2 = _errs19 === errors;
+valid7 = _valid2;
+ifClause0 = "then";
+}
+else {
+const _errs20 = errors;
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+if(data1.paths === undefined){
+const err17 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/else/required",keyword:"required",params:{missingProperty: "paths"},message:"must have required property '"+"paths"+"'"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+var _valid2 = _errs20 === errors;
+valid7 = _valid2;
+ifClause0 = "else";
+}
+if(!valid7){
+const err18 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+if(data1.type === undefined){
+data1.type = "file";
+}
 if(data1.exclude === undefined){
 data1.exclude = [];
 }
@@ -325,99 +415,9 @@ data1.flush_partial_on_stop = false;
 if(data1.container === undefined){
 data1.container = "none";
 }
-if(data1.paths === undefined){
-const err14 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/required",keyword:"required",params:{missingProperty: "paths"},message:"must have required property '"+"paths"+"'"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
 for(const key1 in data1){
 if(!(func2.call(schema11.properties.inputs.items.properties, key1))){
-const err15 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-if(data1.name !== undefined){
-let data2 = data1.name;
-if(typeof data2 !== "string"){
-let dataType0 = typeof data2;
-let coerced0 = undefined;
-if(!(coerced0 !== undefined)){
-if(dataType0 == "number" || dataType0 == "boolean"){
-coerced0 = "" + data2;
-}
-else if(data2 === null){
-coerced0 = "";
-}
-else {
-const err16 = {instancePath:instancePath+"/inputs/" + i0+"/name",schemaPath:"#/properties/inputs/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-if(coerced0 !== undefined){
-data2 = coerced0;
-if(data1 !== undefined){
-data1["name"] = coerced0;
-}
-}
-}
-if(typeof data2 === "string"){
-if(func4(data2) < 1){
-const err17 = {instancePath:instancePath+"/inputs/" + i0+"/name",schemaPath:"#/properties/inputs/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-}
-if(data1.paths !== undefined){
-let data3 = data1.paths;
-if(Array.isArray(data3)){
-if(data3.length < 1){
-const err18 = {instancePath:instancePath+"/inputs/" + i0+"/paths",schemaPath:"#/properties/inputs/items/properties/paths/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-const len1 = data3.length;
-for(let i1=0; i1<len1; i1++){
-let data4 = data3[i1];
-if(typeof data4 !== "string"){
-let dataType1 = typeof data4;
-let coerced1 = undefined;
-if(!(coerced1 !== undefined)){
-if(dataType1 == "number" || dataType1 == "boolean"){
-coerced1 = "" + data4;
-}
-else if(data4 === null){
-coerced1 = "";
-}
-else {
-const err19 = {instancePath:instancePath+"/inputs/" + i0+"/paths/" + i1,schemaPath:"#/properties/inputs/items/properties/paths/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err19 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -427,16 +427,20 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(coerced1 !== undefined){
-data4 = coerced1;
-if(data3 !== undefined){
-data3[i1] = coerced1;
+if(data1.name !== undefined){
+let data3 = data1.name;
+if(typeof data3 !== "string"){
+let dataType0 = typeof data3;
+let coerced0 = undefined;
+if(!(coerced0 !== undefined)){
+if(dataType0 == "number" || dataType0 == "boolean"){
+coerced0 = "" + data3;
 }
+else if(data3 === null){
+coerced0 = "";
 }
-}
-if(typeof data4 === "string"){
-if(func4(data4) < 1){
-const err20 = {instancePath:instancePath+"/inputs/" + i0+"/paths/" + i1,schemaPath:"#/properties/inputs/items/properties/paths/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err20 = {instancePath:instancePath+"/inputs/" + i0+"/name",schemaPath:"#/properties/inputs/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -446,10 +450,16 @@ vErrors.push(err20);
 errors++;
 }
 }
+if(coerced0 !== undefined){
+data3 = coerced0;
+if(data1 !== undefined){
+data1["name"] = coerced0;
 }
 }
-else {
-const err21 = {instancePath:instancePath+"/inputs/" + i0+"/paths",schemaPath:"#/properties/inputs/items/properties/paths/type",keyword:"type",params:{type: "array"},message:"must be array"};
+}
+if(typeof data3 === "string"){
+if(func4(data3) < 1){
+const err21 = {instancePath:instancePath+"/inputs/" + i0+"/name",schemaPath:"#/properties/inputs/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -459,23 +469,10 @@ vErrors.push(err21);
 errors++;
 }
 }
-let data5 = data1.exclude;
-if(Array.isArray(data5)){
-const len2 = data5.length;
-for(let i2=0; i2<len2; i2++){
-let data6 = data5[i2];
-if(typeof data6 !== "string"){
-let dataType2 = typeof data6;
-let coerced2 = undefined;
-if(!(coerced2 !== undefined)){
-if(dataType2 == "number" || dataType2 == "boolean"){
-coerced2 = "" + data6;
 }
-else if(data6 === null){
-coerced2 = "";
-}
-else {
-const err22 = {instancePath:instancePath+"/inputs/" + i0+"/exclude/" + i2,schemaPath:"#/properties/inputs/items/properties/exclude/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data4 = data1.type;
+if(!((data4 === "file") || (data4 === "syslog"))){
+const err22 = {instancePath:instancePath+"/inputs/" + i0+"/type",schemaPath:"#/properties/inputs/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.type.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -484,17 +481,11 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-if(coerced2 !== undefined){
-data6 = coerced2;
-if(data5 !== undefined){
-data5[i2] = coerced2;
-}
-}
-}
-if(typeof data6 === "string"){
-if(func4(data6) < 1){
-const err23 = {instancePath:instancePath+"/inputs/" + i0+"/exclude/" + i2,schemaPath:"#/properties/inputs/items/properties/exclude/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data1.paths !== undefined){
+let data5 = data1.paths;
+if(Array.isArray(data5)){
+if(data5.length < 1){
+const err23 = {instancePath:instancePath+"/inputs/" + i0+"/paths",schemaPath:"#/properties/inputs/items/properties/paths/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -503,11 +494,21 @@ vErrors.push(err23);
 }
 errors++;
 }
+const len1 = data5.length;
+for(let i1=0; i1<len1; i1++){
+let data6 = data5[i1];
+if(typeof data6 !== "string"){
+let dataType1 = typeof data6;
+let coerced1 = undefined;
+if(!(coerced1 !== undefined)){
+if(dataType1 == "number" || dataType1 == "boolean"){
+coerced1 = "" + data6;
 }
-}
+else if(data6 === null){
+coerced1 = "";
 }
 else {
-const err24 = {instancePath:instancePath+"/inputs/" + i0+"/exclude",schemaPath:"#/properties/inputs/items/properties/exclude/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err24 = {instancePath:instancePath+"/inputs/" + i0+"/paths/" + i1,schemaPath:"#/properties/inputs/items/properties/paths/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -516,20 +517,17 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(data1.format !== undefined){
-let data7 = data1.format;
-if(typeof data7 !== "string"){
-let dataType3 = typeof data7;
-let coerced3 = undefined;
-if(!(coerced3 !== undefined)){
-if(dataType3 == "number" || dataType3 == "boolean"){
-coerced3 = "" + data7;
 }
-else if(data7 === null){
-coerced3 = "";
+if(coerced1 !== undefined){
+data6 = coerced1;
+if(data5 !== undefined){
+data5[i1] = coerced1;
 }
-else {
-const err25 = {instancePath:instancePath+"/inputs/" + i0+"/format",schemaPath:"#/properties/inputs/items/properties/format/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+if(typeof data6 === "string"){
+if(func4(data6) < 1){
+const err25 = {instancePath:instancePath+"/inputs/" + i0+"/paths/" + i1,schemaPath:"#/properties/inputs/items/properties/paths/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -539,16 +537,10 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(coerced3 !== undefined){
-data7 = coerced3;
-if(data1 !== undefined){
-data1["format"] = coerced3;
 }
 }
-}
-if(typeof data7 === "string"){
-if(func4(data7) < 1){
-const err26 = {instancePath:instancePath+"/inputs/" + i0+"/format",schemaPath:"#/properties/inputs/items/properties/format/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err26 = {instancePath:instancePath+"/inputs/" + i0+"/paths",schemaPath:"#/properties/inputs/items/properties/paths/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -558,21 +550,23 @@ vErrors.push(err26);
 errors++;
 }
 }
-}
-if(data1.nginx_conf !== undefined){
-let data8 = data1.nginx_conf;
+let data7 = data1.exclude;
+if(Array.isArray(data7)){
+const len2 = data7.length;
+for(let i2=0; i2<len2; i2++){
+let data8 = data7[i2];
 if(typeof data8 !== "string"){
-let dataType4 = typeof data8;
-let coerced4 = undefined;
-if(!(coerced4 !== undefined)){
-if(dataType4 == "number" || dataType4 == "boolean"){
-coerced4 = "" + data8;
+let dataType2 = typeof data8;
+let coerced2 = undefined;
+if(!(coerced2 !== undefined)){
+if(dataType2 == "number" || dataType2 == "boolean"){
+coerced2 = "" + data8;
 }
 else if(data8 === null){
-coerced4 = "";
+coerced2 = "";
 }
 else {
-const err27 = {instancePath:instancePath+"/inputs/" + i0+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/nginx_conf/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err27 = {instancePath:instancePath+"/inputs/" + i0+"/exclude/" + i2,schemaPath:"#/properties/inputs/items/properties/exclude/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -582,16 +576,16 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(coerced4 !== undefined){
-data8 = coerced4;
-if(data1 !== undefined){
-data1["nginx_conf"] = coerced4;
+if(coerced2 !== undefined){
+data8 = coerced2;
+if(data7 !== undefined){
+data7[i2] = coerced2;
 }
 }
 }
 if(typeof data8 === "string"){
 if(func4(data8) < 1){
-const err28 = {instancePath:instancePath+"/inputs/" + i0+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/nginx_conf/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err28 = {instancePath:instancePath+"/inputs/" + i0+"/exclude/" + i2,schemaPath:"#/properties/inputs/items/properties/exclude/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -602,20 +596,9 @@ errors++;
 }
 }
 }
-if(data1.format_name !== undefined){
-let data9 = data1.format_name;
-if(typeof data9 !== "string"){
-let dataType5 = typeof data9;
-let coerced5 = undefined;
-if(!(coerced5 !== undefined)){
-if(dataType5 == "number" || dataType5 == "boolean"){
-coerced5 = "" + data9;
-}
-else if(data9 === null){
-coerced5 = "";
 }
 else {
-const err29 = {instancePath:instancePath+"/inputs/" + i0+"/format_name",schemaPath:"#/properties/inputs/items/properties/format_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err29 = {instancePath:instancePath+"/inputs/" + i0+"/exclude",schemaPath:"#/properties/inputs/items/properties/exclude/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -624,17 +607,20 @@ vErrors.push(err29);
 }
 errors++;
 }
+if(data1.format !== undefined){
+let data9 = data1.format;
+if(typeof data9 !== "string"){
+let dataType3 = typeof data9;
+let coerced3 = undefined;
+if(!(coerced3 !== undefined)){
+if(dataType3 == "number" || dataType3 == "boolean"){
+coerced3 = "" + data9;
 }
-if(coerced5 !== undefined){
-data9 = coerced5;
-if(data1 !== undefined){
-data1["format_name"] = coerced5;
+else if(data9 === null){
+coerced3 = "";
 }
-}
-}
-if(typeof data9 === "string"){
-if(func4(data9) < 1){
-const err30 = {instancePath:instancePath+"/inputs/" + i0+"/format_name",schemaPath:"#/properties/inputs/items/properties/format_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err30 = {instancePath:instancePath+"/inputs/" + i0+"/format",schemaPath:"#/properties/inputs/items/properties/format/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -644,21 +630,16 @@ vErrors.push(err30);
 errors++;
 }
 }
+if(coerced3 !== undefined){
+data9 = coerced3;
+if(data1 !== undefined){
+data1["format"] = coerced3;
 }
-if(data1.topic !== undefined){
-let data10 = data1.topic;
-if(typeof data10 !== "string"){
-let dataType6 = typeof data10;
-let coerced6 = undefined;
-if(!(coerced6 !== undefined)){
-if(dataType6 == "number" || dataType6 == "boolean"){
-coerced6 = "" + data10;
 }
-else if(data10 === null){
-coerced6 = "";
 }
-else {
-const err31 = {instancePath:instancePath+"/inputs/" + i0+"/topic",schemaPath:"#/properties/inputs/items/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data9 === "string"){
+if(func4(data9) < 1){
+const err31 = {instancePath:instancePath+"/inputs/" + i0+"/format",schemaPath:"#/properties/inputs/items/properties/format/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -668,16 +649,21 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(coerced6 !== undefined){
-data10 = coerced6;
-if(data1 !== undefined){
-data1["topic"] = coerced6;
 }
+if(data1.nginx_conf !== undefined){
+let data10 = data1.nginx_conf;
+if(typeof data10 !== "string"){
+let dataType4 = typeof data10;
+let coerced4 = undefined;
+if(!(coerced4 !== undefined)){
+if(dataType4 == "number" || dataType4 == "boolean"){
+coerced4 = "" + data10;
 }
+else if(data10 === null){
+coerced4 = "";
 }
-if(typeof data10 === "string"){
-if(!pattern0.test(data10)){
-const err32 = {instancePath:instancePath+"/inputs/" + i0+"/topic",schemaPath:"#/properties/inputs/items/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
+else {
+const err32 = {instancePath:instancePath+"/inputs/" + i0+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/nginx_conf/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -687,10 +673,16 @@ vErrors.push(err32);
 errors++;
 }
 }
+if(coerced4 !== undefined){
+data10 = coerced4;
+if(data1 !== undefined){
+data1["nginx_conf"] = coerced4;
 }
-let data11 = data1.start_at;
-if(!((data11 === "beginning") || (data11 === "end"))){
-const err33 = {instancePath:instancePath+"/inputs/" + i0+"/start_at",schemaPath:"#/properties/inputs/items/properties/start_at/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.start_at.enum},message:"must be equal to one of the allowed values"};
+}
+}
+if(typeof data10 === "string"){
+if(func4(data10) < 1){
+const err33 = {instancePath:instancePath+"/inputs/" + i0+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/nginx_conf/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -699,9 +691,22 @@ vErrors.push(err33);
 }
 errors++;
 }
-let data12 = data1.on_error;
-if(!(((data12 === "dead_letter") || (data12 === "raw")) || (data12 === "drop"))){
-const err34 = {instancePath:instancePath+"/inputs/" + i0+"/on_error",schemaPath:"#/properties/inputs/items/properties/on_error/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.on_error.enum},message:"must be equal to one of the allowed values"};
+}
+}
+if(data1.format_name !== undefined){
+let data11 = data1.format_name;
+if(typeof data11 !== "string"){
+let dataType5 = typeof data11;
+let coerced5 = undefined;
+if(!(coerced5 !== undefined)){
+if(dataType5 == "number" || dataType5 == "boolean"){
+coerced5 = "" + data11;
+}
+else if(data11 === null){
+coerced5 = "";
+}
+else {
+const err34 = {instancePath:instancePath+"/inputs/" + i0+"/format_name",schemaPath:"#/properties/inputs/items/properties/format_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -710,20 +715,17 @@ vErrors.push(err34);
 }
 errors++;
 }
-let data13 = data1.max_line_bytes;
-const _errs38 = errors;
-let valid12 = false;
-const _errs39 = errors;
-if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-let dataType7 = typeof data13;
-let coerced7 = undefined;
-if(!(coerced7 !== undefined)){
-if(dataType7 === "boolean" || data13 === null
-              || (dataType7 === "string" && data13 && data13 == +data13 && !(data13 % 1))){
-coerced7 = +data13;
 }
-else {
-const err35 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(coerced5 !== undefined){
+data11 = coerced5;
+if(data1 !== undefined){
+data1["format_name"] = coerced5;
+}
+}
+}
+if(typeof data11 === "string"){
+if(func4(data11) < 1){
+const err35 = {instancePath:instancePath+"/inputs/" + i0+"/format_name",schemaPath:"#/properties/inputs/items/properties/format_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -733,16 +735,21 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(coerced7 !== undefined){
-data13 = coerced7;
-if(data1 !== undefined){
-data1["max_line_bytes"] = coerced7;
 }
+if(data1.topic !== undefined){
+let data12 = data1.topic;
+if(typeof data12 !== "string"){
+let dataType6 = typeof data12;
+let coerced6 = undefined;
+if(!(coerced6 !== undefined)){
+if(dataType6 == "number" || dataType6 == "boolean"){
+coerced6 = "" + data12;
 }
+else if(data12 === null){
+coerced6 = "";
 }
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 < 1 || isNaN(data13)){
-const err36 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err36 = {instancePath:instancePath+"/inputs/" + i0+"/topic",schemaPath:"#/properties/inputs/items/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -752,22 +759,16 @@ vErrors.push(err36);
 errors++;
 }
 }
-var _valid2 = _errs39 === errors;
-valid12 = valid12 || _valid2;
-if(!valid12){
-const _errs41 = errors;
-if(typeof data13 !== "string"){
-let dataType8 = typeof data13;
-let coerced8 = undefined;
-if(!(coerced8 !== undefined)){
-if(dataType8 == "number" || dataType8 == "boolean"){
-coerced8 = "" + data13;
+if(coerced6 !== undefined){
+data12 = coerced6;
+if(data1 !== undefined){
+data1["topic"] = coerced6;
 }
-else if(data13 === null){
-coerced8 = "";
 }
-else {
-const err37 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(typeof data12 === "string"){
+if(!pattern0.test(data12)){
+const err37 = {instancePath:instancePath+"/inputs/" + i0+"/topic",schemaPath:"#/properties/inputs/items/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -777,16 +778,10 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(coerced8 !== undefined){
-data13 = coerced8;
-if(data1 !== undefined){
-data1["max_line_bytes"] = coerced8;
 }
-}
-}
-if(typeof data13 === "string"){
-if(!pattern1.test(data13)){
-const err38 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+let data13 = data1.start_at;
+if(!((data13 === "beginning") || (data13 === "end"))){
+const err38 = {instancePath:instancePath+"/inputs/" + i0+"/start_at",schemaPath:"#/properties/inputs/items/properties/start_at/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.start_at.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -795,12 +790,9 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-var _valid2 = _errs41 === errors;
-valid12 = valid12 || _valid2;
-}
-if(!valid12){
-const err39 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+let data14 = data1.on_error;
+if(!(((data14 === "dead_letter") || (data14 === "raw")) || (data14 === "drop"))){
+const err39 = {instancePath:instancePath+"/inputs/" + i0+"/on_error",schemaPath:"#/properties/inputs/items/properties/on_error/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.on_error.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -809,20 +801,20 @@ vErrors.push(err39);
 }
 errors++;
 }
-else {
-errors = _errs38;
-if(vErrors !== null){
-if(_errs38){
-vErrors.length = _errs38;
+let data15 = data1.max_line_bytes;
+const _errs44 = errors;
+let valid14 = false;
+const _errs45 = errors;
+if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+let dataType7 = typeof data15;
+let coerced7 = undefined;
+if(!(coerced7 !== undefined)){
+if(dataType7 === "boolean" || data15 === null
+              || (dataType7 === "string" && data15 && data15 == +data15 && !(data15 % 1))){
+coerced7 = +data15;
 }
 else {
-vErrors = null;
-}
-}
-}
-let data14 = data1.on_long_line;
-if(!((data14 === "truncate") || (data14 === "skip"))){
-const err40 = {instancePath:instancePath+"/inputs/" + i0+"/on_long_line",schemaPath:"#/properties/inputs/items/properties/on_long_line/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.on_long_line.enum},message:"must be equal to one of the allowed values"};
+const err40 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -831,20 +823,17 @@ vErrors.push(err40);
 }
 errors++;
 }
-let data15 = data1.poll_interval_ms;
-const _errs45 = errors;
-let valid13 = false;
-const _errs46 = errors;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-let dataType9 = typeof data15;
-let coerced9 = undefined;
-if(!(coerced9 !== undefined)){
-if(dataType9 === "boolean" || data15 === null
-              || (dataType9 === "string" && data15 && data15 == +data15 && !(data15 % 1))){
-coerced9 = +data15;
 }
-else {
-const err41 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(coerced7 !== undefined){
+data15 = coerced7;
+if(data1 !== undefined){
+data1["max_line_bytes"] = coerced7;
+}
+}
+}
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 < 1 || isNaN(data15)){
+const err41 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -854,16 +843,22 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(coerced9 !== undefined){
-data15 = coerced9;
-if(data1 !== undefined){
-data1["poll_interval_ms"] = coerced9;
+var _valid3 = _errs45 === errors;
+valid14 = valid14 || _valid3;
+if(!valid14){
+const _errs47 = errors;
+if(typeof data15 !== "string"){
+let dataType8 = typeof data15;
+let coerced8 = undefined;
+if(!(coerced8 !== undefined)){
+if(dataType8 == "number" || dataType8 == "boolean"){
+coerced8 = "" + data15;
 }
+else if(data15 === null){
+coerced8 = "";
 }
-}
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 < 1 || isNaN(data15)){
-const err42 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err42 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -873,22 +868,16 @@ vErrors.push(err42);
 errors++;
 }
 }
-var _valid3 = _errs46 === errors;
-valid13 = valid13 || _valid3;
-if(!valid13){
-const _errs48 = errors;
-if(typeof data15 !== "string"){
-let dataType10 = typeof data15;
-let coerced10 = undefined;
-if(!(coerced10 !== undefined)){
-if(dataType10 == "number" || dataType10 == "boolean"){
-coerced10 = "" + data15;
+if(coerced8 !== undefined){
+data15 = coerced8;
+if(data1 !== undefined){
+data1["max_line_bytes"] = coerced8;
 }
-else if(data15 === null){
-coerced10 = "";
 }
-else {
-const err43 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(typeof data15 === "string"){
+if(!pattern1.test(data15)){
+const err43 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -898,16 +887,11 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(coerced10 !== undefined){
-data15 = coerced10;
-if(data1 !== undefined){
-data1["poll_interval_ms"] = coerced10;
+var _valid3 = _errs47 === errors;
+valid14 = valid14 || _valid3;
 }
-}
-}
-if(typeof data15 === "string"){
-if(!pattern2.test(data15)){
-const err44 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(!valid14){
+const err44 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -916,12 +900,20 @@ vErrors.push(err44);
 }
 errors++;
 }
+else {
+errors = _errs44;
+if(vErrors !== null){
+if(_errs44){
+vErrors.length = _errs44;
 }
-var _valid3 = _errs48 === errors;
-valid13 = valid13 || _valid3;
+else {
+vErrors = null;
 }
-if(!valid13){
-const err45 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+let data16 = data1.on_long_line;
+if(!((data16 === "truncate") || (data16 === "skip"))){
+const err45 = {instancePath:instancePath+"/inputs/" + i0+"/on_long_line",schemaPath:"#/properties/inputs/items/properties/on_long_line/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.on_long_line.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -930,31 +922,20 @@ vErrors.push(err45);
 }
 errors++;
 }
-else {
-errors = _errs45;
-if(vErrors !== null){
-if(_errs45){
-vErrors.length = _errs45;
-}
-else {
-vErrors = null;
-}
-}
-}
-let data16 = data1.idle_poll_interval_ms;
+let data17 = data1.poll_interval_ms;
 const _errs51 = errors;
-let valid14 = false;
+let valid15 = false;
 const _errs52 = errors;
-if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-let dataType11 = typeof data16;
-let coerced11 = undefined;
-if(!(coerced11 !== undefined)){
-if(dataType11 === "boolean" || data16 === null
-              || (dataType11 === "string" && data16 && data16 == +data16 && !(data16 % 1))){
-coerced11 = +data16;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+let dataType9 = typeof data17;
+let coerced9 = undefined;
+if(!(coerced9 !== undefined)){
+if(dataType9 === "boolean" || data17 === null
+              || (dataType9 === "string" && data17 && data17 == +data17 && !(data17 % 1))){
+coerced9 = +data17;
 }
 else {
-const err46 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err46 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -964,16 +945,16 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(coerced11 !== undefined){
-data16 = coerced11;
+if(coerced9 !== undefined){
+data17 = coerced9;
 if(data1 !== undefined){
-data1["idle_poll_interval_ms"] = coerced11;
+data1["poll_interval_ms"] = coerced9;
 }
 }
 }
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 < 1 || isNaN(data16)){
-const err47 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 < 1 || isNaN(data17)){
+const err47 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -984,21 +965,21 @@ errors++;
 }
 }
 var _valid4 = _errs52 === errors;
-valid14 = valid14 || _valid4;
-if(!valid14){
+valid15 = valid15 || _valid4;
+if(!valid15){
 const _errs54 = errors;
-if(typeof data16 !== "string"){
-let dataType12 = typeof data16;
-let coerced12 = undefined;
-if(!(coerced12 !== undefined)){
-if(dataType12 == "number" || dataType12 == "boolean"){
-coerced12 = "" + data16;
+if(typeof data17 !== "string"){
+let dataType10 = typeof data17;
+let coerced10 = undefined;
+if(!(coerced10 !== undefined)){
+if(dataType10 == "number" || dataType10 == "boolean"){
+coerced10 = "" + data17;
 }
-else if(data16 === null){
-coerced12 = "";
+else if(data17 === null){
+coerced10 = "";
 }
 else {
-const err48 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err48 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -1008,16 +989,16 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(coerced12 !== undefined){
-data16 = coerced12;
+if(coerced10 !== undefined){
+data17 = coerced10;
 if(data1 !== undefined){
-data1["idle_poll_interval_ms"] = coerced12;
+data1["poll_interval_ms"] = coerced10;
 }
 }
 }
-if(typeof data16 === "string"){
-if(!pattern2.test(data16)){
-const err49 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(typeof data17 === "string"){
+if(!pattern2.test(data17)){
+const err49 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -1028,10 +1009,10 @@ errors++;
 }
 }
 var _valid4 = _errs54 === errors;
-valid14 = valid14 || _valid4;
+valid15 = valid15 || _valid4;
 }
-if(!valid14){
-const err50 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(!valid15){
+const err50 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -1051,20 +1032,20 @@ vErrors = null;
 }
 }
 }
-let data17 = data1.scan_interval_ms;
+let data18 = data1.idle_poll_interval_ms;
 const _errs57 = errors;
-let valid15 = false;
+let valid16 = false;
 const _errs58 = errors;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-let dataType13 = typeof data17;
-let coerced13 = undefined;
-if(!(coerced13 !== undefined)){
-if(dataType13 === "boolean" || data17 === null
-              || (dataType13 === "string" && data17 && data17 == +data17 && !(data17 % 1))){
-coerced13 = +data17;
+if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
+let dataType11 = typeof data18;
+let coerced11 = undefined;
+if(!(coerced11 !== undefined)){
+if(dataType11 === "boolean" || data18 === null
+              || (dataType11 === "string" && data18 && data18 == +data18 && !(data18 % 1))){
+coerced11 = +data18;
 }
 else {
-const err51 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err51 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -1074,16 +1055,16 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(coerced13 !== undefined){
-data17 = coerced13;
+if(coerced11 !== undefined){
+data18 = coerced11;
 if(data1 !== undefined){
-data1["scan_interval_ms"] = coerced13;
+data1["idle_poll_interval_ms"] = coerced11;
 }
 }
 }
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 < 1 || isNaN(data17)){
-const err52 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 < 1 || isNaN(data18)){
+const err52 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -1094,21 +1075,21 @@ errors++;
 }
 }
 var _valid5 = _errs58 === errors;
-valid15 = valid15 || _valid5;
-if(!valid15){
+valid16 = valid16 || _valid5;
+if(!valid16){
 const _errs60 = errors;
-if(typeof data17 !== "string"){
-let dataType14 = typeof data17;
-let coerced14 = undefined;
-if(!(coerced14 !== undefined)){
-if(dataType14 == "number" || dataType14 == "boolean"){
-coerced14 = "" + data17;
+if(typeof data18 !== "string"){
+let dataType12 = typeof data18;
+let coerced12 = undefined;
+if(!(coerced12 !== undefined)){
+if(dataType12 == "number" || dataType12 == "boolean"){
+coerced12 = "" + data18;
 }
-else if(data17 === null){
-coerced14 = "";
+else if(data18 === null){
+coerced12 = "";
 }
 else {
-const err53 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err53 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -1118,16 +1099,16 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(coerced14 !== undefined){
-data17 = coerced14;
+if(coerced12 !== undefined){
+data18 = coerced12;
 if(data1 !== undefined){
-data1["scan_interval_ms"] = coerced14;
+data1["idle_poll_interval_ms"] = coerced12;
 }
 }
 }
-if(typeof data17 === "string"){
-if(!pattern2.test(data17)){
-const err54 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(typeof data18 === "string"){
+if(!pattern2.test(data18)){
+const err54 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -1138,10 +1119,10 @@ errors++;
 }
 }
 var _valid5 = _errs60 === errors;
-valid15 = valid15 || _valid5;
+valid16 = valid16 || _valid5;
 }
-if(!valid15){
-const err55 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(!valid16){
+const err55 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -1161,20 +1142,20 @@ vErrors = null;
 }
 }
 }
-let data18 = data1.rotate_wait_ms;
+let data19 = data1.scan_interval_ms;
 const _errs63 = errors;
-let valid16 = false;
+let valid17 = false;
 const _errs64 = errors;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-let dataType15 = typeof data18;
-let coerced15 = undefined;
-if(!(coerced15 !== undefined)){
-if(dataType15 === "boolean" || data18 === null
-              || (dataType15 === "string" && data18 && data18 == +data18 && !(data18 % 1))){
-coerced15 = +data18;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+let dataType13 = typeof data19;
+let coerced13 = undefined;
+if(!(coerced13 !== undefined)){
+if(dataType13 === "boolean" || data19 === null
+              || (dataType13 === "string" && data19 && data19 == +data19 && !(data19 % 1))){
+coerced13 = +data19;
 }
 else {
-const err56 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err56 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -1184,16 +1165,16 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(coerced15 !== undefined){
-data18 = coerced15;
+if(coerced13 !== undefined){
+data19 = coerced13;
 if(data1 !== undefined){
-data1["rotate_wait_ms"] = coerced15;
+data1["scan_interval_ms"] = coerced13;
 }
 }
 }
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 < 0 || isNaN(data18)){
-const err57 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 < 1 || isNaN(data19)){
+const err57 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -1204,21 +1185,21 @@ errors++;
 }
 }
 var _valid6 = _errs64 === errors;
-valid16 = valid16 || _valid6;
-if(!valid16){
+valid17 = valid17 || _valid6;
+if(!valid17){
 const _errs66 = errors;
-if(typeof data18 !== "string"){
-let dataType16 = typeof data18;
-let coerced16 = undefined;
-if(!(coerced16 !== undefined)){
-if(dataType16 == "number" || dataType16 == "boolean"){
-coerced16 = "" + data18;
+if(typeof data19 !== "string"){
+let dataType14 = typeof data19;
+let coerced14 = undefined;
+if(!(coerced14 !== undefined)){
+if(dataType14 == "number" || dataType14 == "boolean"){
+coerced14 = "" + data19;
 }
-else if(data18 === null){
-coerced16 = "";
+else if(data19 === null){
+coerced14 = "";
 }
 else {
-const err58 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err58 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -1228,16 +1209,16 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(coerced16 !== undefined){
-data18 = coerced16;
+if(coerced14 !== undefined){
+data19 = coerced14;
 if(data1 !== undefined){
-data1["rotate_wait_ms"] = coerced16;
+data1["scan_interval_ms"] = coerced14;
 }
 }
 }
-if(typeof data18 === "string"){
-if(!pattern2.test(data18)){
-const err59 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(typeof data19 === "string"){
+if(!pattern2.test(data19)){
+const err59 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -1248,10 +1229,10 @@ errors++;
 }
 }
 var _valid6 = _errs66 === errors;
-valid16 = valid16 || _valid6;
+valid17 = valid17 || _valid6;
 }
-if(!valid16){
-const err60 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(!valid17){
+const err60 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -1271,20 +1252,20 @@ vErrors = null;
 }
 }
 }
-let data19 = data1.fingerprint_bytes;
+let data20 = data1.rotate_wait_ms;
 const _errs69 = errors;
-let valid17 = false;
+let valid18 = false;
 const _errs70 = errors;
-if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-let dataType17 = typeof data19;
-let coerced17 = undefined;
-if(!(coerced17 !== undefined)){
-if(dataType17 === "boolean" || data19 === null
-              || (dataType17 === "string" && data19 && data19 == +data19 && !(data19 % 1))){
-coerced17 = +data19;
+if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
+let dataType15 = typeof data20;
+let coerced15 = undefined;
+if(!(coerced15 !== undefined)){
+if(dataType15 === "boolean" || data20 === null
+              || (dataType15 === "string" && data20 && data20 == +data20 && !(data20 % 1))){
+coerced15 = +data20;
 }
 else {
-const err61 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err61 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -1294,16 +1275,16 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(coerced17 !== undefined){
-data19 = coerced17;
+if(coerced15 !== undefined){
+data20 = coerced15;
 if(data1 !== undefined){
-data1["fingerprint_bytes"] = coerced17;
+data1["rotate_wait_ms"] = coerced15;
 }
 }
 }
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 > 65536 || isNaN(data19)){
-const err62 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536"};
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 < 0 || isNaN(data20)){
+const err62 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -1312,8 +1293,23 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(data19 < 16 || isNaN(data19)){
-const err63 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 16},message:"must be >= 16"};
+}
+var _valid7 = _errs70 === errors;
+valid18 = valid18 || _valid7;
+if(!valid18){
+const _errs72 = errors;
+if(typeof data20 !== "string"){
+let dataType16 = typeof data20;
+let coerced16 = undefined;
+if(!(coerced16 !== undefined)){
+if(dataType16 == "number" || dataType16 == "boolean"){
+coerced16 = "" + data20;
+}
+else if(data20 === null){
+coerced16 = "";
+}
+else {
+const err63 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -1323,22 +1319,16 @@ vErrors.push(err63);
 errors++;
 }
 }
-var _valid7 = _errs70 === errors;
-valid17 = valid17 || _valid7;
-if(!valid17){
-const _errs72 = errors;
-if(typeof data19 !== "string"){
-let dataType18 = typeof data19;
-let coerced18 = undefined;
-if(!(coerced18 !== undefined)){
-if(dataType18 == "number" || dataType18 == "boolean"){
-coerced18 = "" + data19;
+if(coerced16 !== undefined){
+data20 = coerced16;
+if(data1 !== undefined){
+data1["rotate_wait_ms"] = coerced16;
 }
-else if(data19 === null){
-coerced18 = "";
 }
-else {
-const err64 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(typeof data20 === "string"){
+if(!pattern2.test(data20)){
+const err64 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -1348,35 +1338,16 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(coerced18 !== undefined){
-data19 = coerced18;
-if(data1 !== undefined){
-data1["fingerprint_bytes"] = coerced18;
+var _valid7 = _errs72 === errors;
+valid18 = valid18 || _valid7;
 }
-}
-}
-if(typeof data19 === "string"){
-if(!pattern1.test(data19)){
-const err65 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(!valid18){
+const err65 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err65];
 }
 else {
 vErrors.push(err65);
-}
-errors++;
-}
-}
-var _valid7 = _errs72 === errors;
-valid17 = valid17 || _valid7;
-}
-if(!valid17){
-const err66 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
 }
 errors++;
 }
@@ -1391,17 +1362,39 @@ vErrors = null;
 }
 }
 }
-let data20 = data1.max_open_files;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-let dataType19 = typeof data20;
-let coerced19 = undefined;
-if(!(coerced19 !== undefined)){
-if(dataType19 === "boolean" || data20 === null
-              || (dataType19 === "string" && data20 && data20 == +data20 && !(data20 % 1))){
-coerced19 = +data20;
+let data21 = data1.fingerprint_bytes;
+const _errs75 = errors;
+let valid19 = false;
+const _errs76 = errors;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+let dataType17 = typeof data21;
+let coerced17 = undefined;
+if(!(coerced17 !== undefined)){
+if(dataType17 === "boolean" || data21 === null
+              || (dataType17 === "string" && data21 && data21 == +data21 && !(data21 % 1))){
+coerced17 = +data21;
 }
 else {
-const err67 = {instancePath:instancePath+"/inputs/" + i0+"/max_open_files",schemaPath:"#/properties/inputs/items/properties/max_open_files/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err66 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+if(coerced17 !== undefined){
+data21 = coerced17;
+if(data1 !== undefined){
+data1["fingerprint_bytes"] = coerced17;
+}
+}
+}
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 > 65536 || isNaN(data21)){
+const err67 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -1410,17 +1403,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-if(coerced19 !== undefined){
-data20 = coerced19;
-if(data1 !== undefined){
-data1["max_open_files"] = coerced19;
-}
-}
-}
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 < 2 || isNaN(data20)){
-const err68 = {instancePath:instancePath+"/inputs/" + i0+"/max_open_files",schemaPath:"#/properties/inputs/items/properties/max_open_files/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
+if(data21 < 16 || isNaN(data21)){
+const err68 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 16},message:"must be >= 16"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -1430,20 +1414,22 @@ vErrors.push(err68);
 errors++;
 }
 }
-let data21 = data1.ignore_older_ms;
-const _errs77 = errors;
-let valid18 = false;
+var _valid8 = _errs76 === errors;
+valid19 = valid19 || _valid8;
+if(!valid19){
 const _errs78 = errors;
-if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
-let dataType20 = typeof data21;
-let coerced20 = undefined;
-if(!(coerced20 !== undefined)){
-if(dataType20 === "boolean" || data21 === null
-              || (dataType20 === "string" && data21 && data21 == +data21 && !(data21 % 1))){
-coerced20 = +data21;
+if(typeof data21 !== "string"){
+let dataType18 = typeof data21;
+let coerced18 = undefined;
+if(!(coerced18 !== undefined)){
+if(dataType18 == "number" || dataType18 == "boolean"){
+coerced18 = "" + data21;
+}
+else if(data21 === null){
+coerced18 = "";
 }
 else {
-const err69 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err69 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -1453,16 +1439,16 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(coerced20 !== undefined){
-data21 = coerced20;
+if(coerced18 !== undefined){
+data21 = coerced18;
 if(data1 !== undefined){
-data1["ignore_older_ms"] = coerced20;
+data1["fingerprint_bytes"] = coerced18;
 }
 }
 }
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 < 0 || isNaN(data21)){
-const err70 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(typeof data21 === "string"){
+if(!pattern1.test(data21)){
+const err70 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -1473,21 +1459,10 @@ errors++;
 }
 }
 var _valid8 = _errs78 === errors;
-valid18 = valid18 || _valid8;
-if(!valid18){
-const _errs80 = errors;
-if(typeof data21 !== "string"){
-let dataType21 = typeof data21;
-let coerced21 = undefined;
-if(!(coerced21 !== undefined)){
-if(dataType21 == "number" || dataType21 == "boolean"){
-coerced21 = "" + data21;
+valid19 = valid19 || _valid8;
 }
-else if(data21 === null){
-coerced21 = "";
-}
-else {
-const err71 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid19){
+const err71 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -1496,17 +1471,28 @@ vErrors.push(err71);
 }
 errors++;
 }
+else {
+errors = _errs75;
+if(vErrors !== null){
+if(_errs75){
+vErrors.length = _errs75;
 }
-if(coerced21 !== undefined){
-data21 = coerced21;
-if(data1 !== undefined){
-data1["ignore_older_ms"] = coerced21;
+else {
+vErrors = null;
 }
 }
 }
-if(typeof data21 === "string"){
-if(!pattern2.test(data21)){
-const err72 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+let data22 = data1.max_open_files;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+let dataType19 = typeof data22;
+let coerced19 = undefined;
+if(!(coerced19 !== undefined)){
+if(dataType19 === "boolean" || data22 === null
+              || (dataType19 === "string" && data22 && data22 == +data22 && !(data22 % 1))){
+coerced19 = +data22;
+}
+else {
+const err72 = {instancePath:instancePath+"/inputs/" + i0+"/max_open_files",schemaPath:"#/properties/inputs/items/properties/max_open_files/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1516,11 +1502,16 @@ vErrors.push(err72);
 errors++;
 }
 }
-var _valid8 = _errs80 === errors;
-valid18 = valid18 || _valid8;
+if(coerced19 !== undefined){
+data22 = coerced19;
+if(data1 !== undefined){
+data1["max_open_files"] = coerced19;
 }
-if(!valid18){
-const err73 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 < 2 || isNaN(data22)){
+const err73 = {instancePath:instancePath+"/inputs/" + i0+"/max_open_files",schemaPath:"#/properties/inputs/items/properties/max_open_files/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1529,31 +1520,21 @@ vErrors.push(err73);
 }
 errors++;
 }
-else {
-errors = _errs77;
-if(vErrors !== null){
-if(_errs77){
-vErrors.length = _errs77;
 }
-else {
-vErrors = null;
-}
-}
-}
-let data22 = data1.partial_line_flush_ms;
+let data23 = data1.ignore_older_ms;
 const _errs83 = errors;
-let valid19 = false;
+let valid20 = false;
 const _errs84 = errors;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
-let dataType22 = typeof data22;
-let coerced22 = undefined;
-if(!(coerced22 !== undefined)){
-if(dataType22 === "boolean" || data22 === null
-              || (dataType22 === "string" && data22 && data22 == +data22 && !(data22 % 1))){
-coerced22 = +data22;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+let dataType20 = typeof data23;
+let coerced20 = undefined;
+if(!(coerced20 !== undefined)){
+if(dataType20 === "boolean" || data23 === null
+              || (dataType20 === "string" && data23 && data23 == +data23 && !(data23 % 1))){
+coerced20 = +data23;
 }
 else {
-const err74 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err74 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1563,16 +1544,16 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(coerced22 !== undefined){
-data22 = coerced22;
+if(coerced20 !== undefined){
+data23 = coerced20;
 if(data1 !== undefined){
-data1["partial_line_flush_ms"] = coerced22;
+data1["ignore_older_ms"] = coerced20;
 }
 }
 }
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 < 0 || isNaN(data22)){
-const err75 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 < 0 || isNaN(data23)){
+const err75 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1583,21 +1564,21 @@ errors++;
 }
 }
 var _valid9 = _errs84 === errors;
-valid19 = valid19 || _valid9;
-if(!valid19){
+valid20 = valid20 || _valid9;
+if(!valid20){
 const _errs86 = errors;
-if(typeof data22 !== "string"){
-let dataType23 = typeof data22;
-let coerced23 = undefined;
-if(!(coerced23 !== undefined)){
-if(dataType23 == "number" || dataType23 == "boolean"){
-coerced23 = "" + data22;
+if(typeof data23 !== "string"){
+let dataType21 = typeof data23;
+let coerced21 = undefined;
+if(!(coerced21 !== undefined)){
+if(dataType21 == "number" || dataType21 == "boolean"){
+coerced21 = "" + data23;
 }
-else if(data22 === null){
-coerced23 = "";
+else if(data23 === null){
+coerced21 = "";
 }
 else {
-const err76 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err76 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1607,16 +1588,16 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(coerced23 !== undefined){
-data22 = coerced23;
+if(coerced21 !== undefined){
+data23 = coerced21;
 if(data1 !== undefined){
-data1["partial_line_flush_ms"] = coerced23;
+data1["ignore_older_ms"] = coerced21;
 }
 }
 }
-if(typeof data22 === "string"){
-if(!pattern2.test(data22)){
-const err77 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(typeof data23 === "string"){
+if(!pattern2.test(data23)){
+const err77 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1627,10 +1608,10 @@ errors++;
 }
 }
 var _valid9 = _errs86 === errors;
-valid19 = valid19 || _valid9;
+valid20 = valid20 || _valid9;
 }
-if(!valid19){
-const err78 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(!valid20){
+const err78 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1650,18 +1631,20 @@ vErrors = null;
 }
 }
 }
-let data23 = data1.flush_partial_on_stop;
-if(typeof data23 !== "boolean"){
-let coerced24 = undefined;
-if(!(coerced24 !== undefined)){
-if(data23 === "false" || data23 === 0 || data23 === null){
-coerced24 = false;
-}
-else if(data23 === "true" || data23 === 1){
-coerced24 = true;
+let data24 = data1.partial_line_flush_ms;
+const _errs89 = errors;
+let valid21 = false;
+const _errs90 = errors;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
+let dataType22 = typeof data24;
+let coerced22 = undefined;
+if(!(coerced22 !== undefined)){
+if(dataType22 === "boolean" || data24 === null
+              || (dataType22 === "string" && data24 && data24 == +data24 && !(data24 % 1))){
+coerced22 = +data24;
 }
 else {
-const err79 = {instancePath:instancePath+"/inputs/" + i0+"/flush_partial_on_stop",schemaPath:"#/properties/inputs/items/properties/flush_partial_on_stop/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err79 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1671,16 +1654,16 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(coerced24 !== undefined){
-data23 = coerced24;
+if(coerced22 !== undefined){
+data24 = coerced22;
 if(data1 !== undefined){
-data1["flush_partial_on_stop"] = coerced24;
+data1["partial_line_flush_ms"] = coerced22;
 }
 }
 }
-let data24 = data1.container;
-if(!((((data24 === "none") || (data24 === "cri")) || (data24 === "docker")) || (data24 === "auto"))){
-const err80 = {instancePath:instancePath+"/inputs/" + i0+"/container",schemaPath:"#/properties/inputs/items/properties/container/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.container.enum},message:"must be equal to one of the allowed values"};
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 < 0 || isNaN(data24)){
+const err80 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1690,8 +1673,22 @@ vErrors.push(err80);
 errors++;
 }
 }
+var _valid10 = _errs90 === errors;
+valid21 = valid21 || _valid10;
+if(!valid21){
+const _errs92 = errors;
+if(typeof data24 !== "string"){
+let dataType23 = typeof data24;
+let coerced23 = undefined;
+if(!(coerced23 !== undefined)){
+if(dataType23 == "number" || dataType23 == "boolean"){
+coerced23 = "" + data24;
+}
+else if(data24 === null){
+coerced23 = "";
+}
 else {
-const err81 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err81 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1701,9 +1698,16 @@ vErrors.push(err81);
 errors++;
 }
 }
+if(coerced23 !== undefined){
+data24 = coerced23;
+if(data1 !== undefined){
+data1["partial_line_flush_ms"] = coerced23;
 }
-else {
-const err82 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/type",keyword:"type",params:{type: "array"},message:"must be array"};
+}
+}
+if(typeof data24 === "string"){
+if(!pattern2.test(data24)){
+const err82 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1713,15 +1717,11 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data.kafka !== undefined){
-let data25 = data.kafka;
-const _errs93 = errors;
-let valid20 = true;
-const _errs94 = errors;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-let missing3;
-if((data25.idempotent === undefined) && (missing3 = "idempotent")){
-const err83 = {};
+var _valid10 = _errs92 === errors;
+valid21 = valid21 || _valid10;
+}
+if(!valid21){
+const err83 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1731,9 +1731,28 @@ vErrors.push(err83);
 errors++;
 }
 else {
-if(data25.idempotent !== undefined){
-if(true !== data25.idempotent){
-const err84 = {};
+errors = _errs89;
+if(vErrors !== null){
+if(_errs89){
+vErrors.length = _errs89;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data25 = data1.flush_partial_on_stop;
+if(typeof data25 !== "boolean"){
+let coerced24 = undefined;
+if(!(coerced24 !== undefined)){
+if(data25 === "false" || data25 === 0 || data25 === null){
+coerced24 = false;
+}
+else if(data25 === "true" || data25 === 1){
+coerced24 = true;
+}
+else {
+const err84 = {instancePath:instancePath+"/inputs/" + i0+"/flush_partial_on_stop",schemaPath:"#/properties/inputs/items/properties/flush_partial_on_stop/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1743,24 +1762,16 @@ vErrors.push(err84);
 errors++;
 }
 }
+if(coerced24 !== undefined){
+data25 = coerced24;
+if(data1 !== undefined){
+data1["flush_partial_on_stop"] = coerced24;
 }
 }
-var _valid10 = _errs94 === errors;
-errors = _errs93;
-if(vErrors !== null){
-if(_errs93){
-vErrors.length = _errs93;
 }
-else {
-vErrors = null;
-}
-}
-if(_valid10){
-const _errs96 = errors;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-if(data25.acks !== undefined){
-if("all" !== data25.acks){
-const err85 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/then/properties/acks/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant"};
+let data26 = data1.container;
+if(!((((data26 === "none") || (data26 === "cri")) || (data26 === "docker")) || (data26 === "auto"))){
+const err85 = {instancePath:instancePath+"/inputs/" + i0+"/container",schemaPath:"#/properties/inputs/items/properties/container/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.container.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1769,13 +1780,21 @@ vErrors.push(err85);
 }
 errors++;
 }
+if(data1.syslog !== undefined){
+let data27 = data1.syslog;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.queue_messages === undefined){
+data27.queue_messages = 10000;
 }
+if(data27.max_connections === undefined){
+data27.max_connections = 256;
 }
-var _valid10 = _errs96 === errors;
-valid20 = _valid10;
+if(data27.tags === undefined){
+data27.tags = {};
 }
-if(!valid20){
-const err86 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+for(const key2 in data27){
+if(!((((((key2 === "udp") || (key2 === "tcp")) || (key2 === "receive_buffer_bytes")) || (key2 === "queue_messages")) || (key2 === "max_connections")) || (key2 === "tags"))){
+const err86 = {instancePath:instancePath+"/inputs/" + i0+"/syslog",schemaPath:"#/properties/inputs/items/properties/syslog/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1784,45 +1803,21 @@ vErrors.push(err86);
 }
 errors++;
 }
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-if(data25.client_id === undefined){
-data25.client_id = "logship";
 }
-if(data25.dead_letter_topic === undefined){
-data25.dead_letter_topic = "logship-dead-letter";
+if(data27.udp !== undefined){
+let data28 = data27.udp;
+if(typeof data28 !== "string"){
+let dataType25 = typeof data28;
+let coerced25 = undefined;
+if(!(coerced25 !== undefined)){
+if(dataType25 == "number" || dataType25 == "boolean"){
+coerced25 = "" + data28;
 }
-if(data25.message_format === undefined){
-data25.message_format = "record";
+else if(data28 === null){
+coerced25 = "";
 }
-if(data25.acks === undefined){
-data25.acks = "all";
-}
-if(data25.idempotent === undefined){
-data25.idempotent = false;
-}
-if(data25.compression === undefined){
-data25.compression = "none";
-}
-if(data25.max_message_bytes === undefined){
-data25.max_message_bytes = 1000000;
-}
-if(data25.request_timeout_ms === undefined){
-data25.request_timeout_ms = 30000;
-}
-if(data25.connection_timeout_ms === undefined){
-data25.connection_timeout_ms = 10000;
-}
-if(data25.retry_backoff_ms === undefined){
-data25.retry_backoff_ms = 100;
-}
-if(data25.retry_backoff_max_ms === undefined){
-data25.retry_backoff_max_ms = 30000;
-}
-if(data25.max_in_flight === undefined){
-data25.max_in_flight = 4;
-}
-if(data25.brokers === undefined){
-const err87 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "brokers"},message:"must have required property '"+"brokers"+"'"};
+else {
+const err87 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/udp",schemaPath:"#/properties/inputs/items/properties/syslog/properties/udp/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1831,8 +1826,17 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data25.topic === undefined){
-const err88 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};
+}
+if(coerced25 !== undefined){
+data28 = coerced25;
+if(data27 !== undefined){
+data27["udp"] = coerced25;
+}
+}
+}
+if(typeof data28 === "string"){
+if(!pattern9.test(data28)){
+const err88 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/udp",schemaPath:"#/properties/inputs/items/properties/syslog/properties/udp/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"+"\""};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1841,9 +1845,22 @@ vErrors.push(err88);
 }
 errors++;
 }
-for(const key2 in data25){
-if(!(func2.call(schema11.properties.kafka.properties, key2))){
-const err89 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+}
+}
+if(data27.tcp !== undefined){
+let data29 = data27.tcp;
+if(typeof data29 !== "string"){
+let dataType26 = typeof data29;
+let coerced26 = undefined;
+if(!(coerced26 !== undefined)){
+if(dataType26 == "number" || dataType26 == "boolean"){
+coerced26 = "" + data29;
+}
+else if(data29 === null){
+coerced26 = "";
+}
+else {
+const err89 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tcp",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tcp/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1853,11 +1870,16 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data25.brokers !== undefined){
-let data28 = data25.brokers;
-if(Array.isArray(data28)){
-if(data28.length < 1){
-const err90 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(coerced26 !== undefined){
+data29 = coerced26;
+if(data27 !== undefined){
+data27["tcp"] = coerced26;
+}
+}
+}
+if(typeof data29 === "string"){
+if(!pattern9.test(data29)){
+const err90 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tcp",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tcp/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"+"\""};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1866,21 +1888,23 @@ vErrors.push(err90);
 }
 errors++;
 }
-const len3 = data28.length;
-for(let i3=0; i3<len3; i3++){
-let data29 = data28[i3];
-if(typeof data29 !== "string"){
-let dataType25 = typeof data29;
-let coerced25 = undefined;
-if(!(coerced25 !== undefined)){
-if(dataType25 == "number" || dataType25 == "boolean"){
-coerced25 = "" + data29;
 }
-else if(data29 === null){
-coerced25 = "";
+}
+if(data27.receive_buffer_bytes !== undefined){
+let data30 = data27.receive_buffer_bytes;
+const _errs105 = errors;
+let valid23 = false;
+const _errs106 = errors;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+let dataType27 = typeof data30;
+let coerced27 = undefined;
+if(!(coerced27 !== undefined)){
+if(dataType27 === "boolean" || data30 === null
+              || (dataType27 === "string" && data30 && data30 == +data30 && !(data30 % 1))){
+coerced27 = +data30;
 }
 else {
-const err91 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err91 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1890,16 +1914,16 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(coerced25 !== undefined){
-data29 = coerced25;
-if(data28 !== undefined){
-data28[i3] = coerced25;
+if(coerced27 !== undefined){
+data30 = coerced27;
+if(data27 !== undefined){
+data27["receive_buffer_bytes"] = coerced27;
 }
 }
 }
-if(typeof data29 === "string"){
-if(!pattern9.test(data29)){
-const err92 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/pattern",keyword:"pattern",params:{pattern: "^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\""};
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 < 1024 || isNaN(data30)){
+const err92 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1909,10 +1933,22 @@ vErrors.push(err92);
 errors++;
 }
 }
+var _valid11 = _errs106 === errors;
+valid23 = valid23 || _valid11;
+if(!valid23){
+const _errs108 = errors;
+if(typeof data30 !== "string"){
+let dataType28 = typeof data30;
+let coerced28 = undefined;
+if(!(coerced28 !== undefined)){
+if(dataType28 == "number" || dataType28 == "boolean"){
+coerced28 = "" + data30;
 }
+else if(data30 === null){
+coerced28 = "";
 }
 else {
-const err93 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err93 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1922,19 +1958,16 @@ vErrors.push(err93);
 errors++;
 }
 }
-let data30 = data25.client_id;
-if(typeof data30 !== "string"){
-let dataType26 = typeof data30;
-let coerced26 = undefined;
-if(!(coerced26 !== undefined)){
-if(dataType26 == "number" || dataType26 == "boolean"){
-coerced26 = "" + data30;
+if(coerced28 !== undefined){
+data30 = coerced28;
+if(data27 !== undefined){
+data27["receive_buffer_bytes"] = coerced28;
 }
-else if(data30 === null){
-coerced26 = "";
 }
-else {
-const err94 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(typeof data30 === "string"){
+if(!pattern1.test(data30)){
+const err94 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1944,16 +1977,11 @@ vErrors.push(err94);
 errors++;
 }
 }
-if(coerced26 !== undefined){
-data30 = coerced26;
-if(data25 !== undefined){
-data25["client_id"] = coerced26;
+var _valid11 = _errs108 === errors;
+valid23 = valid23 || _valid11;
 }
-}
-}
-if(typeof data30 === "string"){
-if(func4(data30) < 1){
-const err95 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(!valid23){
+const err95 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1962,21 +1990,29 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-if(data25.topic !== undefined){
-let data31 = data25.topic;
-if(typeof data31 !== "string"){
-let dataType27 = typeof data31;
-let coerced27 = undefined;
-if(!(coerced27 !== undefined)){
-if(dataType27 == "number" || dataType27 == "boolean"){
-coerced27 = "" + data31;
-}
-else if(data31 === null){
-coerced27 = "";
+else {
+errors = _errs105;
+if(vErrors !== null){
+if(_errs105){
+vErrors.length = _errs105;
 }
 else {
-const err96 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+}
+let data31 = data27.queue_messages;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+let dataType29 = typeof data31;
+let coerced29 = undefined;
+if(!(coerced29 !== undefined)){
+if(dataType29 === "boolean" || data31 === null
+              || (dataType29 === "string" && data31 && data31 == +data31 && !(data31 % 1))){
+coerced29 = +data31;
+}
+else {
+const err96 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/queue_messages",schemaPath:"#/properties/inputs/items/properties/syslog/properties/queue_messages/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1986,16 +2022,16 @@ vErrors.push(err96);
 errors++;
 }
 }
-if(coerced27 !== undefined){
-data31 = coerced27;
-if(data25 !== undefined){
-data25["topic"] = coerced27;
+if(coerced29 !== undefined){
+data31 = coerced29;
+if(data27 !== undefined){
+data27["queue_messages"] = coerced29;
 }
 }
 }
-if(typeof data31 === "string"){
-if(!pattern0.test(data31)){
-const err97 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 < 1 || isNaN(data31)){
+const err97 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/queue_messages",schemaPath:"#/properties/inputs/items/properties/syslog/properties/queue_messages/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -2005,21 +2041,17 @@ vErrors.push(err97);
 errors++;
 }
 }
-}
-if(data25.key !== undefined){
-let data32 = data25.key;
-if(typeof data32 !== "string"){
-let dataType28 = typeof data32;
-let coerced28 = undefined;
-if(!(coerced28 !== undefined)){
-if(dataType28 == "number" || dataType28 == "boolean"){
-coerced28 = "" + data32;
-}
-else if(data32 === null){
-coerced28 = "";
+let data32 = data27.max_connections;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+let dataType30 = typeof data32;
+let coerced30 = undefined;
+if(!(coerced30 !== undefined)){
+if(dataType30 === "boolean" || data32 === null
+              || (dataType30 === "string" && data32 && data32 == +data32 && !(data32 % 1))){
+coerced30 = +data32;
 }
 else {
-const err98 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err98 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/max_connections",schemaPath:"#/properties/inputs/items/properties/syslog/properties/max_connections/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -2029,16 +2061,16 @@ vErrors.push(err98);
 errors++;
 }
 }
-if(coerced28 !== undefined){
-data32 = coerced28;
-if(data25 !== undefined){
-data25["key"] = coerced28;
+if(coerced30 !== undefined){
+data32 = coerced30;
+if(data27 !== undefined){
+data27["max_connections"] = coerced30;
 }
 }
 }
-if(typeof data32 === "string"){
-if(func4(data32) < 1){
-const err99 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 < 1 || isNaN(data32)){
+const err99 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/max_connections",schemaPath:"#/properties/inputs/items/properties/syslog/properties/max_connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -2048,20 +2080,14 @@ vErrors.push(err99);
 errors++;
 }
 }
-}
-let data33 = data25.dead_letter_topic;
-if(typeof data33 !== "string"){
-let dataType29 = typeof data33;
-let coerced29 = undefined;
-if(!(coerced29 !== undefined)){
-if(dataType29 == "number" || dataType29 == "boolean"){
-coerced29 = "" + data33;
-}
-else if(data33 === null){
-coerced29 = "";
-}
-else {
-const err100 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data33 = data27.tags;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+for(const key3 in data33){
+let data34 = data33[key3];
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+for(const key4 in data34){
+if(!((((key4 === "format") || (key4 === "nginx_conf")) || (key4 === "format_name")) || (key4 === "topic"))){
+const err100 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -2071,16 +2097,20 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(coerced29 !== undefined){
-data33 = coerced29;
-if(data25 !== undefined){
-data25["dead_letter_topic"] = coerced29;
+if(data34.format !== undefined){
+let data35 = data34.format;
+if(typeof data35 !== "string"){
+let dataType31 = typeof data35;
+let coerced31 = undefined;
+if(!(coerced31 !== undefined)){
+if(dataType31 == "number" || dataType31 == "boolean"){
+coerced31 = "" + data35;
 }
+else if(data35 === null){
+coerced31 = "";
 }
-}
-if(typeof data33 === "string"){
-if(!pattern11.test(data33)){
-const err101 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"},message:"must match pattern \""+"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"+"\""};
+else {
+const err101 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/format",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/format/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -2090,9 +2120,16 @@ vErrors.push(err101);
 errors++;
 }
 }
-let data34 = data25.message_format;
-if(!((data34 === "record") || (data34 === "ndjson"))){
-const err102 = {instancePath:instancePath+"/kafka/message_format",schemaPath:"#/properties/kafka/properties/message_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.message_format.enum},message:"must be equal to one of the allowed values"};
+if(coerced31 !== undefined){
+data35 = coerced31;
+if(data34 !== undefined){
+data34["format"] = coerced31;
+}
+}
+}
+if(typeof data35 === "string"){
+if(func4(data35) < 1){
+const err102 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/format",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/format/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -2101,9 +2138,22 @@ vErrors.push(err102);
 }
 errors++;
 }
-let data35 = data25.acks;
-if(!(((data35 === "all") || (data35 === 1)) || (data35 === 0))){
-const err103 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/properties/acks/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.acks.enum},message:"must be equal to one of the allowed values"};
+}
+}
+if(data34.nginx_conf !== undefined){
+let data36 = data34.nginx_conf;
+if(typeof data36 !== "string"){
+let dataType32 = typeof data36;
+let coerced32 = undefined;
+if(!(coerced32 !== undefined)){
+if(dataType32 == "number" || dataType32 == "boolean"){
+coerced32 = "" + data36;
+}
+else if(data36 === null){
+coerced32 = "";
+}
+else {
+const err103 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/nginx_conf/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -2112,18 +2162,17 @@ vErrors.push(err103);
 }
 errors++;
 }
-let data36 = data25.idempotent;
-if(typeof data36 !== "boolean"){
-let coerced30 = undefined;
-if(!(coerced30 !== undefined)){
-if(data36 === "false" || data36 === 0 || data36 === null){
-coerced30 = false;
 }
-else if(data36 === "true" || data36 === 1){
-coerced30 = true;
+if(coerced32 !== undefined){
+data36 = coerced32;
+if(data34 !== undefined){
+data34["nginx_conf"] = coerced32;
 }
-else {
-const err104 = {instancePath:instancePath+"/kafka/idempotent",schemaPath:"#/properties/kafka/properties/idempotent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+}
+if(typeof data36 === "string"){
+if(func4(data36) < 1){
+const err104 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/nginx_conf/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -2133,16 +2182,21 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(coerced30 !== undefined){
-data36 = coerced30;
-if(data25 !== undefined){
-data25["idempotent"] = coerced30;
 }
+if(data34.format_name !== undefined){
+let data37 = data34.format_name;
+if(typeof data37 !== "string"){
+let dataType33 = typeof data37;
+let coerced33 = undefined;
+if(!(coerced33 !== undefined)){
+if(dataType33 == "number" || dataType33 == "boolean"){
+coerced33 = "" + data37;
 }
+else if(data37 === null){
+coerced33 = "";
 }
-let data37 = data25.compression;
-if(!(((((data37 === "none") || (data37 === "gzip")) || (data37 === "snappy")) || (data37 === "lz4")) || (data37 === "zstd"))){
-const err105 = {instancePath:instancePath+"/kafka/compression",schemaPath:"#/properties/kafka/properties/compression/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.compression.enum},message:"must be equal to one of the allowed values"};
+else {
+const err105 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/format_name",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/format_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -2151,20 +2205,17 @@ vErrors.push(err105);
 }
 errors++;
 }
-let data38 = data25.max_message_bytes;
-const _errs117 = errors;
-let valid26 = false;
-const _errs118 = errors;
-if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-let dataType31 = typeof data38;
-let coerced31 = undefined;
-if(!(coerced31 !== undefined)){
-if(dataType31 === "boolean" || data38 === null
-              || (dataType31 === "string" && data38 && data38 == +data38 && !(data38 % 1))){
-coerced31 = +data38;
 }
-else {
-const err106 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(coerced33 !== undefined){
+data37 = coerced33;
+if(data34 !== undefined){
+data34["format_name"] = coerced33;
+}
+}
+}
+if(typeof data37 === "string"){
+if(func4(data37) < 1){
+const err106 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/format_name",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/format_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -2174,16 +2225,21 @@ vErrors.push(err106);
 errors++;
 }
 }
-if(coerced31 !== undefined){
-data38 = coerced31;
-if(data25 !== undefined){
-data25["max_message_bytes"] = coerced31;
 }
+if(data34.topic !== undefined){
+let data38 = data34.topic;
+if(typeof data38 !== "string"){
+let dataType34 = typeof data38;
+let coerced34 = undefined;
+if(!(coerced34 !== undefined)){
+if(dataType34 == "number" || dataType34 == "boolean"){
+coerced34 = "" + data38;
 }
+else if(data38 === null){
+coerced34 = "";
 }
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 < 1 || isNaN(data38)){
-const err107 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err107 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/topic",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -2193,22 +2249,16 @@ vErrors.push(err107);
 errors++;
 }
 }
-var _valid11 = _errs118 === errors;
-valid26 = valid26 || _valid11;
-if(!valid26){
-const _errs120 = errors;
-if(typeof data38 !== "string"){
-let dataType32 = typeof data38;
-let coerced32 = undefined;
-if(!(coerced32 !== undefined)){
-if(dataType32 == "number" || dataType32 == "boolean"){
-coerced32 = "" + data38;
+if(coerced34 !== undefined){
+data38 = coerced34;
+if(data34 !== undefined){
+data34["topic"] = coerced34;
 }
-else if(data38 === null){
-coerced32 = "";
 }
-else {
-const err108 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(typeof data38 === "string"){
+if(!pattern0.test(data38)){
+const err108 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/topic",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -2218,16 +2268,10 @@ vErrors.push(err108);
 errors++;
 }
 }
-if(coerced32 !== undefined){
-data38 = coerced32;
-if(data25 !== undefined){
-data25["max_message_bytes"] = coerced32;
 }
 }
-}
-if(typeof data38 === "string"){
-if(!pattern1.test(data38)){
-const err109 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+else {
+const err109 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -2237,11 +2281,9 @@ vErrors.push(err109);
 errors++;
 }
 }
-var _valid11 = _errs120 === errors;
-valid26 = valid26 || _valid11;
 }
-if(!valid26){
-const err110 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+const err110 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -2250,31 +2292,9 @@ vErrors.push(err110);
 }
 errors++;
 }
-else {
-errors = _errs117;
-if(vErrors !== null){
-if(_errs117){
-vErrors.length = _errs117;
 }
 else {
-vErrors = null;
-}
-}
-}
-let data39 = data25.request_timeout_ms;
-const _errs123 = errors;
-let valid27 = false;
-const _errs124 = errors;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-let dataType33 = typeof data39;
-let coerced33 = undefined;
-if(!(coerced33 !== undefined)){
-if(dataType33 === "boolean" || data39 === null
-              || (dataType33 === "string" && data39 && data39 == +data39 && !(data39 % 1))){
-coerced33 = +data39;
-}
-else {
-const err111 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err111 = {instancePath:instancePath+"/inputs/" + i0+"/syslog",schemaPath:"#/properties/inputs/items/properties/syslog/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -2284,16 +2304,9 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(coerced33 !== undefined){
-data39 = coerced33;
-if(data25 !== undefined){
-data25["request_timeout_ms"] = coerced33;
 }
-}
-}
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 < 1 || isNaN(data39)){
-const err112 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err112 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -2303,22 +2316,9 @@ vErrors.push(err112);
 errors++;
 }
 }
-var _valid12 = _errs124 === errors;
-valid27 = valid27 || _valid12;
-if(!valid27){
-const _errs126 = errors;
-if(typeof data39 !== "string"){
-let dataType34 = typeof data39;
-let coerced34 = undefined;
-if(!(coerced34 !== undefined)){
-if(dataType34 == "number" || dataType34 == "boolean"){
-coerced34 = "" + data39;
-}
-else if(data39 === null){
-coerced34 = "";
 }
 else {
-const err113 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err113 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -2328,16 +2328,15 @@ vErrors.push(err113);
 errors++;
 }
 }
-if(coerced34 !== undefined){
-data39 = coerced34;
-if(data25 !== undefined){
-data25["request_timeout_ms"] = coerced34;
-}
-}
-}
-if(typeof data39 === "string"){
-if(!pattern2.test(data39)){
-const err114 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(data.kafka !== undefined){
+let data39 = data.kafka;
+const _errs130 = errors;
+let valid26 = true;
+const _errs131 = errors;
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+let missing4;
+if((data39.idempotent === undefined) && (missing4 = "idempotent")){
+const err114 = {};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -2346,12 +2345,10 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-var _valid12 = _errs126 === errors;
-valid27 = valid27 || _valid12;
-}
-if(!valid27){
-const err115 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+if(data39.idempotent !== undefined){
+if(true !== data39.idempotent){
+const err115 = {};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -2360,31 +2357,25 @@ vErrors.push(err115);
 }
 errors++;
 }
-else {
-errors = _errs123;
+}
+}
+}
+var _valid12 = _errs131 === errors;
+errors = _errs130;
 if(vErrors !== null){
-if(_errs123){
-vErrors.length = _errs123;
+if(_errs130){
+vErrors.length = _errs130;
 }
 else {
 vErrors = null;
 }
 }
-}
-let data40 = data25.connection_timeout_ms;
-const _errs129 = errors;
-let valid28 = false;
-const _errs130 = errors;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-let dataType35 = typeof data40;
-let coerced35 = undefined;
-if(!(coerced35 !== undefined)){
-if(dataType35 === "boolean" || data40 === null
-              || (dataType35 === "string" && data40 && data40 == +data40 && !(data40 % 1))){
-coerced35 = +data40;
-}
-else {
-const err116 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(_valid12){
+const _errs133 = errors;
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+if(data39.acks !== undefined){
+if("all" !== data39.acks){
+const err116 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/then/properties/acks/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -2394,16 +2385,12 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(coerced35 !== undefined){
-data40 = coerced35;
-if(data25 !== undefined){
-data25["connection_timeout_ms"] = coerced35;
 }
+var _valid12 = _errs133 === errors;
+valid26 = _valid12;
 }
-}
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 < 1 || isNaN(data40)){
-const err117 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(!valid26){
+const err117 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -2412,23 +2399,45 @@ vErrors.push(err117);
 }
 errors++;
 }
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+if(data39.client_id === undefined){
+data39.client_id = "logship";
 }
-var _valid13 = _errs130 === errors;
-valid28 = valid28 || _valid13;
-if(!valid28){
-const _errs132 = errors;
-if(typeof data40 !== "string"){
-let dataType36 = typeof data40;
-let coerced36 = undefined;
-if(!(coerced36 !== undefined)){
-if(dataType36 == "number" || dataType36 == "boolean"){
-coerced36 = "" + data40;
+if(data39.dead_letter_topic === undefined){
+data39.dead_letter_topic = "logship-dead-letter";
 }
-else if(data40 === null){
-coerced36 = "";
+if(data39.message_format === undefined){
+data39.message_format = "record";
 }
-else {
-const err118 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data39.acks === undefined){
+data39.acks = "all";
+}
+if(data39.idempotent === undefined){
+data39.idempotent = false;
+}
+if(data39.compression === undefined){
+data39.compression = "none";
+}
+if(data39.max_message_bytes === undefined){
+data39.max_message_bytes = 1000000;
+}
+if(data39.request_timeout_ms === undefined){
+data39.request_timeout_ms = 30000;
+}
+if(data39.connection_timeout_ms === undefined){
+data39.connection_timeout_ms = 10000;
+}
+if(data39.retry_backoff_ms === undefined){
+data39.retry_backoff_ms = 100;
+}
+if(data39.retry_backoff_max_ms === undefined){
+data39.retry_backoff_max_ms = 30000;
+}
+if(data39.max_in_flight === undefined){
+data39.max_in_flight = 4;
+}
+if(data39.brokers === undefined){
+const err118 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "brokers"},message:"must have required property '"+"brokers"+"'"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -2437,17 +2446,8 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-if(coerced36 !== undefined){
-data40 = coerced36;
-if(data25 !== undefined){
-data25["connection_timeout_ms"] = coerced36;
-}
-}
-}
-if(typeof data40 === "string"){
-if(!pattern2.test(data40)){
-const err119 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(data39.topic === undefined){
+const err119 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -2456,12 +2456,9 @@ vErrors.push(err119);
 }
 errors++;
 }
-}
-var _valid13 = _errs132 === errors;
-valid28 = valid28 || _valid13;
-}
-if(!valid28){
-const err120 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+for(const key5 in data39){
+if(!(func2.call(schema11.properties.kafka.properties, key5))){
+const err120 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -2470,31 +2467,12 @@ vErrors.push(err120);
 }
 errors++;
 }
-else {
-errors = _errs129;
-if(vErrors !== null){
-if(_errs129){
-vErrors.length = _errs129;
 }
-else {
-vErrors = null;
-}
-}
-}
-let data41 = data25.retry_backoff_ms;
-const _errs135 = errors;
-let valid29 = false;
-const _errs136 = errors;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-let dataType37 = typeof data41;
-let coerced37 = undefined;
-if(!(coerced37 !== undefined)){
-if(dataType37 === "boolean" || data41 === null
-              || (dataType37 === "string" && data41 && data41 == +data41 && !(data41 % 1))){
-coerced37 = +data41;
-}
-else {
-const err121 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data39.brokers !== undefined){
+let data42 = data39.brokers;
+if(Array.isArray(data42)){
+if(data42.length < 1){
+const err121 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -2503,17 +2481,21 @@ vErrors.push(err121);
 }
 errors++;
 }
+const len3 = data42.length;
+for(let i3=0; i3<len3; i3++){
+let data43 = data42[i3];
+if(typeof data43 !== "string"){
+let dataType35 = typeof data43;
+let coerced35 = undefined;
+if(!(coerced35 !== undefined)){
+if(dataType35 == "number" || dataType35 == "boolean"){
+coerced35 = "" + data43;
 }
-if(coerced37 !== undefined){
-data41 = coerced37;
-if(data25 !== undefined){
-data25["retry_backoff_ms"] = coerced37;
+else if(data43 === null){
+coerced35 = "";
 }
-}
-}
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 < 1 || isNaN(data41)){
-const err122 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err122 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -2523,22 +2505,16 @@ vErrors.push(err122);
 errors++;
 }
 }
-var _valid14 = _errs136 === errors;
-valid29 = valid29 || _valid14;
-if(!valid29){
-const _errs138 = errors;
-if(typeof data41 !== "string"){
-let dataType38 = typeof data41;
-let coerced38 = undefined;
-if(!(coerced38 !== undefined)){
-if(dataType38 == "number" || dataType38 == "boolean"){
-coerced38 = "" + data41;
+if(coerced35 !== undefined){
+data43 = coerced35;
+if(data42 !== undefined){
+data42[i3] = coerced35;
 }
-else if(data41 === null){
-coerced38 = "";
 }
-else {
-const err123 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(typeof data43 === "string"){
+if(!pattern13.test(data43)){
+const err123 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/pattern",keyword:"pattern",params:{pattern: "^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\""};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -2548,16 +2524,10 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(coerced38 !== undefined){
-data41 = coerced38;
-if(data25 !== undefined){
-data25["retry_backoff_ms"] = coerced38;
 }
 }
-}
-if(typeof data41 === "string"){
-if(!pattern2.test(data41)){
-const err124 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+else {
+const err124 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -2567,11 +2537,19 @@ vErrors.push(err124);
 errors++;
 }
 }
-var _valid14 = _errs138 === errors;
-valid29 = valid29 || _valid14;
+let data44 = data39.client_id;
+if(typeof data44 !== "string"){
+let dataType36 = typeof data44;
+let coerced36 = undefined;
+if(!(coerced36 !== undefined)){
+if(dataType36 == "number" || dataType36 == "boolean"){
+coerced36 = "" + data44;
 }
-if(!valid29){
-const err125 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else if(data44 === null){
+coerced36 = "";
+}
+else {
+const err125 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -2580,31 +2558,17 @@ vErrors.push(err125);
 }
 errors++;
 }
-else {
-errors = _errs135;
-if(vErrors !== null){
-if(_errs135){
-vErrors.length = _errs135;
 }
-else {
-vErrors = null;
+if(coerced36 !== undefined){
+data44 = coerced36;
+if(data39 !== undefined){
+data39["client_id"] = coerced36;
 }
 }
 }
-let data42 = data25.retry_backoff_max_ms;
-const _errs141 = errors;
-let valid30 = false;
-const _errs142 = errors;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-let dataType39 = typeof data42;
-let coerced39 = undefined;
-if(!(coerced39 !== undefined)){
-if(dataType39 === "boolean" || data42 === null
-              || (dataType39 === "string" && data42 && data42 == +data42 && !(data42 % 1))){
-coerced39 = +data42;
-}
-else {
-const err126 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(typeof data44 === "string"){
+if(func4(data44) < 1){
+const err126 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -2614,16 +2578,20 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(coerced39 !== undefined){
-data42 = coerced39;
-if(data25 !== undefined){
-data25["retry_backoff_max_ms"] = coerced39;
+if(data39.topic !== undefined){
+let data45 = data39.topic;
+if(typeof data45 !== "string"){
+let dataType37 = typeof data45;
+let coerced37 = undefined;
+if(!(coerced37 !== undefined)){
+if(dataType37 == "number" || dataType37 == "boolean"){
+coerced37 = "" + data45;
 }
+else if(data45 === null){
+coerced37 = "";
 }
-}
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 < 1 || isNaN(data42)){
-const err127 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err127 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -2633,22 +2601,16 @@ vErrors.push(err127);
 errors++;
 }
 }
-var _valid15 = _errs142 === errors;
-valid30 = valid30 || _valid15;
-if(!valid30){
-const _errs144 = errors;
-if(typeof data42 !== "string"){
-let dataType40 = typeof data42;
-let coerced40 = undefined;
-if(!(coerced40 !== undefined)){
-if(dataType40 == "number" || dataType40 == "boolean"){
-coerced40 = "" + data42;
+if(coerced37 !== undefined){
+data45 = coerced37;
+if(data39 !== undefined){
+data39["topic"] = coerced37;
 }
-else if(data42 === null){
-coerced40 = "";
 }
-else {
-const err128 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(typeof data45 === "string"){
+if(!pattern0.test(data45)){
+const err128 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -2658,16 +2620,21 @@ vErrors.push(err128);
 errors++;
 }
 }
-if(coerced40 !== undefined){
-data42 = coerced40;
-if(data25 !== undefined){
-data25["retry_backoff_max_ms"] = coerced40;
 }
+if(data39.key !== undefined){
+let data46 = data39.key;
+if(typeof data46 !== "string"){
+let dataType38 = typeof data46;
+let coerced38 = undefined;
+if(!(coerced38 !== undefined)){
+if(dataType38 == "number" || dataType38 == "boolean"){
+coerced38 = "" + data46;
 }
+else if(data46 === null){
+coerced38 = "";
 }
-if(typeof data42 === "string"){
-if(!pattern2.test(data42)){
-const err129 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+else {
+const err129 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -2677,11 +2644,16 @@ vErrors.push(err129);
 errors++;
 }
 }
-var _valid15 = _errs144 === errors;
-valid30 = valid30 || _valid15;
+if(coerced38 !== undefined){
+data46 = coerced38;
+if(data39 !== undefined){
+data39["key"] = coerced38;
 }
-if(!valid30){
-const err130 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if(typeof data46 === "string"){
+if(func4(data46) < 1){
+const err130 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -2690,28 +2662,21 @@ vErrors.push(err130);
 }
 errors++;
 }
-else {
-errors = _errs141;
-if(vErrors !== null){
-if(_errs141){
-vErrors.length = _errs141;
+}
+}
+let data47 = data39.dead_letter_topic;
+if(typeof data47 !== "string"){
+let dataType39 = typeof data47;
+let coerced39 = undefined;
+if(!(coerced39 !== undefined)){
+if(dataType39 == "number" || dataType39 == "boolean"){
+coerced39 = "" + data47;
+}
+else if(data47 === null){
+coerced39 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-let data43 = data25.max_in_flight;
-if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
-let dataType41 = typeof data43;
-let coerced41 = undefined;
-if(!(coerced41 !== undefined)){
-if(dataType41 === "boolean" || data43 === null
-              || (dataType41 === "string" && data43 && data43 == +data43 && !(data43 % 1))){
-coerced41 = +data43;
-}
-else {
-const err131 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err131 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -2721,16 +2686,16 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(coerced41 !== undefined){
-data43 = coerced41;
-if(data25 !== undefined){
-data25["max_in_flight"] = coerced41;
+if(coerced39 !== undefined){
+data47 = coerced39;
+if(data39 !== undefined){
+data39["dead_letter_topic"] = coerced39;
 }
 }
 }
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 < 1 || isNaN(data43)){
-const err132 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data47 === "string"){
+if(!pattern15.test(data47)){
+const err132 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"},message:"must match pattern \""+"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"+"\""};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -2740,18 +2705,9 @@ vErrors.push(err132);
 errors++;
 }
 }
-if(data25.tls !== undefined){
-let data44 = data25.tls;
-if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
-if(data44.enabled === undefined){
-data44.enabled = true;
-}
-if(data44.verify === undefined){
-data44.verify = true;
-}
-for(const key3 in data44){
-if(!((((((key3 === "enabled") || (key3 === "ca_file")) || (key3 === "cert_file")) || (key3 === "key_file")) || (key3 === "server_name")) || (key3 === "verify"))){
-const err133 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+let data48 = data39.message_format;
+if(!((data48 === "record") || (data48 === "ndjson"))){
+const err133 = {instancePath:instancePath+"/kafka/message_format",schemaPath:"#/properties/kafka/properties/message_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.message_format.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -2760,13 +2716,9 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-if(data44.cert_file !== undefined){
-if(data44.key_file === undefined){
-const err134 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
-    missingProperty: "key_file",
-    depsCount: 1,
-    deps: "key_file"},message:"must have property key_file when property cert_file is present"};
+let data49 = data39.acks;
+if(!(((data49 === "all") || (data49 === 1)) || (data49 === 0))){
+const err134 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/properties/acks/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.acks.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -2775,13 +2727,18 @@ vErrors.push(err134);
 }
 errors++;
 }
+let data50 = data39.idempotent;
+if(typeof data50 !== "boolean"){
+let coerced40 = undefined;
+if(!(coerced40 !== undefined)){
+if(data50 === "false" || data50 === 0 || data50 === null){
+coerced40 = false;
 }
-if(data44.key_file !== undefined){
-if(data44.cert_file === undefined){
-const err135 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
-    missingProperty: "cert_file",
-    depsCount: 1,
-    deps: "cert_file"},message:"must have property cert_file when property key_file is present"};
+else if(data50 === "true" || data50 === 1){
+coerced40 = true;
+}
+else {
+const err135 = {instancePath:instancePath+"/kafka/idempotent",schemaPath:"#/properties/kafka/properties/idempotent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -2791,18 +2748,16 @@ vErrors.push(err135);
 errors++;
 }
 }
-let data45 = data44.enabled;
-if(typeof data45 !== "boolean"){
-let coerced42 = undefined;
-if(!(coerced42 !== undefined)){
-if(data45 === "false" || data45 === 0 || data45 === null){
-coerced42 = false;
+if(coerced40 !== undefined){
+data50 = coerced40;
+if(data39 !== undefined){
+data39["idempotent"] = coerced40;
 }
-else if(data45 === "true" || data45 === 1){
-coerced42 = true;
 }
-else {
-const err136 = {instancePath:instancePath+"/kafka/tls/enabled",schemaPath:"#/properties/kafka/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+let data51 = data39.compression;
+if(!(((((data51 === "none") || (data51 === "gzip")) || (data51 === "snappy")) || (data51 === "lz4")) || (data51 === "zstd"))){
+const err136 = {instancePath:instancePath+"/kafka/compression",schemaPath:"#/properties/kafka/properties/compression/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.compression.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -2811,28 +2766,20 @@ vErrors.push(err136);
 }
 errors++;
 }
-}
-if(coerced42 !== undefined){
-data45 = coerced42;
-if(data44 !== undefined){
-data44["enabled"] = coerced42;
-}
-}
-}
-if(data44.ca_file !== undefined){
-let data46 = data44.ca_file;
-if(typeof data46 !== "string"){
-let dataType43 = typeof data46;
-let coerced43 = undefined;
-if(!(coerced43 !== undefined)){
-if(dataType43 == "number" || dataType43 == "boolean"){
-coerced43 = "" + data46;
-}
-else if(data46 === null){
-coerced43 = "";
+let data52 = data39.max_message_bytes;
+const _errs154 = errors;
+let valid32 = false;
+const _errs155 = errors;
+if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
+let dataType41 = typeof data52;
+let coerced41 = undefined;
+if(!(coerced41 !== undefined)){
+if(dataType41 === "boolean" || data52 === null
+              || (dataType41 === "string" && data52 && data52 == +data52 && !(data52 % 1))){
+coerced41 = +data52;
 }
 else {
-const err137 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err137 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -2842,16 +2789,16 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(coerced43 !== undefined){
-data46 = coerced43;
-if(data44 !== undefined){
-data44["ca_file"] = coerced43;
+if(coerced41 !== undefined){
+data52 = coerced41;
+if(data39 !== undefined){
+data39["max_message_bytes"] = coerced41;
 }
 }
 }
-if(typeof data46 === "string"){
-if(func4(data46) < 1){
-const err138 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data52 == "number") && (isFinite(data52))){
+if(data52 < 1 || isNaN(data52)){
+const err138 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -2861,21 +2808,22 @@ vErrors.push(err138);
 errors++;
 }
 }
+var _valid13 = _errs155 === errors;
+valid32 = valid32 || _valid13;
+if(!valid32){
+const _errs157 = errors;
+if(typeof data52 !== "string"){
+let dataType42 = typeof data52;
+let coerced42 = undefined;
+if(!(coerced42 !== undefined)){
+if(dataType42 == "number" || dataType42 == "boolean"){
+coerced42 = "" + data52;
 }
-if(data44.cert_file !== undefined){
-let data47 = data44.cert_file;
-if(typeof data47 !== "string"){
-let dataType44 = typeof data47;
-let coerced44 = undefined;
-if(!(coerced44 !== undefined)){
-if(dataType44 == "number" || dataType44 == "boolean"){
-coerced44 = "" + data47;
-}
-else if(data47 === null){
-coerced44 = "";
+else if(data52 === null){
+coerced42 = "";
 }
 else {
-const err139 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err139 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -2885,16 +2833,16 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(coerced44 !== undefined){
-data47 = coerced44;
-if(data44 !== undefined){
-data44["cert_file"] = coerced44;
+if(coerced42 !== undefined){
+data52 = coerced42;
+if(data39 !== undefined){
+data39["max_message_bytes"] = coerced42;
 }
 }
 }
-if(typeof data47 === "string"){
-if(func4(data47) < 1){
-const err140 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(typeof data52 === "string"){
+if(!pattern1.test(data52)){
+const err140 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -2904,21 +2852,11 @@ vErrors.push(err140);
 errors++;
 }
 }
+var _valid13 = _errs157 === errors;
+valid32 = valid32 || _valid13;
 }
-if(data44.key_file !== undefined){
-let data48 = data44.key_file;
-if(typeof data48 !== "string"){
-let dataType45 = typeof data48;
-let coerced45 = undefined;
-if(!(coerced45 !== undefined)){
-if(dataType45 == "number" || dataType45 == "boolean"){
-coerced45 = "" + data48;
-}
-else if(data48 === null){
-coerced45 = "";
-}
-else {
-const err141 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid32){
+const err141 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -2927,17 +2865,31 @@ vErrors.push(err141);
 }
 errors++;
 }
+else {
+errors = _errs154;
+if(vErrors !== null){
+if(_errs154){
+vErrors.length = _errs154;
 }
-if(coerced45 !== undefined){
-data48 = coerced45;
-if(data44 !== undefined){
-data44["key_file"] = coerced45;
+else {
+vErrors = null;
 }
 }
 }
-if(typeof data48 === "string"){
-if(func4(data48) < 1){
-const err142 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+let data53 = data39.request_timeout_ms;
+const _errs160 = errors;
+let valid33 = false;
+const _errs161 = errors;
+if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
+let dataType43 = typeof data53;
+let coerced43 = undefined;
+if(!(coerced43 !== undefined)){
+if(dataType43 === "boolean" || data53 === null
+              || (dataType43 === "string" && data53 && data53 == +data53 && !(data53 % 1))){
+coerced43 = +data53;
+}
+else {
+const err142 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -2947,21 +2899,16 @@ vErrors.push(err142);
 errors++;
 }
 }
+if(coerced43 !== undefined){
+data53 = coerced43;
+if(data39 !== undefined){
+data39["request_timeout_ms"] = coerced43;
 }
-if(data44.server_name !== undefined){
-let data49 = data44.server_name;
-if(typeof data49 !== "string"){
-let dataType46 = typeof data49;
-let coerced46 = undefined;
-if(!(coerced46 !== undefined)){
-if(dataType46 == "number" || dataType46 == "boolean"){
-coerced46 = "" + data49;
 }
-else if(data49 === null){
-coerced46 = "";
 }
-else {
-const err143 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data53 == "number") && (isFinite(data53))){
+if(data53 < 1 || isNaN(data53)){
+const err143 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -2971,16 +2918,22 @@ vErrors.push(err143);
 errors++;
 }
 }
-if(coerced46 !== undefined){
-data49 = coerced46;
-if(data44 !== undefined){
-data44["server_name"] = coerced46;
+var _valid14 = _errs161 === errors;
+valid33 = valid33 || _valid14;
+if(!valid33){
+const _errs163 = errors;
+if(typeof data53 !== "string"){
+let dataType44 = typeof data53;
+let coerced44 = undefined;
+if(!(coerced44 !== undefined)){
+if(dataType44 == "number" || dataType44 == "boolean"){
+coerced44 = "" + data53;
 }
+else if(data53 === null){
+coerced44 = "";
 }
-}
-if(typeof data49 === "string"){
-if(func4(data49) < 1){
-const err144 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err144 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -2990,19 +2943,16 @@ vErrors.push(err144);
 errors++;
 }
 }
+if(coerced44 !== undefined){
+data53 = coerced44;
+if(data39 !== undefined){
+data39["request_timeout_ms"] = coerced44;
 }
-let data50 = data44.verify;
-if(typeof data50 !== "boolean"){
-let coerced47 = undefined;
-if(!(coerced47 !== undefined)){
-if(data50 === "false" || data50 === 0 || data50 === null){
-coerced47 = false;
 }
-else if(data50 === "true" || data50 === 1){
-coerced47 = true;
 }
-else {
-const err145 = {instancePath:instancePath+"/kafka/tls/verify",schemaPath:"#/properties/kafka/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(typeof data53 === "string"){
+if(!pattern2.test(data53)){
+const err145 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -3012,16 +2962,11 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(coerced47 !== undefined){
-data50 = coerced47;
-if(data44 !== undefined){
-data44["verify"] = coerced47;
+var _valid14 = _errs163 === errors;
+valid33 = valid33 || _valid14;
 }
-}
-}
-}
-else {
-const err146 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!valid33){
+const err146 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -3030,16 +2975,31 @@ vErrors.push(err146);
 }
 errors++;
 }
+else {
+errors = _errs160;
+if(vErrors !== null){
+if(_errs160){
+vErrors.length = _errs160;
 }
-if(data25.sasl !== undefined){
-let data51 = data25.sasl;
-const _errs165 = errors;
-let valid33 = false;
-let passing1 = null;
+else {
+vErrors = null;
+}
+}
+}
+let data54 = data39.connection_timeout_ms;
 const _errs166 = errors;
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.password_env === undefined){
-const err147 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/0/required",keyword:"required",params:{missingProperty: "password_env"},message:"must have required property '"+"password_env"+"'"};
+let valid34 = false;
+const _errs167 = errors;
+if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
+let dataType45 = typeof data54;
+let coerced45 = undefined;
+if(!(coerced45 !== undefined)){
+if(dataType45 === "boolean" || data54 === null
+              || (dataType45 === "string" && data54 && data54 == +data54 && !(data54 % 1))){
+coerced45 = +data54;
+}
+else {
+const err147 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -3049,15 +3009,16 @@ vErrors.push(err147);
 errors++;
 }
 }
-var _valid16 = _errs166 === errors;
-if(_valid16){
-valid33 = true;
-passing1 = 0;
+if(coerced45 !== undefined){
+data54 = coerced45;
+if(data39 !== undefined){
+data39["connection_timeout_ms"] = coerced45;
 }
-const _errs167 = errors;
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.password_file === undefined){
-const err148 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/1/required",keyword:"required",params:{missingProperty: "password_file"},message:"must have required property '"+"password_file"+"'"};
+}
+}
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 < 1 || isNaN(data54)){
+const err148 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -3067,19 +3028,22 @@ vErrors.push(err148);
 errors++;
 }
 }
-var _valid16 = _errs167 === errors;
-if(_valid16 && valid33){
-valid33 = false;
-passing1 = [passing1, 1];
+var _valid15 = _errs167 === errors;
+valid34 = valid34 || _valid15;
+if(!valid34){
+const _errs169 = errors;
+if(typeof data54 !== "string"){
+let dataType46 = typeof data54;
+let coerced46 = undefined;
+if(!(coerced46 !== undefined)){
+if(dataType46 == "number" || dataType46 == "boolean"){
+coerced46 = "" + data54;
+}
+else if(data54 === null){
+coerced46 = "";
 }
 else {
-if(_valid16){
-valid33 = true;
-passing1 = 1;
-}
-}
-if(!valid33){
-const err149 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+const err149 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -3088,20 +3052,17 @@ vErrors.push(err149);
 }
 errors++;
 }
-else {
-errors = _errs165;
-if(vErrors !== null){
-if(_errs165){
-vErrors.length = _errs165;
 }
-else {
-vErrors = null;
+if(coerced46 !== undefined){
+data54 = coerced46;
+if(data39 !== undefined){
+data39["connection_timeout_ms"] = coerced46;
 }
 }
 }
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.mechanism === undefined){
-const err150 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "mechanism"},message:"must have required property '"+"mechanism"+"'"};
+if(typeof data54 === "string"){
+if(!pattern2.test(data54)){
+const err150 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -3110,8 +3071,12 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(data51.username === undefined){
-const err151 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
+}
+var _valid15 = _errs169 === errors;
+valid34 = valid34 || _valid15;
+}
+if(!valid34){
+const err151 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -3120,9 +3085,31 @@ vErrors.push(err151);
 }
 errors++;
 }
-for(const key4 in data51){
-if(!((((key4 === "mechanism") || (key4 === "username")) || (key4 === "password_env")) || (key4 === "password_file"))){
-const err152 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+else {
+errors = _errs166;
+if(vErrors !== null){
+if(_errs166){
+vErrors.length = _errs166;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data55 = data39.retry_backoff_ms;
+const _errs172 = errors;
+let valid35 = false;
+const _errs173 = errors;
+if(!(((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55))) && (isFinite(data55)))){
+let dataType47 = typeof data55;
+let coerced47 = undefined;
+if(!(coerced47 !== undefined)){
+if(dataType47 === "boolean" || data55 === null
+              || (dataType47 === "string" && data55 && data55 == +data55 && !(data55 % 1))){
+coerced47 = +data55;
+}
+else {
+const err152 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -3132,10 +3119,16 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data51.mechanism !== undefined){
-let data52 = data51.mechanism;
-if(!(((data52 === "plain") || (data52 === "scram-sha-256")) || (data52 === "scram-sha-512"))){
-const err153 = {instancePath:instancePath+"/kafka/sasl/mechanism",schemaPath:"#/properties/kafka/properties/sasl/properties/mechanism/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.sasl.properties.mechanism.enum},message:"must be equal to one of the allowed values"};
+if(coerced47 !== undefined){
+data55 = coerced47;
+if(data39 !== undefined){
+data39["retry_backoff_ms"] = coerced47;
+}
+}
+}
+if((typeof data55 == "number") && (isFinite(data55))){
+if(data55 < 1 || isNaN(data55)){
+const err153 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -3145,20 +3138,22 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data51.username !== undefined){
-let data53 = data51.username;
-if(typeof data53 !== "string"){
-let dataType48 = typeof data53;
+var _valid16 = _errs173 === errors;
+valid35 = valid35 || _valid16;
+if(!valid35){
+const _errs175 = errors;
+if(typeof data55 !== "string"){
+let dataType48 = typeof data55;
 let coerced48 = undefined;
 if(!(coerced48 !== undefined)){
 if(dataType48 == "number" || dataType48 == "boolean"){
-coerced48 = "" + data53;
+coerced48 = "" + data55;
 }
-else if(data53 === null){
+else if(data55 === null){
 coerced48 = "";
 }
 else {
-const err154 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err154 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -3169,15 +3164,15 @@ errors++;
 }
 }
 if(coerced48 !== undefined){
-data53 = coerced48;
-if(data51 !== undefined){
-data51["username"] = coerced48;
+data55 = coerced48;
+if(data39 !== undefined){
+data39["retry_backoff_ms"] = coerced48;
 }
 }
 }
-if(typeof data53 === "string"){
-if(func4(data53) < 1){
-const err155 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(typeof data55 === "string"){
+if(!pattern2.test(data55)){
+const err155 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -3187,21 +3182,11 @@ vErrors.push(err155);
 errors++;
 }
 }
+var _valid16 = _errs175 === errors;
+valid35 = valid35 || _valid16;
 }
-if(data51.password_env !== undefined){
-let data54 = data51.password_env;
-if(typeof data54 !== "string"){
-let dataType49 = typeof data54;
-let coerced49 = undefined;
-if(!(coerced49 !== undefined)){
-if(dataType49 == "number" || dataType49 == "boolean"){
-coerced49 = "" + data54;
-}
-else if(data54 === null){
-coerced49 = "";
-}
-else {
-const err156 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid35){
+const err156 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -3210,17 +3195,31 @@ vErrors.push(err156);
 }
 errors++;
 }
+else {
+errors = _errs172;
+if(vErrors !== null){
+if(_errs172){
+vErrors.length = _errs172;
 }
-if(coerced49 !== undefined){
-data54 = coerced49;
-if(data51 !== undefined){
-data51["password_env"] = coerced49;
+else {
+vErrors = null;
 }
 }
 }
-if(typeof data54 === "string"){
-if(func4(data54) < 1){
-const err157 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+let data56 = data39.retry_backoff_max_ms;
+const _errs178 = errors;
+let valid36 = false;
+const _errs179 = errors;
+if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
+let dataType49 = typeof data56;
+let coerced49 = undefined;
+if(!(coerced49 !== undefined)){
+if(dataType49 === "boolean" || data56 === null
+              || (dataType49 === "string" && data56 && data56 == +data56 && !(data56 % 1))){
+coerced49 = +data56;
+}
+else {
+const err157 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -3230,21 +3229,16 @@ vErrors.push(err157);
 errors++;
 }
 }
+if(coerced49 !== undefined){
+data56 = coerced49;
+if(data39 !== undefined){
+data39["retry_backoff_max_ms"] = coerced49;
 }
-if(data51.password_file !== undefined){
-let data55 = data51.password_file;
-if(typeof data55 !== "string"){
-let dataType50 = typeof data55;
-let coerced50 = undefined;
-if(!(coerced50 !== undefined)){
-if(dataType50 == "number" || dataType50 == "boolean"){
-coerced50 = "" + data55;
 }
-else if(data55 === null){
-coerced50 = "";
 }
-else {
-const err158 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data56 == "number") && (isFinite(data56))){
+if(data56 < 1 || isNaN(data56)){
+const err158 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -3254,16 +3248,22 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(coerced50 !== undefined){
-data55 = coerced50;
-if(data51 !== undefined){
-data51["password_file"] = coerced50;
+var _valid17 = _errs179 === errors;
+valid36 = valid36 || _valid17;
+if(!valid36){
+const _errs181 = errors;
+if(typeof data56 !== "string"){
+let dataType50 = typeof data56;
+let coerced50 = undefined;
+if(!(coerced50 !== undefined)){
+if(dataType50 == "number" || dataType50 == "boolean"){
+coerced50 = "" + data56;
 }
+else if(data56 === null){
+coerced50 = "";
 }
-}
-if(typeof data55 === "string"){
-if(func4(data55) < 1){
-const err159 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err159 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -3273,10 +3273,16 @@ vErrors.push(err159);
 errors++;
 }
 }
+if(coerced50 !== undefined){
+data56 = coerced50;
+if(data39 !== undefined){
+data39["retry_backoff_max_ms"] = coerced50;
 }
 }
-else {
-const err160 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/type",keyword:"type",params:{type: "object"},message:"must be object"};
+}
+if(typeof data56 === "string"){
+if(!pattern2.test(data56)){
+const err160 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -3286,9 +3292,11 @@ vErrors.push(err160);
 errors++;
 }
 }
+var _valid17 = _errs181 === errors;
+valid36 = valid36 || _valid17;
 }
-else {
-const err161 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!valid36){
+const err161 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -3297,31 +3305,18 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-let data56 = data.batch;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-if(data56.max_records === undefined){
-data56.max_records = 1000;
-}
-if(data56.max_bytes === undefined){
-data56.max_bytes = 1000000;
-}
-if(data56.linger_ms === undefined){
-data56.linger_ms = 200;
-}
-for(const key5 in data56){
-if(!(((key5 === "max_records") || (key5 === "max_bytes")) || (key5 === "linger_ms"))){
-const err162 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err162];
+else {
+errors = _errs178;
+if(vErrors !== null){
+if(_errs178){
+vErrors.length = _errs178;
 }
 else {
-vErrors.push(err162);
-}
-errors++;
+vErrors = null;
 }
 }
-let data57 = data56.max_records;
+}
+let data57 = data39.max_in_flight;
 if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
 let dataType51 = typeof data57;
 let coerced51 = undefined;
@@ -3331,7 +3326,26 @@ if(dataType51 === "boolean" || data57 === null
 coerced51 = +data57;
 }
 else {
-const err163 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err162 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
+}
+errors++;
+}
+}
+if(coerced51 !== undefined){
+data57 = coerced51;
+if(data39 !== undefined){
+data39["max_in_flight"] = coerced51;
+}
+}
+}
+if((typeof data57 == "number") && (isFinite(data57))){
+if(data57 < 1 || isNaN(data57)){
+const err163 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -3341,16 +3355,18 @@ vErrors.push(err163);
 errors++;
 }
 }
-if(coerced51 !== undefined){
-data57 = coerced51;
-if(data56 !== undefined){
-data56["max_records"] = coerced51;
+if(data39.tls !== undefined){
+let data58 = data39.tls;
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+if(data58.enabled === undefined){
+data58.enabled = true;
 }
+if(data58.verify === undefined){
+data58.verify = true;
 }
-}
-if((typeof data57 == "number") && (isFinite(data57))){
-if(data57 < 1 || isNaN(data57)){
-const err164 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key6 in data58){
+if(!((((((key6 === "enabled") || (key6 === "ca_file")) || (key6 === "cert_file")) || (key6 === "key_file")) || (key6 === "server_name")) || (key6 === "verify"))){
+const err164 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -3360,20 +3376,12 @@ vErrors.push(err164);
 errors++;
 }
 }
-let data58 = data56.max_bytes;
-const _errs182 = errors;
-let valid36 = false;
-const _errs183 = errors;
-if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
-let dataType52 = typeof data58;
-let coerced52 = undefined;
-if(!(coerced52 !== undefined)){
-if(dataType52 === "boolean" || data58 === null
-              || (dataType52 === "string" && data58 && data58 == +data58 && !(data58 % 1))){
-coerced52 = +data58;
-}
-else {
-const err165 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data58.cert_file !== undefined){
+if(data58.key_file === undefined){
+const err165 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
+    missingProperty: "key_file",
+    depsCount: 1,
+    deps: "key_file"},message:"must have property key_file when property cert_file is present"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -3383,16 +3391,12 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(coerced52 !== undefined){
-data58 = coerced52;
-if(data56 !== undefined){
-data56["max_bytes"] = coerced52;
-}
-}
-}
-if((typeof data58 == "number") && (isFinite(data58))){
-if(data58 < 1 || isNaN(data58)){
-const err166 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data58.key_file !== undefined){
+if(data58.cert_file === undefined){
+const err166 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
+    missingProperty: "cert_file",
+    depsCount: 1,
+    deps: "cert_file"},message:"must have property cert_file when property key_file is present"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -3402,22 +3406,18 @@ vErrors.push(err166);
 errors++;
 }
 }
-var _valid17 = _errs183 === errors;
-valid36 = valid36 || _valid17;
-if(!valid36){
-const _errs185 = errors;
-if(typeof data58 !== "string"){
-let dataType53 = typeof data58;
-let coerced53 = undefined;
-if(!(coerced53 !== undefined)){
-if(dataType53 == "number" || dataType53 == "boolean"){
-coerced53 = "" + data58;
+let data59 = data58.enabled;
+if(typeof data59 !== "boolean"){
+let coerced52 = undefined;
+if(!(coerced52 !== undefined)){
+if(data59 === "false" || data59 === 0 || data59 === null){
+coerced52 = false;
 }
-else if(data58 === null){
-coerced53 = "";
+else if(data59 === "true" || data59 === 1){
+coerced52 = true;
 }
 else {
-const err167 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err167 = {instancePath:instancePath+"/kafka/tls/enabled",schemaPath:"#/properties/kafka/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -3427,16 +3427,27 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(coerced53 !== undefined){
-data58 = coerced53;
-if(data56 !== undefined){
-data56["max_bytes"] = coerced53;
+if(coerced52 !== undefined){
+data59 = coerced52;
+if(data58 !== undefined){
+data58["enabled"] = coerced52;
 }
 }
 }
-if(typeof data58 === "string"){
-if(!pattern1.test(data58)){
-const err168 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(data58.ca_file !== undefined){
+let data60 = data58.ca_file;
+if(typeof data60 !== "string"){
+let dataType53 = typeof data60;
+let coerced53 = undefined;
+if(!(coerced53 !== undefined)){
+if(dataType53 == "number" || dataType53 == "boolean"){
+coerced53 = "" + data60;
+}
+else if(data60 === null){
+coerced53 = "";
+}
+else {
+const err168 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -3446,11 +3457,16 @@ vErrors.push(err168);
 errors++;
 }
 }
-var _valid17 = _errs185 === errors;
-valid36 = valid36 || _valid17;
+if(coerced53 !== undefined){
+data60 = coerced53;
+if(data58 !== undefined){
+data58["ca_file"] = coerced53;
 }
-if(!valid36){
-const err169 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if(typeof data60 === "string"){
+if(func4(data60) < 1){
+const err169 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -3459,31 +3475,22 @@ vErrors.push(err169);
 }
 errors++;
 }
-else {
-errors = _errs182;
-if(vErrors !== null){
-if(_errs182){
-vErrors.length = _errs182;
-}
-else {
-vErrors = null;
 }
 }
-}
-let data59 = data56.linger_ms;
-const _errs188 = errors;
-let valid37 = false;
-const _errs189 = errors;
-if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
-let dataType54 = typeof data59;
+if(data58.cert_file !== undefined){
+let data61 = data58.cert_file;
+if(typeof data61 !== "string"){
+let dataType54 = typeof data61;
 let coerced54 = undefined;
 if(!(coerced54 !== undefined)){
-if(dataType54 === "boolean" || data59 === null
-              || (dataType54 === "string" && data59 && data59 == +data59 && !(data59 % 1))){
-coerced54 = +data59;
+if(dataType54 == "number" || dataType54 == "boolean"){
+coerced54 = "" + data61;
+}
+else if(data61 === null){
+coerced54 = "";
 }
 else {
-const err170 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err170 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -3494,15 +3501,15 @@ errors++;
 }
 }
 if(coerced54 !== undefined){
-data59 = coerced54;
-if(data56 !== undefined){
-data56["linger_ms"] = coerced54;
+data61 = coerced54;
+if(data58 !== undefined){
+data58["cert_file"] = coerced54;
 }
 }
 }
-if((typeof data59 == "number") && (isFinite(data59))){
-if(data59 < 0 || isNaN(data59)){
-const err171 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(typeof data61 === "string"){
+if(func4(data61) < 1){
+const err171 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -3512,22 +3519,21 @@ vErrors.push(err171);
 errors++;
 }
 }
-var _valid18 = _errs189 === errors;
-valid37 = valid37 || _valid18;
-if(!valid37){
-const _errs191 = errors;
-if(typeof data59 !== "string"){
-let dataType55 = typeof data59;
+}
+if(data58.key_file !== undefined){
+let data62 = data58.key_file;
+if(typeof data62 !== "string"){
+let dataType55 = typeof data62;
 let coerced55 = undefined;
 if(!(coerced55 !== undefined)){
 if(dataType55 == "number" || dataType55 == "boolean"){
-coerced55 = "" + data59;
+coerced55 = "" + data62;
 }
-else if(data59 === null){
+else if(data62 === null){
 coerced55 = "";
 }
 else {
-const err172 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err172 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -3538,15 +3544,15 @@ errors++;
 }
 }
 if(coerced55 !== undefined){
-data59 = coerced55;
-if(data56 !== undefined){
-data56["linger_ms"] = coerced55;
+data62 = coerced55;
+if(data58 !== undefined){
+data58["key_file"] = coerced55;
 }
 }
 }
-if(typeof data59 === "string"){
-if(!pattern2.test(data59)){
-const err173 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(typeof data62 === "string"){
+if(func4(data62) < 1){
+const err173 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -3556,11 +3562,21 @@ vErrors.push(err173);
 errors++;
 }
 }
-var _valid18 = _errs191 === errors;
-valid37 = valid37 || _valid18;
 }
-if(!valid37){
-const err174 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data58.server_name !== undefined){
+let data63 = data58.server_name;
+if(typeof data63 !== "string"){
+let dataType56 = typeof data63;
+let coerced56 = undefined;
+if(!(coerced56 !== undefined)){
+if(dataType56 == "number" || dataType56 == "boolean"){
+coerced56 = "" + data63;
+}
+else if(data63 === null){
+coerced56 = "";
+}
+else {
+const err174 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -3569,20 +3585,17 @@ vErrors.push(err174);
 }
 errors++;
 }
-else {
-errors = _errs188;
-if(vErrors !== null){
-if(_errs188){
-vErrors.length = _errs188;
 }
-else {
-vErrors = null;
+if(coerced56 !== undefined){
+data63 = coerced56;
+if(data58 !== undefined){
+data58["server_name"] = coerced56;
 }
 }
 }
-}
-else {
-const err175 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(typeof data63 === "string"){
+if(func4(data63) < 1){
+const err175 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -3591,19 +3604,20 @@ vErrors.push(err175);
 }
 errors++;
 }
-let data60 = data.state_dir;
-if(typeof data60 !== "string"){
-let dataType56 = typeof data60;
-let coerced56 = undefined;
-if(!(coerced56 !== undefined)){
-if(dataType56 == "number" || dataType56 == "boolean"){
-coerced56 = "" + data60;
 }
-else if(data60 === null){
-coerced56 = "";
+}
+let data64 = data58.verify;
+if(typeof data64 !== "boolean"){
+let coerced57 = undefined;
+if(!(coerced57 !== undefined)){
+if(data64 === "false" || data64 === 0 || data64 === null){
+coerced57 = false;
+}
+else if(data64 === "true" || data64 === 1){
+coerced57 = true;
 }
 else {
-const err176 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err176 = {instancePath:instancePath+"/kafka/tls/verify",schemaPath:"#/properties/kafka/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -3613,16 +3627,16 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(coerced56 !== undefined){
-data60 = coerced56;
-if(data !== undefined){
-data["state_dir"] = coerced56;
+if(coerced57 !== undefined){
+data64 = coerced57;
+if(data58 !== undefined){
+data58["verify"] = coerced57;
 }
 }
 }
-if(typeof data60 === "string"){
-if(func4(data60) < 1){
-const err177 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err177 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -3632,20 +3646,15 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data.host !== undefined){
-let data61 = data.host;
-if(typeof data61 !== "string"){
-let dataType57 = typeof data61;
-let coerced57 = undefined;
-if(!(coerced57 !== undefined)){
-if(dataType57 == "number" || dataType57 == "boolean"){
-coerced57 = "" + data61;
-}
-else if(data61 === null){
-coerced57 = "";
-}
-else {
-const err178 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data39.sasl !== undefined){
+let data65 = data39.sasl;
+const _errs202 = errors;
+let valid39 = false;
+let passing1 = null;
+const _errs203 = errors;
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+if(data65.password_env === undefined){
+const err178 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/0/required",keyword:"required",params:{missingProperty: "password_env"},message:"must have required property '"+"password_env"+"'"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -3655,16 +3664,15 @@ vErrors.push(err178);
 errors++;
 }
 }
-if(coerced57 !== undefined){
-data61 = coerced57;
-if(data !== undefined){
-data["host"] = coerced57;
+var _valid18 = _errs203 === errors;
+if(_valid18){
+valid39 = true;
+passing1 = 0;
 }
-}
-}
-if(typeof data61 === "string"){
-if(func4(data61) < 1){
-const err179 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const _errs204 = errors;
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+if(data65.password_file === undefined){
+const err179 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/1/required",keyword:"required",params:{missingProperty: "password_file"},message:"must have required property '"+"password_file"+"'"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -3674,10 +3682,19 @@ vErrors.push(err179);
 errors++;
 }
 }
+var _valid18 = _errs204 === errors;
+if(_valid18 && valid39){
+valid39 = false;
+passing1 = [passing1, 1];
 }
-let data62 = data.log_level;
-if(!(((((((data62 === "fatal") || (data62 === "error")) || (data62 === "warn")) || (data62 === "info")) || (data62 === "debug")) || (data62 === "trace")) || (data62 === "silent"))){
-const err180 = {instancePath:instancePath+"/log_level",schemaPath:"#/properties/log_level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log_level.enum},message:"must be equal to one of the allowed values"};
+else {
+if(_valid18){
+valid39 = true;
+passing1 = 1;
+}
+}
+if(!valid39){
+const err180 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -3686,32 +3703,20 @@ vErrors.push(err180);
 }
 errors++;
 }
-let data63 = data.spool;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.enabled === undefined){
-data63.enabled = true;
+else {
+errors = _errs202;
+if(vErrors !== null){
+if(_errs202){
+vErrors.length = _errs202;
 }
-if(data63.max_bytes === undefined){
-data63.max_bytes = 1073741824;
+else {
+vErrors = null;
 }
-if(data63.segment_bytes === undefined){
-data63.segment_bytes = 67108864;
 }
-if(data63.fsync === undefined){
-data63.fsync = "batch";
 }
-if(data63.fsync_interval_ms === undefined){
-data63.fsync_interval_ms = 1000;
-}
-if(data63.when_full === undefined){
-data63.when_full = "block";
-}
-if(data63.keep_order === undefined){
-data63.keep_order = true;
-}
-for(const key6 in data63){
-if(!((((((((key6 === "enabled") || (key6 === "dir")) || (key6 === "max_bytes")) || (key6 === "segment_bytes")) || (key6 === "fsync")) || (key6 === "fsync_interval_ms")) || (key6 === "when_full")) || (key6 === "keep_order"))){
-const err181 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+if(data65.mechanism === undefined){
+const err181 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "mechanism"},message:"must have required property '"+"mechanism"+"'"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -3720,19 +3725,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-let data64 = data63.enabled;
-if(typeof data64 !== "boolean"){
-let coerced58 = undefined;
-if(!(coerced58 !== undefined)){
-if(data64 === "false" || data64 === 0 || data64 === null){
-coerced58 = false;
-}
-else if(data64 === "true" || data64 === 1){
-coerced58 = true;
-}
-else {
-const err182 = {instancePath:instancePath+"/spool/enabled",schemaPath:"#/properties/spool/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data65.username === undefined){
+const err182 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -3741,28 +3735,9 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-if(coerced58 !== undefined){
-data64 = coerced58;
-if(data63 !== undefined){
-data63["enabled"] = coerced58;
-}
-}
-}
-if(data63.dir !== undefined){
-let data65 = data63.dir;
-if(typeof data65 !== "string"){
-let dataType59 = typeof data65;
-let coerced59 = undefined;
-if(!(coerced59 !== undefined)){
-if(dataType59 == "number" || dataType59 == "boolean"){
-coerced59 = "" + data65;
-}
-else if(data65 === null){
-coerced59 = "";
-}
-else {
-const err183 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key7 in data65){
+if(!((((key7 === "mechanism") || (key7 === "username")) || (key7 === "password_env")) || (key7 === "password_file"))){
+const err183 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -3772,16 +3747,10 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(coerced59 !== undefined){
-data65 = coerced59;
-if(data63 !== undefined){
-data63["dir"] = coerced59;
-}
-}
-}
-if(typeof data65 === "string"){
-if(func4(data65) < 1){
-const err184 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data65.mechanism !== undefined){
+let data66 = data65.mechanism;
+if(!(((data66 === "plain") || (data66 === "scram-sha-256")) || (data66 === "scram-sha-512"))){
+const err184 = {instancePath:instancePath+"/kafka/sasl/mechanism",schemaPath:"#/properties/kafka/properties/sasl/properties/mechanism/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.sasl.properties.mechanism.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -3791,21 +3760,20 @@ vErrors.push(err184);
 errors++;
 }
 }
+if(data65.username !== undefined){
+let data67 = data65.username;
+if(typeof data67 !== "string"){
+let dataType58 = typeof data67;
+let coerced58 = undefined;
+if(!(coerced58 !== undefined)){
+if(dataType58 == "number" || dataType58 == "boolean"){
+coerced58 = "" + data67;
 }
-let data66 = data63.max_bytes;
-const _errs206 = errors;
-let valid39 = false;
-const _errs207 = errors;
-if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
-let dataType60 = typeof data66;
-let coerced60 = undefined;
-if(!(coerced60 !== undefined)){
-if(dataType60 === "boolean" || data66 === null
-              || (dataType60 === "string" && data66 && data66 == +data66 && !(data66 % 1))){
-coerced60 = +data66;
+else if(data67 === null){
+coerced58 = "";
 }
 else {
-const err185 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err185 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -3815,16 +3783,16 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(coerced60 !== undefined){
-data66 = coerced60;
-if(data63 !== undefined){
-data63["max_bytes"] = coerced60;
+if(coerced58 !== undefined){
+data67 = coerced58;
+if(data65 !== undefined){
+data65["username"] = coerced58;
 }
 }
 }
-if((typeof data66 == "number") && (isFinite(data66))){
-if(data66 < 1048576 || isNaN(data66)){
-const err186 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1048576},message:"must be >= 1048576"};
+if(typeof data67 === "string"){
+if(func4(data67) < 1){
+const err186 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -3834,22 +3802,21 @@ vErrors.push(err186);
 errors++;
 }
 }
-var _valid19 = _errs207 === errors;
-valid39 = valid39 || _valid19;
-if(!valid39){
-const _errs209 = errors;
-if(typeof data66 !== "string"){
-let dataType61 = typeof data66;
-let coerced61 = undefined;
-if(!(coerced61 !== undefined)){
-if(dataType61 == "number" || dataType61 == "boolean"){
-coerced61 = "" + data66;
 }
-else if(data66 === null){
-coerced61 = "";
+if(data65.password_env !== undefined){
+let data68 = data65.password_env;
+if(typeof data68 !== "string"){
+let dataType59 = typeof data68;
+let coerced59 = undefined;
+if(!(coerced59 !== undefined)){
+if(dataType59 == "number" || dataType59 == "boolean"){
+coerced59 = "" + data68;
+}
+else if(data68 === null){
+coerced59 = "";
 }
 else {
-const err187 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err187 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -3859,16 +3826,16 @@ vErrors.push(err187);
 errors++;
 }
 }
-if(coerced61 !== undefined){
-data66 = coerced61;
-if(data63 !== undefined){
-data63["max_bytes"] = coerced61;
+if(coerced59 !== undefined){
+data68 = coerced59;
+if(data65 !== undefined){
+data65["password_env"] = coerced59;
 }
 }
 }
-if(typeof data66 === "string"){
-if(!pattern1.test(data66)){
-const err188 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(typeof data68 === "string"){
+if(func4(data68) < 1){
+const err188 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -3878,11 +3845,21 @@ vErrors.push(err188);
 errors++;
 }
 }
-var _valid19 = _errs209 === errors;
-valid39 = valid39 || _valid19;
 }
-if(!valid39){
-const err189 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data65.password_file !== undefined){
+let data69 = data65.password_file;
+if(typeof data69 !== "string"){
+let dataType60 = typeof data69;
+let coerced60 = undefined;
+if(!(coerced60 !== undefined)){
+if(dataType60 == "number" || dataType60 == "boolean"){
+coerced60 = "" + data69;
+}
+else if(data69 === null){
+coerced60 = "";
+}
+else {
+const err189 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -3891,31 +3868,17 @@ vErrors.push(err189);
 }
 errors++;
 }
-else {
-errors = _errs206;
-if(vErrors !== null){
-if(_errs206){
-vErrors.length = _errs206;
 }
-else {
-vErrors = null;
+if(coerced60 !== undefined){
+data69 = coerced60;
+if(data65 !== undefined){
+data65["password_file"] = coerced60;
 }
 }
 }
-let data67 = data63.segment_bytes;
-const _errs212 = errors;
-let valid40 = false;
-const _errs213 = errors;
-if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-let dataType62 = typeof data67;
-let coerced62 = undefined;
-if(!(coerced62 !== undefined)){
-if(dataType62 === "boolean" || data67 === null
-              || (dataType62 === "string" && data67 && data67 == +data67 && !(data67 % 1))){
-coerced62 = +data67;
-}
-else {
-const err190 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(typeof data69 === "string"){
+if(func4(data69) < 1){
+const err190 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -3925,16 +3888,10 @@ vErrors.push(err190);
 errors++;
 }
 }
-if(coerced62 !== undefined){
-data67 = coerced62;
-if(data63 !== undefined){
-data63["segment_bytes"] = coerced62;
 }
 }
-}
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 < 65536 || isNaN(data67)){
-const err191 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 65536},message:"must be >= 65536"};
+else {
+const err191 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -3944,22 +3901,9 @@ vErrors.push(err191);
 errors++;
 }
 }
-var _valid20 = _errs213 === errors;
-valid40 = valid40 || _valid20;
-if(!valid40){
-const _errs215 = errors;
-if(typeof data67 !== "string"){
-let dataType63 = typeof data67;
-let coerced63 = undefined;
-if(!(coerced63 !== undefined)){
-if(dataType63 == "number" || dataType63 == "boolean"){
-coerced63 = "" + data67;
-}
-else if(data67 === null){
-coerced63 = "";
 }
 else {
-const err192 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err192 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -3969,16 +3913,20 @@ vErrors.push(err192);
 errors++;
 }
 }
-if(coerced63 !== undefined){
-data67 = coerced63;
-if(data63 !== undefined){
-data63["segment_bytes"] = coerced63;
+let data70 = data.batch;
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
+if(data70.max_records === undefined){
+data70.max_records = 1000;
 }
+if(data70.max_bytes === undefined){
+data70.max_bytes = 1000000;
 }
+if(data70.linger_ms === undefined){
+data70.linger_ms = 200;
 }
-if(typeof data67 === "string"){
-if(!pattern1.test(data67)){
-const err193 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+for(const key8 in data70){
+if(!(((key8 === "max_records") || (key8 === "max_bytes")) || (key8 === "linger_ms"))){
+const err193 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -3988,11 +3936,17 @@ vErrors.push(err193);
 errors++;
 }
 }
-var _valid20 = _errs215 === errors;
-valid40 = valid40 || _valid20;
+let data71 = data70.max_records;
+if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
+let dataType61 = typeof data71;
+let coerced61 = undefined;
+if(!(coerced61 !== undefined)){
+if(dataType61 === "boolean" || data71 === null
+              || (dataType61 === "string" && data71 && data71 == +data71 && !(data71 % 1))){
+coerced61 = +data71;
 }
-if(!valid40){
-const err194 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+const err194 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -4001,20 +3955,17 @@ vErrors.push(err194);
 }
 errors++;
 }
-else {
-errors = _errs212;
-if(vErrors !== null){
-if(_errs212){
-vErrors.length = _errs212;
 }
-else {
-vErrors = null;
+if(coerced61 !== undefined){
+data71 = coerced61;
+if(data70 !== undefined){
+data70["max_records"] = coerced61;
 }
 }
 }
-let data68 = data63.fsync;
-if(!(((data68 === "always") || (data68 === "batch")) || (data68 === "interval"))){
-const err195 = {instancePath:instancePath+"/spool/fsync",schemaPath:"#/properties/spool/properties/fsync/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.fsync.enum},message:"must be equal to one of the allowed values"};
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 < 1 || isNaN(data71)){
+const err195 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -4023,20 +3974,21 @@ vErrors.push(err195);
 }
 errors++;
 }
-let data69 = data63.fsync_interval_ms;
+}
+let data72 = data70.max_bytes;
 const _errs219 = errors;
-let valid41 = false;
+let valid42 = false;
 const _errs220 = errors;
-if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
-let dataType64 = typeof data69;
-let coerced64 = undefined;
-if(!(coerced64 !== undefined)){
-if(dataType64 === "boolean" || data69 === null
-              || (dataType64 === "string" && data69 && data69 == +data69 && !(data69 % 1))){
-coerced64 = +data69;
+if(!(((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72))) && (isFinite(data72)))){
+let dataType62 = typeof data72;
+let coerced62 = undefined;
+if(!(coerced62 !== undefined)){
+if(dataType62 === "boolean" || data72 === null
+              || (dataType62 === "string" && data72 && data72 == +data72 && !(data72 % 1))){
+coerced62 = +data72;
 }
 else {
-const err196 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err196 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -4046,16 +3998,16 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(coerced64 !== undefined){
-data69 = coerced64;
-if(data63 !== undefined){
-data63["fsync_interval_ms"] = coerced64;
+if(coerced62 !== undefined){
+data72 = coerced62;
+if(data70 !== undefined){
+data70["max_bytes"] = coerced62;
 }
 }
 }
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 < 1 || isNaN(data69)){
-const err197 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data72 == "number") && (isFinite(data72))){
+if(data72 < 1 || isNaN(data72)){
+const err197 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -4065,22 +4017,22 @@ vErrors.push(err197);
 errors++;
 }
 }
-var _valid21 = _errs220 === errors;
-valid41 = valid41 || _valid21;
-if(!valid41){
+var _valid19 = _errs220 === errors;
+valid42 = valid42 || _valid19;
+if(!valid42){
 const _errs222 = errors;
-if(typeof data69 !== "string"){
-let dataType65 = typeof data69;
-let coerced65 = undefined;
-if(!(coerced65 !== undefined)){
-if(dataType65 == "number" || dataType65 == "boolean"){
-coerced65 = "" + data69;
+if(typeof data72 !== "string"){
+let dataType63 = typeof data72;
+let coerced63 = undefined;
+if(!(coerced63 !== undefined)){
+if(dataType63 == "number" || dataType63 == "boolean"){
+coerced63 = "" + data72;
 }
-else if(data69 === null){
-coerced65 = "";
+else if(data72 === null){
+coerced63 = "";
 }
 else {
-const err198 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err198 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -4090,16 +4042,16 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(coerced65 !== undefined){
-data69 = coerced65;
-if(data63 !== undefined){
-data63["fsync_interval_ms"] = coerced65;
+if(coerced63 !== undefined){
+data72 = coerced63;
+if(data70 !== undefined){
+data70["max_bytes"] = coerced63;
 }
 }
 }
-if(typeof data69 === "string"){
-if(!pattern2.test(data69)){
-const err199 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(typeof data72 === "string"){
+if(!pattern1.test(data72)){
+const err199 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -4109,11 +4061,11 @@ vErrors.push(err199);
 errors++;
 }
 }
-var _valid21 = _errs222 === errors;
-valid41 = valid41 || _valid21;
+var _valid19 = _errs222 === errors;
+valid42 = valid42 || _valid19;
 }
-if(!valid41){
-const err200 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(!valid42){
+const err200 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -4133,9 +4085,20 @@ vErrors = null;
 }
 }
 }
-let data70 = data63.when_full;
-if(!((data70 === "block") || (data70 === "drop_oldest"))){
-const err201 = {instancePath:instancePath+"/spool/when_full",schemaPath:"#/properties/spool/properties/when_full/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.when_full.enum},message:"must be equal to one of the allowed values"};
+let data73 = data70.linger_ms;
+const _errs225 = errors;
+let valid43 = false;
+const _errs226 = errors;
+if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
+let dataType64 = typeof data73;
+let coerced64 = undefined;
+if(!(coerced64 !== undefined)){
+if(dataType64 === "boolean" || data73 === null
+              || (dataType64 === "string" && data73 && data73 == +data73 && !(data73 % 1))){
+coerced64 = +data73;
+}
+else {
+const err201 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -4144,18 +4107,17 @@ vErrors.push(err201);
 }
 errors++;
 }
-let data71 = data63.keep_order;
-if(typeof data71 !== "boolean"){
-let coerced66 = undefined;
-if(!(coerced66 !== undefined)){
-if(data71 === "false" || data71 === 0 || data71 === null){
-coerced66 = false;
 }
-else if(data71 === "true" || data71 === 1){
-coerced66 = true;
+if(coerced64 !== undefined){
+data73 = coerced64;
+if(data70 !== undefined){
+data70["linger_ms"] = coerced64;
 }
-else {
-const err202 = {instancePath:instancePath+"/spool/keep_order",schemaPath:"#/properties/spool/properties/keep_order/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+}
+if((typeof data73 == "number") && (isFinite(data73))){
+if(data73 < 0 || isNaN(data73)){
+const err202 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -4165,16 +4127,22 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(coerced66 !== undefined){
-data71 = coerced66;
-if(data63 !== undefined){
-data63["keep_order"] = coerced66;
+var _valid20 = _errs226 === errors;
+valid43 = valid43 || _valid20;
+if(!valid43){
+const _errs228 = errors;
+if(typeof data73 !== "string"){
+let dataType65 = typeof data73;
+let coerced65 = undefined;
+if(!(coerced65 !== undefined)){
+if(dataType65 == "number" || dataType65 == "boolean"){
+coerced65 = "" + data73;
 }
-}
-}
+else if(data73 === null){
+coerced65 = "";
 }
 else {
-const err203 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err203 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -4183,17 +4151,17 @@ vErrors.push(err203);
 }
 errors++;
 }
-let data72 = data.metrics;
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-if(data72.enabled === undefined){
-data72.enabled = true;
 }
-if(data72.listen === undefined){
-data72.listen = "127.0.0.1:9598";
+if(coerced65 !== undefined){
+data73 = coerced65;
+if(data70 !== undefined){
+data70["linger_ms"] = coerced65;
 }
-for(const key7 in data72){
-if(!((key7 === "enabled") || (key7 === "listen"))){
-const err204 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+}
+}
+if(typeof data73 === "string"){
+if(!pattern2.test(data73)){
+const err204 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -4203,18 +4171,11 @@ vErrors.push(err204);
 errors++;
 }
 }
-let data73 = data72.enabled;
-if(typeof data73 !== "boolean"){
-let coerced67 = undefined;
-if(!(coerced67 !== undefined)){
-if(data73 === "false" || data73 === 0 || data73 === null){
-coerced67 = false;
+var _valid20 = _errs228 === errors;
+valid43 = valid43 || _valid20;
 }
-else if(data73 === "true" || data73 === 1){
-coerced67 = true;
-}
-else {
-const err205 = {instancePath:instancePath+"/metrics/enabled",schemaPath:"#/properties/metrics/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(!valid43){
+const err205 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -4223,27 +4184,20 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-if(coerced67 !== undefined){
-data73 = coerced67;
-if(data72 !== undefined){
-data72["enabled"] = coerced67;
-}
-}
-}
-let data74 = data72.listen;
-if(typeof data74 !== "string"){
-let dataType68 = typeof data74;
-let coerced68 = undefined;
-if(!(coerced68 !== undefined)){
-if(dataType68 == "number" || dataType68 == "boolean"){
-coerced68 = "" + data74;
-}
-else if(data74 === null){
-coerced68 = "";
+else {
+errors = _errs225;
+if(vErrors !== null){
+if(_errs225){
+vErrors.length = _errs225;
 }
 else {
-const err206 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+}
+else {
+const err206 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -4252,17 +4206,19 @@ vErrors.push(err206);
 }
 errors++;
 }
+let data74 = data.state_dir;
+if(typeof data74 !== "string"){
+let dataType66 = typeof data74;
+let coerced66 = undefined;
+if(!(coerced66 !== undefined)){
+if(dataType66 == "number" || dataType66 == "boolean"){
+coerced66 = "" + data74;
 }
-if(coerced68 !== undefined){
-data74 = coerced68;
-if(data72 !== undefined){
-data72["listen"] = coerced68;
+else if(data74 === null){
+coerced66 = "";
 }
-}
-}
-if(typeof data74 === "string"){
-if(!pattern22.test(data74)){
-const err207 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"+"\""};
+else {
+const err207 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -4272,9 +4228,16 @@ vErrors.push(err207);
 errors++;
 }
 }
+if(coerced66 !== undefined){
+data74 = coerced66;
+if(data !== undefined){
+data["state_dir"] = coerced66;
 }
-else {
-const err208 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+}
+}
+if(typeof data74 === "string"){
+if(func4(data74) < 1){
+const err208 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -4283,20 +4246,21 @@ vErrors.push(err208);
 }
 errors++;
 }
-let data75 = data.shutdown_timeout_ms;
-const _errs235 = errors;
-let valid43 = false;
-const _errs236 = errors;
-if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-let dataType69 = typeof data75;
-let coerced69 = undefined;
-if(!(coerced69 !== undefined)){
-if(dataType69 === "boolean" || data75 === null
-              || (dataType69 === "string" && data75 && data75 == +data75 && !(data75 % 1))){
-coerced69 = +data75;
+}
+if(data.host !== undefined){
+let data75 = data.host;
+if(typeof data75 !== "string"){
+let dataType67 = typeof data75;
+let coerced67 = undefined;
+if(!(coerced67 !== undefined)){
+if(dataType67 == "number" || dataType67 == "boolean"){
+coerced67 = "" + data75;
+}
+else if(data75 === null){
+coerced67 = "";
 }
 else {
-const err209 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err209 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -4306,16 +4270,16 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(coerced69 !== undefined){
-data75 = coerced69;
+if(coerced67 !== undefined){
+data75 = coerced67;
 if(data !== undefined){
-data["shutdown_timeout_ms"] = coerced69;
+data["host"] = coerced67;
 }
 }
 }
-if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 < 1 || isNaN(data75)){
-const err210 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data75 === "string"){
+if(func4(data75) < 1){
+const err210 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -4325,22 +4289,10 @@ vErrors.push(err210);
 errors++;
 }
 }
-var _valid22 = _errs236 === errors;
-valid43 = valid43 || _valid22;
-if(!valid43){
-const _errs238 = errors;
-if(typeof data75 !== "string"){
-let dataType70 = typeof data75;
-let coerced70 = undefined;
-if(!(coerced70 !== undefined)){
-if(dataType70 == "number" || dataType70 == "boolean"){
-coerced70 = "" + data75;
 }
-else if(data75 === null){
-coerced70 = "";
-}
-else {
-const err211 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data76 = data.log_level;
+if(!(((((((data76 === "fatal") || (data76 === "error")) || (data76 === "warn")) || (data76 === "info")) || (data76 === "debug")) || (data76 === "trace")) || (data76 === "silent"))){
+const err211 = {instancePath:instancePath+"/log_level",schemaPath:"#/properties/log_level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log_level.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -4349,17 +4301,32 @@ vErrors.push(err211);
 }
 errors++;
 }
+let data77 = data.spool;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+if(data77.enabled === undefined){
+data77.enabled = true;
 }
-if(coerced70 !== undefined){
-data75 = coerced70;
-if(data !== undefined){
-data["shutdown_timeout_ms"] = coerced70;
+if(data77.max_bytes === undefined){
+data77.max_bytes = 1073741824;
 }
+if(data77.segment_bytes === undefined){
+data77.segment_bytes = 67108864;
 }
+if(data77.fsync === undefined){
+data77.fsync = "batch";
 }
-if(typeof data75 === "string"){
-if(!pattern2.test(data75)){
-const err212 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(data77.fsync_interval_ms === undefined){
+data77.fsync_interval_ms = 1000;
+}
+if(data77.when_full === undefined){
+data77.when_full = "block";
+}
+if(data77.keep_order === undefined){
+data77.keep_order = true;
+}
+for(const key9 in data77){
+if(!((((((((key9 === "enabled") || (key9 === "dir")) || (key9 === "max_bytes")) || (key9 === "segment_bytes")) || (key9 === "fsync")) || (key9 === "fsync_interval_ms")) || (key9 === "when_full")) || (key9 === "keep_order"))){
+const err212 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -4369,11 +4336,18 @@ vErrors.push(err212);
 errors++;
 }
 }
-var _valid22 = _errs238 === errors;
-valid43 = valid43 || _valid22;
+let data78 = data77.enabled;
+if(typeof data78 !== "boolean"){
+let coerced68 = undefined;
+if(!(coerced68 !== undefined)){
+if(data78 === "false" || data78 === 0 || data78 === null){
+coerced68 = false;
 }
-if(!valid43){
-const err213 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else if(data78 === "true" || data78 === 1){
+coerced68 = true;
+}
+else {
+const err213 = {instancePath:instancePath+"/spool/enabled",schemaPath:"#/properties/spool/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -4382,11 +4356,652 @@ vErrors.push(err213);
 }
 errors++;
 }
+}
+if(coerced68 !== undefined){
+data78 = coerced68;
+if(data77 !== undefined){
+data77["enabled"] = coerced68;
+}
+}
+}
+if(data77.dir !== undefined){
+let data79 = data77.dir;
+if(typeof data79 !== "string"){
+let dataType69 = typeof data79;
+let coerced69 = undefined;
+if(!(coerced69 !== undefined)){
+if(dataType69 == "number" || dataType69 == "boolean"){
+coerced69 = "" + data79;
+}
+else if(data79 === null){
+coerced69 = "";
+}
 else {
-errors = _errs235;
+const err214 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err214];
+}
+else {
+vErrors.push(err214);
+}
+errors++;
+}
+}
+if(coerced69 !== undefined){
+data79 = coerced69;
+if(data77 !== undefined){
+data77["dir"] = coerced69;
+}
+}
+}
+if(typeof data79 === "string"){
+if(func4(data79) < 1){
+const err215 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err215];
+}
+else {
+vErrors.push(err215);
+}
+errors++;
+}
+}
+}
+let data80 = data77.max_bytes;
+const _errs243 = errors;
+let valid45 = false;
+const _errs244 = errors;
+if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
+let dataType70 = typeof data80;
+let coerced70 = undefined;
+if(!(coerced70 !== undefined)){
+if(dataType70 === "boolean" || data80 === null
+              || (dataType70 === "string" && data80 && data80 == +data80 && !(data80 % 1))){
+coerced70 = +data80;
+}
+else {
+const err216 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err216];
+}
+else {
+vErrors.push(err216);
+}
+errors++;
+}
+}
+if(coerced70 !== undefined){
+data80 = coerced70;
+if(data77 !== undefined){
+data77["max_bytes"] = coerced70;
+}
+}
+}
+if((typeof data80 == "number") && (isFinite(data80))){
+if(data80 < 1048576 || isNaN(data80)){
+const err217 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1048576},message:"must be >= 1048576"};
+if(vErrors === null){
+vErrors = [err217];
+}
+else {
+vErrors.push(err217);
+}
+errors++;
+}
+}
+var _valid21 = _errs244 === errors;
+valid45 = valid45 || _valid21;
+if(!valid45){
+const _errs246 = errors;
+if(typeof data80 !== "string"){
+let dataType71 = typeof data80;
+let coerced71 = undefined;
+if(!(coerced71 !== undefined)){
+if(dataType71 == "number" || dataType71 == "boolean"){
+coerced71 = "" + data80;
+}
+else if(data80 === null){
+coerced71 = "";
+}
+else {
+const err218 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err218];
+}
+else {
+vErrors.push(err218);
+}
+errors++;
+}
+}
+if(coerced71 !== undefined){
+data80 = coerced71;
+if(data77 !== undefined){
+data77["max_bytes"] = coerced71;
+}
+}
+}
+if(typeof data80 === "string"){
+if(!pattern1.test(data80)){
+const err219 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err219];
+}
+else {
+vErrors.push(err219);
+}
+errors++;
+}
+}
+var _valid21 = _errs246 === errors;
+valid45 = valid45 || _valid21;
+}
+if(!valid45){
+const err220 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err220];
+}
+else {
+vErrors.push(err220);
+}
+errors++;
+}
+else {
+errors = _errs243;
 if(vErrors !== null){
-if(_errs235){
-vErrors.length = _errs235;
+if(_errs243){
+vErrors.length = _errs243;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data81 = data77.segment_bytes;
+const _errs249 = errors;
+let valid46 = false;
+const _errs250 = errors;
+if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
+let dataType72 = typeof data81;
+let coerced72 = undefined;
+if(!(coerced72 !== undefined)){
+if(dataType72 === "boolean" || data81 === null
+              || (dataType72 === "string" && data81 && data81 == +data81 && !(data81 % 1))){
+coerced72 = +data81;
+}
+else {
+const err221 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err221];
+}
+else {
+vErrors.push(err221);
+}
+errors++;
+}
+}
+if(coerced72 !== undefined){
+data81 = coerced72;
+if(data77 !== undefined){
+data77["segment_bytes"] = coerced72;
+}
+}
+}
+if((typeof data81 == "number") && (isFinite(data81))){
+if(data81 < 65536 || isNaN(data81)){
+const err222 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 65536},message:"must be >= 65536"};
+if(vErrors === null){
+vErrors = [err222];
+}
+else {
+vErrors.push(err222);
+}
+errors++;
+}
+}
+var _valid22 = _errs250 === errors;
+valid46 = valid46 || _valid22;
+if(!valid46){
+const _errs252 = errors;
+if(typeof data81 !== "string"){
+let dataType73 = typeof data81;
+let coerced73 = undefined;
+if(!(coerced73 !== undefined)){
+if(dataType73 == "number" || dataType73 == "boolean"){
+coerced73 = "" + data81;
+}
+else if(data81 === null){
+coerced73 = "";
+}
+else {
+const err223 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err223];
+}
+else {
+vErrors.push(err223);
+}
+errors++;
+}
+}
+if(coerced73 !== undefined){
+data81 = coerced73;
+if(data77 !== undefined){
+data77["segment_bytes"] = coerced73;
+}
+}
+}
+if(typeof data81 === "string"){
+if(!pattern1.test(data81)){
+const err224 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err224];
+}
+else {
+vErrors.push(err224);
+}
+errors++;
+}
+}
+var _valid22 = _errs252 === errors;
+valid46 = valid46 || _valid22;
+}
+if(!valid46){
+const err225 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err225];
+}
+else {
+vErrors.push(err225);
+}
+errors++;
+}
+else {
+errors = _errs249;
+if(vErrors !== null){
+if(_errs249){
+vErrors.length = _errs249;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data82 = data77.fsync;
+if(!(((data82 === "always") || (data82 === "batch")) || (data82 === "interval"))){
+const err226 = {instancePath:instancePath+"/spool/fsync",schemaPath:"#/properties/spool/properties/fsync/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.fsync.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err226];
+}
+else {
+vErrors.push(err226);
+}
+errors++;
+}
+let data83 = data77.fsync_interval_ms;
+const _errs256 = errors;
+let valid47 = false;
+const _errs257 = errors;
+if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
+let dataType74 = typeof data83;
+let coerced74 = undefined;
+if(!(coerced74 !== undefined)){
+if(dataType74 === "boolean" || data83 === null
+              || (dataType74 === "string" && data83 && data83 == +data83 && !(data83 % 1))){
+coerced74 = +data83;
+}
+else {
+const err227 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err227];
+}
+else {
+vErrors.push(err227);
+}
+errors++;
+}
+}
+if(coerced74 !== undefined){
+data83 = coerced74;
+if(data77 !== undefined){
+data77["fsync_interval_ms"] = coerced74;
+}
+}
+}
+if((typeof data83 == "number") && (isFinite(data83))){
+if(data83 < 1 || isNaN(data83)){
+const err228 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err228];
+}
+else {
+vErrors.push(err228);
+}
+errors++;
+}
+}
+var _valid23 = _errs257 === errors;
+valid47 = valid47 || _valid23;
+if(!valid47){
+const _errs259 = errors;
+if(typeof data83 !== "string"){
+let dataType75 = typeof data83;
+let coerced75 = undefined;
+if(!(coerced75 !== undefined)){
+if(dataType75 == "number" || dataType75 == "boolean"){
+coerced75 = "" + data83;
+}
+else if(data83 === null){
+coerced75 = "";
+}
+else {
+const err229 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err229];
+}
+else {
+vErrors.push(err229);
+}
+errors++;
+}
+}
+if(coerced75 !== undefined){
+data83 = coerced75;
+if(data77 !== undefined){
+data77["fsync_interval_ms"] = coerced75;
+}
+}
+}
+if(typeof data83 === "string"){
+if(!pattern2.test(data83)){
+const err230 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err230];
+}
+else {
+vErrors.push(err230);
+}
+errors++;
+}
+}
+var _valid23 = _errs259 === errors;
+valid47 = valid47 || _valid23;
+}
+if(!valid47){
+const err231 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err231];
+}
+else {
+vErrors.push(err231);
+}
+errors++;
+}
+else {
+errors = _errs256;
+if(vErrors !== null){
+if(_errs256){
+vErrors.length = _errs256;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data84 = data77.when_full;
+if(!((data84 === "block") || (data84 === "drop_oldest"))){
+const err232 = {instancePath:instancePath+"/spool/when_full",schemaPath:"#/properties/spool/properties/when_full/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.when_full.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err232];
+}
+else {
+vErrors.push(err232);
+}
+errors++;
+}
+let data85 = data77.keep_order;
+if(typeof data85 !== "boolean"){
+let coerced76 = undefined;
+if(!(coerced76 !== undefined)){
+if(data85 === "false" || data85 === 0 || data85 === null){
+coerced76 = false;
+}
+else if(data85 === "true" || data85 === 1){
+coerced76 = true;
+}
+else {
+const err233 = {instancePath:instancePath+"/spool/keep_order",schemaPath:"#/properties/spool/properties/keep_order/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err233];
+}
+else {
+vErrors.push(err233);
+}
+errors++;
+}
+}
+if(coerced76 !== undefined){
+data85 = coerced76;
+if(data77 !== undefined){
+data77["keep_order"] = coerced76;
+}
+}
+}
+}
+else {
+const err234 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err234];
+}
+else {
+vErrors.push(err234);
+}
+errors++;
+}
+let data86 = data.metrics;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+if(data86.enabled === undefined){
+data86.enabled = true;
+}
+if(data86.listen === undefined){
+data86.listen = "127.0.0.1:9598";
+}
+for(const key10 in data86){
+if(!((key10 === "enabled") || (key10 === "listen"))){
+const err235 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err235];
+}
+else {
+vErrors.push(err235);
+}
+errors++;
+}
+}
+let data87 = data86.enabled;
+if(typeof data87 !== "boolean"){
+let coerced77 = undefined;
+if(!(coerced77 !== undefined)){
+if(data87 === "false" || data87 === 0 || data87 === null){
+coerced77 = false;
+}
+else if(data87 === "true" || data87 === 1){
+coerced77 = true;
+}
+else {
+const err236 = {instancePath:instancePath+"/metrics/enabled",schemaPath:"#/properties/metrics/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err236];
+}
+else {
+vErrors.push(err236);
+}
+errors++;
+}
+}
+if(coerced77 !== undefined){
+data87 = coerced77;
+if(data86 !== undefined){
+data86["enabled"] = coerced77;
+}
+}
+}
+let data88 = data86.listen;
+if(typeof data88 !== "string"){
+let dataType78 = typeof data88;
+let coerced78 = undefined;
+if(!(coerced78 !== undefined)){
+if(dataType78 == "number" || dataType78 == "boolean"){
+coerced78 = "" + data88;
+}
+else if(data88 === null){
+coerced78 = "";
+}
+else {
+const err237 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err237];
+}
+else {
+vErrors.push(err237);
+}
+errors++;
+}
+}
+if(coerced78 !== undefined){
+data88 = coerced78;
+if(data86 !== undefined){
+data86["listen"] = coerced78;
+}
+}
+}
+if(typeof data88 === "string"){
+if(!pattern9.test(data88)){
+const err238 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"+"\""};
+if(vErrors === null){
+vErrors = [err238];
+}
+else {
+vErrors.push(err238);
+}
+errors++;
+}
+}
+}
+else {
+const err239 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err239];
+}
+else {
+vErrors.push(err239);
+}
+errors++;
+}
+let data89 = data.shutdown_timeout_ms;
+const _errs272 = errors;
+let valid49 = false;
+const _errs273 = errors;
+if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
+let dataType79 = typeof data89;
+let coerced79 = undefined;
+if(!(coerced79 !== undefined)){
+if(dataType79 === "boolean" || data89 === null
+              || (dataType79 === "string" && data89 && data89 == +data89 && !(data89 % 1))){
+coerced79 = +data89;
+}
+else {
+const err240 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err240];
+}
+else {
+vErrors.push(err240);
+}
+errors++;
+}
+}
+if(coerced79 !== undefined){
+data89 = coerced79;
+if(data !== undefined){
+data["shutdown_timeout_ms"] = coerced79;
+}
+}
+}
+if((typeof data89 == "number") && (isFinite(data89))){
+if(data89 < 1 || isNaN(data89)){
+const err241 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err241];
+}
+else {
+vErrors.push(err241);
+}
+errors++;
+}
+}
+var _valid24 = _errs273 === errors;
+valid49 = valid49 || _valid24;
+if(!valid49){
+const _errs275 = errors;
+if(typeof data89 !== "string"){
+let dataType80 = typeof data89;
+let coerced80 = undefined;
+if(!(coerced80 !== undefined)){
+if(dataType80 == "number" || dataType80 == "boolean"){
+coerced80 = "" + data89;
+}
+else if(data89 === null){
+coerced80 = "";
+}
+else {
+const err242 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err242];
+}
+else {
+vErrors.push(err242);
+}
+errors++;
+}
+}
+if(coerced80 !== undefined){
+data89 = coerced80;
+if(data !== undefined){
+data["shutdown_timeout_ms"] = coerced80;
+}
+}
+}
+if(typeof data89 === "string"){
+if(!pattern2.test(data89)){
+const err243 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err243];
+}
+else {
+vErrors.push(err243);
+}
+errors++;
+}
+}
+var _valid24 = _errs275 === errors;
+valid49 = valid49 || _valid24;
+}
+if(!valid49){
+const err244 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err244];
+}
+else {
+vErrors.push(err244);
+}
+errors++;
+}
+else {
+errors = _errs272;
+if(vErrors !== null){
+if(_errs272){
+vErrors.length = _errs272;
 }
 else {
 vErrors = null;
@@ -4395,12 +5010,12 @@ vErrors = null;
 }
 }
 else {
-const err214 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err245 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err214];
+vErrors = [err245];
 }
 else {
-vErrors.push(err214);
+vErrors.push(err245);
 }
 errors++;
 }
