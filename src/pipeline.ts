@@ -31,6 +31,7 @@ import { IdleMemory } from './observe/idle-memory.ts';
 import { memoryBound, memorySettings, PER_FILE } from './observe/memory-bound.ts';
 import { startHttpServer } from './observe/http-server.ts';
 import { readiness, type Readiness } from './observe/readiness.ts';
+import { Tap, tapPolicy } from './observe/tap.ts';
 import { Spool, spoolOptions } from './spool/index.ts';
 import { Tailer } from './tail/tailer.ts';
 import type { LineSink } from './tail/types.ts';
@@ -121,6 +122,8 @@ export class Pipeline {
   private state: 'created' | 'running' | 'stopping' = 'created';
   private spool: Spool | undefined;
   private readonly idleMemory = new IdleMemory(IDLE_MEMORY_MS, () => this.batcher.releaseBuffers());
+  /** `logship tap`: served on /tap; the encoders offer it their messages while a session is open. */
+  private readonly tap: Tap;
 
   /** `checkpoints`: state_dir's, or one in memory only (`run --dry-run`). */
   constructor(config: Config, log: Logger, producer: BatchProducer = new KafkajsProducer(config.kafka, log), checkpoints = new CheckpointStore(config.state_dir, log)) {
@@ -128,6 +131,7 @@ export class Pipeline {
     this.log = log;
     this.producer = producer;
     this.checkpoints = checkpoints;
+    this.tap = new Tap(tapPolicy(config.metrics), log.child({ stage: 'tap' }));
     this.delivery = new Delivery(
       producer,
       {
@@ -168,7 +172,7 @@ export class Pipeline {
           index,
           (i) => inputRouting(i, index, config.kafka),
           (parser, routing, routedAs) => {
-            const encoder = new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, counters);
+            const encoder = new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, counters, this.tap);
             encoders.push({ encoder, routedAs });
             return encoder;
           },
@@ -177,7 +181,7 @@ export class Pipeline {
         return;
       }
       const { parser, routing } = inputRouting(input, index, config.kafka);
-      const encoder = new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, counters);
+      const encoder = new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, counters, this.tap);
       const watched: LineSink = new FirstLinesWatch(encoder, counters, (file, lines) =>
         this.log.warn({ input: input.name, path: file.path, lines, on_error: input.on_error }, `none of the first ${lines} lines of ${file.path} parse with input ${input.name}'s format: another kind of log (error.log?) that exclude should leave out, or the wrong format`),
       );
@@ -233,7 +237,7 @@ export class Pipeline {
         outputUp: () => this.delivery.up,
       });
       registerSyslogMetrics(registry, () => this.tailers.filter((t) => t instanceof SyslogInput));
-      this.server = await startHttpServer(this.config.metrics.listen, registry, { readiness: () => this.readiness() }, this.log);
+      this.server = await startHttpServer(this.config.metrics.listen, registry, { readiness: () => this.readiness() }, this.log, this.tap);
     }
     for (const tailer of this.tailers) await tailer.start();
     this.state = 'running';
@@ -337,6 +341,7 @@ export class Pipeline {
     await this.spool?.close();
     await this.checkpoints.close();
     await this.producer.close().catch((err: unknown) => this.log.warn({ err }, 'closing the Kafka producer failed'));
+    this.tap.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.log.info({ counters: this.stats.counters }, 'stopped');
     return delivered;

@@ -9,6 +9,8 @@ import { healthCommand } from './health-command.ts';
 import { parseCommand } from './parse-command.ts';
 import { runCommand } from './run-command.ts';
 import { spoolCommand } from './spool-command.ts';
+import { tapCommand } from './tap-command.ts';
+import { topCommand } from './top-command.ts';
 import { packageVersion, versionCommand } from './version-command.ts';
 
 // Not awaited at the top level: the single executable (scripts/package) runs this bundled as
@@ -23,6 +25,8 @@ void yargs(hideBin(process.argv))
   .command(checkpointsCommand)
   .command(healthCommand)
   .command(backfillCommand)
+  .command(topCommand)
+  .command(tapCommand)
   .command(versionCommand)
   // `logship completion`: the bash completion script (the .deb installs it); it asks logship itself for candidates.
   .completion('completion', 'Print a bash completion script for logship')

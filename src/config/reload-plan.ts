@@ -42,6 +42,7 @@ export const RELOAD_RULES: Readonly<Record<string, ReloadAction>> = {
   log_level: 'applied',
   'metrics.enabled': 'restart',
   'metrics.listen': 'restart',
+  'metrics.tap': 'restart',
   'spool.enabled': 'restart',
   'spool.dir': 'restart',
   'spool.max_bytes': 'restart',

@@ -188,6 +188,10 @@ export const configSchema = {
       properties: {
         enabled: { type: 'boolean', default: true },
         listen: { type: 'string', pattern: LISTEN_ADDRESS, default: '127.0.0.1:9598', description: 'host:port for /metrics, /healthz and /readyz.' },
+        tap: {
+          type: 'boolean',
+          description: 'Serve `logship tap` (sample messages as Kafka gets them, which may hold personal data) on /tap. Unset: on when listen is a loopback address, off otherwise.',
+        },
       },
     },
     shutdown_timeout_ms: { ...duration(1), default: 30000, description: 'Longest a SIGTERM drain may take.' },

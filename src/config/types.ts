@@ -136,7 +136,8 @@ export interface Config {
   /** Host name recorded in each record's source; defaults to the machine's. */
   host: string;
   log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  metrics: { enabled: boolean; listen: string };
+  /** tap: serve `logship tap` on /tap; unset = on for a loopback listen address only (observe/tap.ts). */
+  metrics: { enabled: boolean; listen: string; tap?: boolean };
   spool: SpoolConfig;
   shutdown_timeout_ms: number;
 }

@@ -4,7 +4,7 @@ import runtime0 from 'ajv/dist/runtime/ucs2length.js';
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://logship.dev/schema/config.json","title":"logship configuration","type":"object","additionalProperties":false,"required":["inputs","kafka"],"properties":{"inputs":{"description":"Log files to follow; each input has its own format.","type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"Names the input in logs and metrics."},"type":{"enum":["file","syslog"],"default":"file","description":"file: follow paths; syslog: receive what nginx sends with access_log syslog:server=... (settings under syslog)."},"paths":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"Files or globs."},"exclude":{"type":"array","items":{"type":"string","minLength":1},"default":[],"description":"Globs of files to leave alone."},"format":{"type":"string","minLength":1,"description":"A preset (combined, common, main, upstreaminfo, ...) or a log_format string."},"nginx_conf":{"type":"string","minLength":1,"description":"Read the log_format from this nginx.conf (includes followed)."},"format_name":{"type":"string","minLength":1,"description":"The log_format name to read from nginx_conf."},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Overrides kafka.topic for this input."},"start_at":{"enum":["beginning","end"],"default":"beginning","description":"Where to start in a file seen for the first time."},"on_error":{"enum":["dead_letter","raw","drop"],"default":"dead_letter","description":"What to do with a line that does not match the format."},"max_line_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":65536,"description":"Longest line kept whole; bounds memory for a runaway line."},"on_long_line":{"enum":["truncate","skip"],"default":"truncate","description":"Cut a longer line to max_line_bytes, or skip it."},"poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":250,"description":"Check of a changing file (growth, rotation, truncation) when no file event arrived."},"idle_poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Longest a quiet file goes unchecked when no file event arrived: the check interval doubles from poll_interval_ms up to this while nothing changes, so thousands of idle files cost little."},"scan_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000,"description":"Glob re-scan, the safety net for missed events."},"rotate_wait_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Keep a rotated or deleted file open this long for late writes."},"fingerprint_bytes":{"anyOf":[{"type":"integer","minimum":16,"maximum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":256,"description":"Bytes of a file's first line hashed into its identity."},"max_open_files":{"type":"integer","minimum":2,"default":1024,"description":"Descriptors this input may hold; idle files beyond it are closed and reopened when they grow."},"ignore_older_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Leave files not modified for this long (and without a checkpoint) alone; 0 = off."},"partial_line_flush_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Ship a last line without newline after this long without growth; 0 = wait for the newline."},"flush_partial_on_stop":{"type":"boolean","default":false,"description":"Ship last lines without newline when the agent stops."},"container":{"enum":["none","cri","docker","auto"],"default":"none","description":"Unwrap container runtime lines (CRI, Docker json-file) and add pod metadata from the file name."},"syslog":{"type":"object","additionalProperties":false,"description":"For type: syslog (udp, tcp or both). The message of each syslog message is parsed with the input format, or its tag's.","properties":{"udp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for datagrams, as nginx sends them (access_log syslog:server=host:port)."},"tcp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for TCP from relays (rsyslog, syslog-ng): octet-counted or newline-framed."},"receive_buffer_bytes":{"anyOf":[{"type":"integer","minimum":1024},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"description":"SO_RCVBUF of the UDP socket: what the kernel holds while the agent is busy (capped by net.core.rmem_max)."},"queue_messages":{"type":"integer","minimum":1,"default":10000,"description":"UDP messages held while Kafka is slow (and at most 16 MiB of them); more are dropped and counted (UDP has no backpressure)."},"max_connections":{"type":"integer","minimum":1,"default":256,"description":"TCP connections at once; more are refused."},"tags":{"type":"object","default":{},"description":"Formats (and topics) by syslog tag, for several access logs on one port; other tags use the input format.","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"format":{"type":"string","minLength":1},"nginx_conf":{"type":"string","minLength":1},"format_name":{"type":"string","minLength":1},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"}}}}}}},"if":{"properties":{"type":{"const":"syslog"}},"required":["type"]},"then":{"required":["syslog"]},"else":{"required":["paths"]},"oneOf":[{"required":["format"],"not":{"anyOf":[{"required":["nginx_conf"]},{"required":["format_name"]}]}},{"required":["nginx_conf","format_name"],"not":{"required":["format"]}}]}},"kafka":{"type":"object","additionalProperties":false,"required":["brokers","topic"],"properties":{"brokers":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},"description":"host:port of bootstrap brokers."},"client_id":{"type":"string","minLength":1,"default":"logship"},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Topic for records; a template: {{ field }} or {{ source.field }}."},"key":{"type":"string","minLength":1,"description":"Message key template, e.g. \"{{ remote_addr }}\"; none: no key (records spread over partitions)."},"dead_letter_topic":{"type":"string","pattern":"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$","default":"logship-dead-letter","description":"Topic for lines that did not parse (on_error: dead_letter) and records too large to send."},"message_format":{"enum":["record","ndjson"],"default":"record","description":"One JSON record per message, or one message per batch and key of newline-joined records."},"acks":{"enum":["all",1,0],"default":"all","description":"all waits for every in-sync replica: the only setting that cannot lose acked data."},"idempotent":{"type":"boolean","default":false,"description":"kafkajs' idempotent producer (needs acks: all): no duplicates from its own retries."},"compression":{"enum":["none","gzip","snappy","lz4","zstd"],"default":"none"},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"request_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed request is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to Kafka and not yet acked (acked lines whose checkpoint is not on disk yet count too, batch.max_records to a batch); when reached, reading pauses."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the broker certificate against (default: the broker host)."},"verify":{"type":"boolean","default":true,"description":"Check the broker certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"sasl":{"type":"object","additionalProperties":false,"required":["mechanism","username"],"properties":{"mechanism":{"enum":["plain","scram-sha-256","scram-sha-512"]},"username":{"type":"string","minLength":1},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."}},"oneOf":[{"required":["password_env"]},{"required":["password_file"]}]}},"if":{"properties":{"idempotent":{"const":true}},"required":["idempotent"]},"then":{"properties":{"acks":{"const":"all"}}}},"batch":{"type":"object","additionalProperties":false,"default":{},"properties":{"max_records":{"type":"integer","minimum":1,"default":1000},"max_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"Bytes of records per batch: values, keys, headers and Kafka's per-record framing. Keep it under the topic's max.message.bytes (broker default 1048588), which refuses a larger record batch."},"linger_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":200,"description":"Longest a batch stays open. Not a wait: when nothing is in flight the lines just read go at once; while a request is in flight (until acked and checkpointed) the next batch fills, and goes when that request is done, when full, or after linger_ms, whichever comes first."}}},"state_dir":{"type":"string","minLength":1,"default":"/var/lib/logship","description":"Checkpoints live here."},"host":{"type":"string","minLength":1,"description":"Host name in each record; defaults to the machine name."},"log_level":{"enum":["fatal","error","warn","info","debug","trace","silent"],"default":"info"},"spool":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true,"description":"Write batches Kafka cannot take now to disk, and replay them when it can."},"dir":{"type":"string","minLength":1,"description":"Default: <state_dir>/spool."},"max_bytes":{"anyOf":[{"type":"integer","minimum":1048576},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1073741824,"description":"Bound on all segment files."},"segment_bytes":{"anyOf":[{"type":"integer","minimum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":67108864},"fsync":{"enum":["always","batch","interval"],"default":"batch"},"fsync_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":1000},"when_full":{"enum":["block","drop_oldest"],"default":"block"},"keep_order":{"type":"boolean","default":true,"description":"New batches go through the spool while it holds older ones."}}},"metrics":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true},"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","default":"127.0.0.1:9598","description":"host:port for /metrics, /healthz and /readyz."}}},"shutdown_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest a SIGTERM drain may take."}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://logship.dev/schema/config.json","title":"logship configuration","type":"object","additionalProperties":false,"required":["inputs","kafka"],"properties":{"inputs":{"description":"Log files to follow; each input has its own format.","type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"Names the input in logs and metrics."},"type":{"enum":["file","syslog"],"default":"file","description":"file: follow paths; syslog: receive what nginx sends with access_log syslog:server=... (settings under syslog)."},"paths":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"Files or globs."},"exclude":{"type":"array","items":{"type":"string","minLength":1},"default":[],"description":"Globs of files to leave alone."},"format":{"type":"string","minLength":1,"description":"A preset (combined, common, main, upstreaminfo, ...) or a log_format string."},"nginx_conf":{"type":"string","minLength":1,"description":"Read the log_format from this nginx.conf (includes followed)."},"format_name":{"type":"string","minLength":1,"description":"The log_format name to read from nginx_conf."},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Overrides kafka.topic for this input."},"start_at":{"enum":["beginning","end"],"default":"beginning","description":"Where to start in a file seen for the first time."},"on_error":{"enum":["dead_letter","raw","drop"],"default":"dead_letter","description":"What to do with a line that does not match the format."},"max_line_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":65536,"description":"Longest line kept whole; bounds memory for a runaway line."},"on_long_line":{"enum":["truncate","skip"],"default":"truncate","description":"Cut a longer line to max_line_bytes, or skip it."},"poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":250,"description":"Check of a changing file (growth, rotation, truncation) when no file event arrived."},"idle_poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Longest a quiet file goes unchecked when no file event arrived: the check interval doubles from poll_interval_ms up to this while nothing changes, so thousands of idle files cost little."},"scan_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000,"description":"Glob re-scan, the safety net for missed events."},"rotate_wait_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Keep a rotated or deleted file open this long for late writes."},"fingerprint_bytes":{"anyOf":[{"type":"integer","minimum":16,"maximum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":256,"description":"Bytes of a file's first line hashed into its identity."},"max_open_files":{"type":"integer","minimum":2,"default":1024,"description":"Descriptors this input may hold; idle files beyond it are closed and reopened when they grow."},"ignore_older_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Leave files not modified for this long (and without a checkpoint) alone; 0 = off."},"partial_line_flush_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Ship a last line without newline after this long without growth; 0 = wait for the newline."},"flush_partial_on_stop":{"type":"boolean","default":false,"description":"Ship last lines without newline when the agent stops."},"container":{"enum":["none","cri","docker","auto"],"default":"none","description":"Unwrap container runtime lines (CRI, Docker json-file) and add pod metadata from the file name."},"syslog":{"type":"object","additionalProperties":false,"description":"For type: syslog (udp, tcp or both). The message of each syslog message is parsed with the input format, or its tag's.","properties":{"udp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for datagrams, as nginx sends them (access_log syslog:server=host:port)."},"tcp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for TCP from relays (rsyslog, syslog-ng): octet-counted or newline-framed."},"receive_buffer_bytes":{"anyOf":[{"type":"integer","minimum":1024},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"description":"SO_RCVBUF of the UDP socket: what the kernel holds while the agent is busy (capped by net.core.rmem_max)."},"queue_messages":{"type":"integer","minimum":1,"default":10000,"description":"UDP messages held while Kafka is slow (and at most 16 MiB of them); more are dropped and counted (UDP has no backpressure)."},"max_connections":{"type":"integer","minimum":1,"default":256,"description":"TCP connections at once; more are refused."},"tags":{"type":"object","default":{},"description":"Formats (and topics) by syslog tag, for several access logs on one port; other tags use the input format.","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"format":{"type":"string","minLength":1},"nginx_conf":{"type":"string","minLength":1},"format_name":{"type":"string","minLength":1},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"}}}}}}},"if":{"properties":{"type":{"const":"syslog"}},"required":["type"]},"then":{"required":["syslog"]},"else":{"required":["paths"]},"oneOf":[{"required":["format"],"not":{"anyOf":[{"required":["nginx_conf"]},{"required":["format_name"]}]}},{"required":["nginx_conf","format_name"],"not":{"required":["format"]}}]}},"kafka":{"type":"object","additionalProperties":false,"required":["brokers","topic"],"properties":{"brokers":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},"description":"host:port of bootstrap brokers."},"client_id":{"type":"string","minLength":1,"default":"logship"},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Topic for records; a template: {{ field }} or {{ source.field }}."},"key":{"type":"string","minLength":1,"description":"Message key template, e.g. \"{{ remote_addr }}\"; none: no key (records spread over partitions)."},"dead_letter_topic":{"type":"string","pattern":"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$","default":"logship-dead-letter","description":"Topic for lines that did not parse (on_error: dead_letter) and records too large to send."},"message_format":{"enum":["record","ndjson"],"default":"record","description":"One JSON record per message, or one message per batch and key of newline-joined records."},"acks":{"enum":["all",1,0],"default":"all","description":"all waits for every in-sync replica: the only setting that cannot lose acked data."},"idempotent":{"type":"boolean","default":false,"description":"kafkajs' idempotent producer (needs acks: all): no duplicates from its own retries."},"compression":{"enum":["none","gzip","snappy","lz4","zstd"],"default":"none"},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"request_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed request is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to Kafka and not yet acked (acked lines whose checkpoint is not on disk yet count too, batch.max_records to a batch); when reached, reading pauses."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the broker certificate against (default: the broker host)."},"verify":{"type":"boolean","default":true,"description":"Check the broker certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"sasl":{"type":"object","additionalProperties":false,"required":["mechanism","username"],"properties":{"mechanism":{"enum":["plain","scram-sha-256","scram-sha-512"]},"username":{"type":"string","minLength":1},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."}},"oneOf":[{"required":["password_env"]},{"required":["password_file"]}]}},"if":{"properties":{"idempotent":{"const":true}},"required":["idempotent"]},"then":{"properties":{"acks":{"const":"all"}}}},"batch":{"type":"object","additionalProperties":false,"default":{},"properties":{"max_records":{"type":"integer","minimum":1,"default":1000},"max_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"Bytes of records per batch: values, keys, headers and Kafka's per-record framing. Keep it under the topic's max.message.bytes (broker default 1048588), which refuses a larger record batch."},"linger_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":200,"description":"Longest a batch stays open. Not a wait: when nothing is in flight the lines just read go at once; while a request is in flight (until acked and checkpointed) the next batch fills, and goes when that request is done, when full, or after linger_ms, whichever comes first."}}},"state_dir":{"type":"string","minLength":1,"default":"/var/lib/logship","description":"Checkpoints live here."},"host":{"type":"string","minLength":1,"description":"Host name in each record; defaults to the machine name."},"log_level":{"enum":["fatal","error","warn","info","debug","trace","silent"],"default":"info"},"spool":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true,"description":"Write batches Kafka cannot take now to disk, and replay them when it can."},"dir":{"type":"string","minLength":1,"description":"Default: <state_dir>/spool."},"max_bytes":{"anyOf":[{"type":"integer","minimum":1048576},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1073741824,"description":"Bound on all segment files."},"segment_bytes":{"anyOf":[{"type":"integer","minimum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":67108864},"fsync":{"enum":["always","batch","interval"],"default":"batch"},"fsync_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":1000},"when_full":{"enum":["block","drop_oldest"],"default":"block"},"keep_order":{"type":"boolean","default":true,"description":"New batches go through the spool while it holds older ones."}}},"metrics":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true},"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","default":"127.0.0.1:9598","description":"host:port for /metrics, /healthz and /readyz."},"tap":{"type":"boolean","description":"Serve `logship tap` (sample messages as Kafka gets them, which may hold personal data) on /tap. Unset: on when listen is a loopback address, off otherwise."}}},"shutdown_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest a SIGTERM drain may take."}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func4 = runtime0.default;
 const pattern0 = new RegExp("^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$", "u");
@@ -4807,7 +4807,7 @@ if(data86.listen === undefined){
 data86.listen = "127.0.0.1:9598";
 }
 for(const key10 in data86){
-if(!((key10 === "enabled") || (key10 === "listen"))){
+if(!(((key10 === "enabled") || (key10 === "listen")) || (key10 === "tap"))){
 const err235 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err235];
@@ -4887,9 +4887,19 @@ vErrors.push(err238);
 errors++;
 }
 }
+if(data86.tap !== undefined){
+let data89 = data86.tap;
+if(typeof data89 !== "boolean"){
+let coerced79 = undefined;
+if(!(coerced79 !== undefined)){
+if(data89 === "false" || data89 === 0 || data89 === null){
+coerced79 = false;
+}
+else if(data89 === "true" || data89 === 1){
+coerced79 = true;
 }
 else {
-const err239 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err239 = {instancePath:instancePath+"/metrics/tap",schemaPath:"#/properties/metrics/properties/tap/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -4898,20 +4908,18 @@ vErrors.push(err239);
 }
 errors++;
 }
-let data89 = data.shutdown_timeout_ms;
-const _errs272 = errors;
-let valid49 = false;
-const _errs273 = errors;
-if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
-let dataType79 = typeof data89;
-let coerced79 = undefined;
-if(!(coerced79 !== undefined)){
-if(dataType79 === "boolean" || data89 === null
-              || (dataType79 === "string" && data89 && data89 == +data89 && !(data89 % 1))){
-coerced79 = +data89;
+}
+if(coerced79 !== undefined){
+data89 = coerced79;
+if(data86 !== undefined){
+data86["tap"] = coerced79;
+}
+}
+}
+}
 }
 else {
-const err240 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err240 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -4920,17 +4928,20 @@ vErrors.push(err240);
 }
 errors++;
 }
+let data90 = data.shutdown_timeout_ms;
+const _errs274 = errors;
+let valid49 = false;
+const _errs275 = errors;
+if(!(((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90))) && (isFinite(data90)))){
+let dataType80 = typeof data90;
+let coerced80 = undefined;
+if(!(coerced80 !== undefined)){
+if(dataType80 === "boolean" || data90 === null
+              || (dataType80 === "string" && data90 && data90 == +data90 && !(data90 % 1))){
+coerced80 = +data90;
 }
-if(coerced79 !== undefined){
-data89 = coerced79;
-if(data !== undefined){
-data["shutdown_timeout_ms"] = coerced79;
-}
-}
-}
-if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 < 1 || isNaN(data89)){
-const err241 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err241 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -4940,22 +4951,16 @@ vErrors.push(err241);
 errors++;
 }
 }
-var _valid24 = _errs273 === errors;
-valid49 = valid49 || _valid24;
-if(!valid49){
-const _errs275 = errors;
-if(typeof data89 !== "string"){
-let dataType80 = typeof data89;
-let coerced80 = undefined;
-if(!(coerced80 !== undefined)){
-if(dataType80 == "number" || dataType80 == "boolean"){
-coerced80 = "" + data89;
+if(coerced80 !== undefined){
+data90 = coerced80;
+if(data !== undefined){
+data["shutdown_timeout_ms"] = coerced80;
 }
-else if(data89 === null){
-coerced80 = "";
 }
-else {
-const err242 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if((typeof data90 == "number") && (isFinite(data90))){
+if(data90 < 1 || isNaN(data90)){
+const err242 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -4965,16 +4970,22 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(coerced80 !== undefined){
-data89 = coerced80;
-if(data !== undefined){
-data["shutdown_timeout_ms"] = coerced80;
+var _valid24 = _errs275 === errors;
+valid49 = valid49 || _valid24;
+if(!valid49){
+const _errs277 = errors;
+if(typeof data90 !== "string"){
+let dataType81 = typeof data90;
+let coerced81 = undefined;
+if(!(coerced81 !== undefined)){
+if(dataType81 == "number" || dataType81 == "boolean"){
+coerced81 = "" + data90;
 }
+else if(data90 === null){
+coerced81 = "";
 }
-}
-if(typeof data89 === "string"){
-if(!pattern2.test(data89)){
-const err243 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+else {
+const err243 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -4984,11 +4995,16 @@ vErrors.push(err243);
 errors++;
 }
 }
-var _valid24 = _errs275 === errors;
-valid49 = valid49 || _valid24;
+if(coerced81 !== undefined){
+data90 = coerced81;
+if(data !== undefined){
+data["shutdown_timeout_ms"] = coerced81;
 }
-if(!valid49){
-const err244 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if(typeof data90 === "string"){
+if(!pattern2.test(data90)){
+const err244 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -4997,11 +5013,25 @@ vErrors.push(err244);
 }
 errors++;
 }
+}
+var _valid24 = _errs277 === errors;
+valid49 = valid49 || _valid24;
+}
+if(!valid49){
+const err245 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err245];
+}
 else {
-errors = _errs272;
+vErrors.push(err245);
+}
+errors++;
+}
+else {
+errors = _errs274;
 if(vErrors !== null){
-if(_errs272){
-vErrors.length = _errs272;
+if(_errs274){
+vErrors.length = _errs274;
 }
 else {
 vErrors = null;
@@ -5010,12 +5040,12 @@ vErrors = null;
 }
 }
 else {
-const err245 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err246 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err245];
+vErrors = [err246];
 }
 else {
-vErrors.push(err245);
+vErrors.push(err246);
 }
 errors++;
 }

@@ -2,6 +2,7 @@ import type { Batcher } from '../batch/batcher.ts';
 import { fileHeaders, type FileHeaders } from '../batch/encoded-records.ts';
 import type { OnParseError } from '../config/types.ts';
 import type { DeadLetterReason, InputCounters } from '../observe/stats.ts';
+import { NO_TAP, type TapPoint } from '../observe/tap.ts';
 import { ParseError, type LineParser, type LogRecord } from '../parse/types.ts';
 import type { FileSource, LineSink } from '../tail/types.ts';
 import { failedLineJson, HOST_HEADER, PATH_HEADER, recordId, recordIdPrefix, RECORD_ID_HEADER, sourceTail, withId, withSource } from './record-json.ts';
@@ -40,17 +41,19 @@ export class LineEncoder implements LineSink {
   private readonly batcher: Batcher;
   private readonly isFull: () => boolean;
   private readonly counters: InputCounters;
+  private readonly tap: TapPoint;
   // The last file's encoding: lines come in runs per file.
   private encodingFile: FileSource | undefined;
   private encoding: FileEncoding | undefined;
 
-  /** `counters`: the input's (counted with no lookup per line). */
-  constructor(parser: LineParser, routing: Routing, batcher: Batcher, isFull: () => boolean, counters: InputCounters) {
+  /** `counters`: the input's (counted with no lookup per line). `tap`: `logship tap`'s view of what leaves (observe/tap.ts). */
+  constructor(parser: LineParser, routing: Routing, batcher: Batcher, isFull: () => boolean, counters: InputCounters, tap: TapPoint = NO_TAP) {
     this.parser = parser;
     this.routing = routing;
     this.batcher = batcher;
     this.isFull = isFull;
     this.counters = counters;
+    this.tap = tap;
   }
 
   line(file: FileSource, buf: Buffer, start: number, end: number, lineOffset: number, nextOffset: number, truncated: boolean): boolean {
@@ -104,6 +107,8 @@ export class LineEncoder implements LineSink {
       headers = this.encodingOf(file).headers;
       bytes += HEADERS_FRAMING + headers.size + MAX_OFFSET_DIGITS;
     }
+    // `logship tap`: one field read per line unless someone taps.
+    if (this.tap.active) this.tap.offer(file, topic, key, value, tail !== undefined, headers !== undefined, lineOffset);
     this.batcher.recordsFor(topic, bytes).addLine(key, value, tail, headers, lineOffset);
     if (deadLetter !== undefined) counters.dead_letters[deadLetter]++;
     this.batcher.added(bytes, file.tracker, nextOffset, counters, deadLetter !== undefined);

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.ts';
 import { READY_MEANS, type Readiness } from './readiness.ts';
+import type { Tap } from './tap.ts';
 
 export interface Health {
   /** Whether the agent is ready, and why (readiness.ts). */
@@ -9,10 +10,11 @@ export interface Health {
 }
 
 /**
- * /metrics (Prometheus), /healthz (the process answers) and /readyz (the
- * pipeline can deliver). Listens on 127.0.0.1 unless told otherwise.
+ * /metrics (Prometheus), /healthz (the process answers), /readyz (the
+ * pipeline can deliver) and /tap (sample messages, observe/tap.ts).
+ * Listens on 127.0.0.1 unless told otherwise.
  */
-export async function startHttpServer(listen: string, registry: Registry, health: Health, log: Logger): Promise<Server> {
+export async function startHttpServer(listen: string, registry: Registry, health: Health, log: Logger, tap?: Tap): Promise<Server> {
   const colon = listen.lastIndexOf(':');
   const host = listen.slice(0, colon).replace(/^\[|\]$/g, '');
   const port = Number(listen.slice(colon + 1));
@@ -35,8 +37,10 @@ export async function startHttpServer(listen: string, registry: Registry, health
     } else if (path === '/readyz') {
       const { ready, detail } = health.readiness();
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${ready ? 'ready' : 'not ready'}: ${detail}\n(${READY_MEANS})\n`);
+    } else if (path === '/tap' && tap !== undefined) {
+      tap.handle(req, res);
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz or /readyz\n');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz, /readyz or /tap\n');
     }
   });
   await new Promise<void>((resolve, reject) => {
