@@ -1,4 +1,4 @@
-import bytesIec from 'bytes-iec';
+import { formatSize } from '../config/units.ts';
 
 /** What backfill has done so far; the bar, the plain line, the summary and the metrics read it. */
 export interface BackfillFigures {
@@ -37,7 +37,7 @@ function etaSeconds(figures: BackfillFigures): number | undefined {
   return Math.round(((figures.bytesTotal - figures.bytesDone) * seconds) / figures.bytesDone);
 }
 
-const bytes = (n: number): string => bytesIec.format(n, { mode: 'binary', decimalPlaces: 1, unitSeparator: ' ' }) ?? `${n} B`;
+
 
 /**
  * A progress bar (cli-progress) when stderr is a terminal; otherwise a
@@ -60,7 +60,7 @@ export async function startProgress(figures: BackfillFigures, stream: NodeJS.Wri
     const payload = () => ({
       done: figures.filesDone + figures.filesSkipped + figures.fileErrors,
       files: figures.files,
-      bytes: `${bytes(figures.bytesDone)}/${bytes(figures.bytesTotal)}`,
+      bytes: `${formatSize(figures.bytesDone)}/${formatSize(figures.bytesTotal)}`,
       lines: figures.lines,
       rate: rateOf(figures),
       errors: figures.fileErrors,
@@ -92,7 +92,7 @@ export function plainLine(figures: BackfillFigures): string {
   const eta = etaSeconds(figures);
   return [
     `backfill: files ${figures.filesDone + figures.filesSkipped + figures.fileErrors}/${figures.files}`,
-    `${bytes(figures.bytesDone)}/${bytes(figures.bytesTotal)}`,
+    `${formatSize(figures.bytesDone)}/${formatSize(figures.bytesTotal)}`,
     `${figures.lines} lines`,
     `${rateOf(figures)} lines/s`,
     `ETA ${eta === undefined ? '?' : `${eta}s`}`,
@@ -111,6 +111,6 @@ export function summary(figures: BackfillFigures, recordsSent: number, stopped: 
   return [
     `backfill ${outcome} in ${seconds.toFixed(1)} s:`,
     `  files shipped ${figures.filesDone}, skipped ${figures.filesSkipped} (done before, or followed by the agent), failed ${figures.fileErrors}`,
-    `  ${figures.lines} lines read (${bytes(figures.bytesDone)} on disk), ${recordsSent} records acknowledged by Kafka, ${rateOf(figures)} lines/s`,
+    `  ${figures.lines} lines read (${formatSize(figures.bytesDone)} on disk), ${recordsSent} records acknowledged by Kafka, ${rateOf(figures)} lines/s`,
   ].join('\n');
 }

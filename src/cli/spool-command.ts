@@ -13,11 +13,14 @@
  *           progress line. Refuses while the agent holds the spool. Exit 0
  *           when drained, 1 when Kafka failed (what is left stays spooled).
  */
+import cliProgress from 'cli-progress';
+import ms from 'ms';
 import type { Argv, CommandModule } from 'yargs';
 import type { Batch } from '../batch/types.ts';
 import { recordsByTopic } from '../batch/encoded-records.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
+import { formatSize } from '../config/units.ts';
 import { describeKafkaError } from '../kafka/describe-error.ts';
 import { KafkajsProducer } from '../kafka/kafkajs-producer.ts';
 import { createLogger } from '../observe/logger.ts';
@@ -39,28 +42,6 @@ interface ReplayArgs {
 /** One produce request carries entries up to this many value bytes (or one larger entry). */
 const REQUEST_BYTES = 1024 * 1024;
 const REQUEST_ENTRIES = 32;
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
-
-export function formatAge(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
 
 const num = (n: number): string => n.toLocaleString('en-US');
 
@@ -103,12 +84,12 @@ const statsCommand: CommandModule<object, DirArgs> = {
       process.stdout.write(`${JSON.stringify(statsJson(report, now))}\n`);
       return;
     }
-    const age = report.oldestCreatedAt === undefined ? '-' : `${formatAge(now - report.oldestCreatedAt)} (${new Date(report.oldestCreatedAt).toISOString()})`;
+    const age = report.oldestCreatedAt === undefined ? '-' : `${ms(now - report.oldestCreatedAt)} (${new Date(report.oldestCreatedAt).toISOString()})`;
     process.stdout.write(
       [
         `spool     ${report.dir}`,
         `entries   ${num(report.entries)} (${num(report.records)} records) to replay`,
-        `bytes     ${formatBytes(report.bytes)} to replay; ${formatBytes(report.diskBytes)} on disk in ${report.segments.length} segment${report.segments.length === 1 ? '' : 's'}`,
+        `bytes     ${formatSize(report.bytes)} to replay; ${formatSize(report.diskBytes)} on disk in ${report.segments.length} segment${report.segments.length === 1 ? '' : 's'}`,
         `oldest    ${age}`,
         ...(report.corruptEntries > 0 ? [`corrupt   ${report.corruptEntries} (run: logship spool verify --dir ${argv.dir})`] : []),
       ].join('\n') + '\n',
@@ -131,7 +112,7 @@ const verifyCommand: CommandModule<object, DirArgs> = {
       const out: string[] = [];
       for (const seg of report.segments) {
         const state = seg.corrupt.length > 0 ? `${seg.corrupt.length} CORRUPT` : 'ok';
-        out.push(`${seg.file}  ${formatBytes(seg.bytes).padStart(9)}  ${String(seg.entries).padStart(7)} entries (${seg.pending} to replay)  ${state}`);
+        out.push(`${seg.file}  ${formatSize(seg.bytes).padStart(9)}  ${String(seg.entries).padStart(7)} entries (${seg.pending} to replay)  ${state}`);
         for (const c of seg.corrupt) out.push(`  corrupt at offset ${c.offset}: ${c.bytes} bytes${c.seq === undefined ? '' : `, entry seq ${c.seq}`}: ${c.reason}`);
         if (seg.tornTail) out.push(`  torn write at offset ${seg.tornTail.offset} (${seg.tornTail.bytes} bytes): cut off when the spool is next opened, never replayed`);
       }
@@ -148,47 +129,58 @@ const verifyCommand: CommandModule<object, DirArgs> = {
 };
 
 
+/**
+ * Replay's progress on stderr: a bar (cli-progress) on a terminal, a plain
+ * line every few seconds otherwise (journald, a pipe).
+ */
 class Progress {
-  private readonly tty: boolean;
   private readonly started = Date.now();
-  private lastDraw = 0;
+  private lastLine = 0;
   entries = 0;
   records = 0;
   bytes = 0;
   private readonly totalEntries: number;
   private readonly totalRecords: number;
+  private readonly bar: cliProgress.SingleBar | undefined;
 
   constructor(totalEntries: number, totalRecords: number) {
-    this.tty = Boolean(process.stderr.isTTY);
     this.totalEntries = totalEntries;
     this.totalRecords = totalRecords;
+    if (process.stderr.isTTY) {
+      this.bar = new cliProgress.SingleBar(
+        { stream: process.stderr, format: '[{bar}] {percentage}% | {entries} entries | {value}/{total} records | {rate} records/s | {throughput}/s', hideCursor: true, fps: 10 },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(Math.max(1, totalRecords), 0, this.payload());
+    }
+  }
+
+  private payload() {
+    const secs = Math.max(0.001, (Date.now() - this.started) / 1000);
+    return { entries: `${num(this.entries)}/${num(this.totalEntries)}`, rate: num(Math.round(this.records / secs)), throughput: formatSize(Math.round(this.bytes / secs)) };
   }
 
   line(): string {
-    const secs = Math.max(0.001, (Date.now() - this.started) / 1000);
     const pct = this.totalRecords > 0 ? Math.min(100, Math.floor((this.records / this.totalRecords) * 100)) : 100;
-    const width = 24;
-    const filled = Math.round((pct / 100) * width);
-    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-    return `${bar} ${pct}%  ${num(this.entries)}/${num(this.totalEntries)} entries  ${num(this.records)}/${num(this.totalRecords)} records  ${num(Math.round(this.records / secs))} records/s  ${formatBytes(Math.round(this.bytes / secs))}/s`;
+    const { entries, rate, throughput } = this.payload();
+    return `${pct}%  ${entries} entries  ${num(this.records)}/${num(this.totalRecords)} records  ${rate} records/s  ${throughput}/s`;
   }
 
   update(force = false): void {
+    if (this.bar) {
+      this.bar.update(this.records, this.payload());
+      return;
+    }
     const now = Date.now();
-    if (this.tty) {
-      if (force || now - this.lastDraw >= 100) {
-        process.stderr.write(`\r${this.line()}\x1b[K`);
-        this.lastDraw = now;
-      }
-    } else if (force || now - this.lastDraw >= 5000) {
+    if (force || now - this.lastLine >= 5000) {
       process.stderr.write(`${this.line()}\n`);
-      this.lastDraw = now;
+      this.lastLine = now;
     }
   }
 
   done(): void {
     this.update(true);
-    if (this.tty) process.stderr.write('\n');
+    this.bar?.stop();
   }
 }
 

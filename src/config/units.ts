@@ -31,6 +31,11 @@ export function parseUnit(unit: Unit, text: string): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
 }
 
+/** A size for people to read: `1.5 MiB` (powers of 1024, as the agent's logs and commands print them). */
+export function formatSize(n: number): string {
+  return bytes.format(n, { mode: 'binary', decimalPlaces: 1, unitSeparator: ' ' }) ?? `${n} B`;
+}
+
 interface SchemaNode {
   properties?: Record<string, SchemaNode>;
   items?: SchemaNode;
