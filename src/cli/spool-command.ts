@@ -14,6 +14,7 @@
  *           when drained, 1 when Kafka failed (what is left stays spooled).
  */
 import cliProgress from 'cli-progress';
+import Table from 'cli-table3';
 import ms from 'ms';
 import type { Argv, CommandModule } from 'yargs';
 import type { Batch } from '../batch/types.ts';
@@ -109,13 +110,14 @@ const verifyCommand: CommandModule<object, DirArgs> = {
     if (argv.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else {
-      const out: string[] = [];
+      const table = new Table({ head: ['segment', 'size', 'entries', 'to replay', 'state'], colAligns: ['left', 'right', 'right', 'right', 'left'], style: { head: [], border: [] } });
+      const details: string[] = [];
       for (const seg of report.segments) {
-        const state = seg.corrupt.length > 0 ? `${seg.corrupt.length} CORRUPT` : 'ok';
-        out.push(`${seg.file}  ${formatSize(seg.bytes).padStart(9)}  ${String(seg.entries).padStart(7)} entries (${seg.pending} to replay)  ${state}`);
-        for (const c of seg.corrupt) out.push(`  corrupt at offset ${c.offset}: ${c.bytes} bytes${c.seq === undefined ? '' : `, entry seq ${c.seq}`}: ${c.reason}`);
-        if (seg.tornTail) out.push(`  torn write at offset ${seg.tornTail.offset} (${seg.tornTail.bytes} bytes): cut off when the spool is next opened, never replayed`);
+        table.push([seg.file, formatSize(seg.bytes), num(seg.entries), num(seg.pending), seg.corrupt.length > 0 ? `${seg.corrupt.length} CORRUPT` : 'ok']);
+        for (const c of seg.corrupt) details.push(`${seg.file}: corrupt at offset ${c.offset}: ${c.bytes} bytes${c.seq === undefined ? '' : `, entry seq ${c.seq}`}: ${c.reason}`);
+        if (seg.tornTail) details.push(`${seg.file}: torn write at offset ${seg.tornTail.offset} (${seg.tornTail.bytes} bytes): cut off when the spool is next opened, never replayed`);
       }
+      const out = report.segments.length > 0 ? [table.toString(), ...details] : [];
       const entries = report.segments.reduce((n, s) => n + s.entries, 0);
       out.push(
         report.ok

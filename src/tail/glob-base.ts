@@ -1,19 +1,22 @@
-import { isAbsolute, resolve, sep } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
+import picomatch from 'picomatch';
 
-const GLOB_CHARS = /[*?[{]/;
-
-/** The directory a glob cannot escape: the part before its first wildcard segment. */
+/**
+ * The directory a glob cannot escape (picomatch's `scan`: the part before
+ * its first wildcard), and how many directories deep below it a match can
+ * be (undefined with `**`). The depth counts every separator of the glob
+ * part, a brace's too: at worst a level more is watched, never one less.
+ */
 export function globBase(pattern: string): { base: string; depth: number | undefined } {
   const absolute = isAbsolute(pattern) ? pattern : resolve(pattern);
-  const parts = absolute.split(sep);
-  const first = parts.findIndex((part) => GLOB_CHARS.test(part));
-  if (first === -1) {
+  const { base, glob, isGlob } = picomatch.scan(absolute);
+  if (!isGlob) {
     // A plain path: watch its directory, one level.
-    return { base: parts.slice(0, -1).join(sep) || sep, depth: 0 };
+    const slash = absolute.lastIndexOf('/');
+    return { base: absolute.slice(0, slash) || '/', depth: 0 };
   }
-  const rest = parts.slice(first);
   return {
-    base: parts.slice(0, first).join(sep) || sep,
-    depth: rest.includes('**') ? undefined : rest.length - 1,
+    base: base || '/',
+    depth: glob.split('/').includes('**') || glob.includes('**') ? undefined : glob.split('/').length - 1,
   };
 }
