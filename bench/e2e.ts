@@ -8,12 +8,15 @@
  *                     [--rate 5000,20000,100000] [--seconds 20] [--latency-format combined]
  *                     [--idle-seconds 30]
  *                     [--profile] [--agent-flags="--max-semi-space-size=4"]
+ *                     [--outputs rabbitmq,redis]
  *
  * --seconds 0 skips the latency runs, --idle-seconds 0 the idle ones
  * (bench/idle-run.ts: idle CPU and RSS fresh and after a busy run). --profile runs the first format once
  * more with `node --cpu-prof` on the agent and prints where its CPU goes
  * (bench/cpu-profile.ts; the .cpuprofile is kept in the temp directory).
  * --agent-flags passes Node flags to the agent process, to try things.
+ * --outputs runs the first format's lines again to each of these outputs
+ * (bench/output-run.ts), printed beside Kafka's figures; --outputs '' skips.
  *
  * Starts a local single-node Kafka unless KAFKA_BROKERS is set. Every topic
  * it uses is created with message.timestamp.type=LogAppendTime, so each
@@ -55,7 +58,7 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, linkSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, linkSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +73,7 @@ import type { OutMessage } from '../src/batch/types.ts';
 import type { OffsetTracker } from '../src/checkpoint/offset-tracker.ts';
 import { LineEncoder, type Routing } from '../src/encode/line-encoder.ts';
 import { sourceOf } from '../src/encode/record-json.ts';
-import { compileTemplate } from '../src/encode/template.ts';
+import { compileTemplate, destinationName } from '../src/encode/template.ts';
 import { Stats } from '../src/observe/stats.ts';
 import { compileLogFormat, resolveFormat } from '../src/parse/index.ts';
 import type { FileSource } from '../src/tail/types.ts';
@@ -80,6 +83,7 @@ import { runBench } from './run-bench.ts';
 import { formatProfileSummary, summariseProfile } from './cpu-profile.ts';
 import { describeWindow, measureIdle, per30s, type IdleResult } from './idle-run.ts';
 import { InstalledAgent } from './installed-agent.ts';
+import { outputTable, outputThroughputRun, type BenchOutput, type OutputRunResult } from './output-run.ts';
 import { generateLines } from './generate-lines.ts';
 import { WRITE_TIME_MARK, type WriterSummary } from './paced-writer.ts';
 import { describeKcat, kcatBaseline, type KcatResult } from './kcat-baseline.ts';
@@ -494,6 +498,7 @@ function parseStage(format: string, data: Buffer): StageResult {
   const parser = compileLogFormat(resolveFormat({ format }));
   const routing: Routing = {
     topic: compileTemplate('bench', { record: parser.fields, source: ['host', 'path', 'input'] }, 'kafka.topic'),
+    destination: destinationName('kafka'),
     key: undefined,
     deadLetterTopic: 'logship-dead-letter',
     onError: 'dead_letter',
@@ -694,6 +699,8 @@ async function main(): Promise<void> {
       profile: { type: 'boolean', default: false },
       // Node flags for the agent process, to try things (e.g. "--max-semi-space-size=4"); default none.
       'agent-flags': { type: 'string', default: '' },
+      // The other outputs, run on the first format's lines (bench/output-run.ts); those whose server is not installed are skipped.
+      outputs: { type: 'string', default: 'rabbitmq,redis' },
     },
   });
   const lines = Number(values.lines);
@@ -776,6 +783,21 @@ async function main(): Promise<void> {
       say(`  agent counters: ${JSON.stringify(run.counters)}`);
     }
 
+    const outputRuns: OutputRunResult[] = [];
+    for (const output of values.outputs.split(',').map((o) => o.trim()).filter(Boolean) as BenchOutput[]) {
+      // Not `rabbitmq-server --version`: that starts a node.
+      const installed = output === 'rabbitmq' ? existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server') : spawnSync('redis-server', ['--version']).status === 0;
+      if (!installed) {
+        say(`${output}: its server is not installed (scripts/setup installs rabbitmq-server and redis-server): skipped`);
+        continue;
+      }
+      const format = formats[0]!;
+      say(`end to end, ${format}, to ${output}: agent on ${int(lines)} lines...`);
+      const run = await outputThroughputRun(output, format, files.get(format)!, lines, agentFlags, (agent) => track(agent.child));
+      outputRuns.push(run);
+      say(`  ${int(run.linesPerSecond)} lines/s (${fixed(run.seconds)} s), ${fixed(run.cpuPerMillion)} CPU-s per M lines, peak RSS ${mib(run.peakRss)}; ${run.server}`);
+    }
+
     const latencies: LatencyResult[] = [];
     for (const rate of seconds > 0 ? rates : []) {
       say(`latency: a writer process appends ${latencyFormat} lines at ${int(rate)} lines/s for ${seconds} s...`);
@@ -816,6 +838,7 @@ async function main(): Promise<void> {
 
     machine.loadEnd = loadAverage();
     console.log('\n' + table(machine, runs, stages, latencies, latencyFormat, idle, encode, native));
+    if (outputRuns.length > 0) console.log('\n' + outputTable(runs[0], outputRuns));
     if (profile) console.log('\n' + profile);
     console.log(
       [

@@ -12,21 +12,21 @@ import { CheckpointStore } from './checkpoint/checkpoint-store.ts';
 import { formatProblem } from './config/format-problem.ts';
 import { ConfigError } from './config/load.ts';
 import { reloadPlan, withSettings } from './config/reload-plan.ts';
-import type { Config, InputConfig, KafkaConfig } from './config/types.ts';
+import type { Config, InputConfig } from './config/types.ts';
 import { FirstLinesWatch } from './encode/first-lines-watch.ts';
 import { LineEncoder, type Routing } from './encode/line-encoder.ts';
 import { sourceOf } from './encode/record-json.ts';
-import { compileTemplate } from './encode/template.ts';
+import { compileTemplate, destinationName } from './encode/template.ts';
 import { describeKafkaError } from './kafka/describe-error.ts';
 import type { BatchProducer } from './kafka/batch-producer.ts';
 import { Delivery } from './kafka/delivery.ts';
 import { pause } from './kafka/retry-policy.ts';
-import { KafkajsProducer } from './kafka/kafkajs-producer.ts';
 import type { Logger } from './observe/logger.ts';
 import { Stats, type InputCounters } from './observe/stats.ts';
 import { compileLogFormat, resolveFormat, type LineParser } from './parse/index.ts';
 import { ContainerLineSink, k8sMetadataFromPath } from './tail/container/index.ts';
 import { createMetrics } from './observe/metrics.ts';
+import { createProducer, OUTPUT_NAMES } from './output/create-producer.ts';
 import { IdleMemory } from './observe/idle-memory.ts';
 import { memoryBound, memorySettings, PER_FILE } from './observe/memory-bound.ts';
 import { startHttpServer } from './observe/http-server.ts';
@@ -54,7 +54,8 @@ const K8S_SOURCE_FIELDS = ['namespace', 'pod', 'container', 'container_id'];
  * one is a configuration error naming the input, raised before anything
  * starts, not at the first line.
  */
-export function inputRouting(input: InputConfig, index: number, kafka: KafkaConfig): { parser: LineParser; routing: Routing } {
+export function inputRouting(input: InputConfig, index: number, config: Pick<Config, 'kafka' | 'output'>): { parser: LineParser; routing: Routing } {
+  const { kafka } = config;
   const where = `inputs[${index}] (${input.name})`;
   let parser: LineParser;
   try {
@@ -70,6 +71,7 @@ export function inputRouting(input: InputConfig, index: number, kafka: KafkaConf
     };
     const routing: Routing = {
       topic: compileTemplate(input.topic ?? kafka.topic, known, input.topic ? `${where}.topic` : 'kafka.topic'),
+      destination: destinationName(config.output.type),
       key: kafka.key === undefined ? undefined : compileTemplate(kafka.key, known, 'kafka.key'),
       deadLetterTopic: kafka.dead_letter_topic,
       onError: input.on_error,
@@ -126,7 +128,7 @@ export class Pipeline {
   private readonly tap: Tap;
 
   /** `checkpoints`: state_dir's, or one in memory only (`run --dry-run`). */
-  constructor(config: Config, log: Logger, producer: BatchProducer = new KafkajsProducer(config.kafka, log), checkpoints = new CheckpointStore(config.state_dir, log)) {
+  constructor(config: Config, log: Logger, producer: BatchProducer = createProducer(config, log, this.stats), checkpoints = new CheckpointStore(config.state_dir, log)) {
     this.config = config;
     this.log = log;
     this.producer = producer;
@@ -170,7 +172,7 @@ export class Pipeline {
         const sinks = syslogEncoders(
           input,
           index,
-          (i) => inputRouting(i, index, config.kafka),
+          (i) => inputRouting(i, index, config),
           (parser, routing, routedAs) => {
             const encoder = new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, counters, this.tap);
             encoders.push({ encoder, routedAs });
@@ -180,7 +182,7 @@ export class Pipeline {
         built.set(input.name, { input, tailer: new SyslogInput(input, config.host, sinks, this.log), encoders });
         return;
       }
-      const { parser, routing } = inputRouting(input, index, config.kafka);
+      const { parser, routing } = inputRouting(input, index, config);
       const encoder = new LineEncoder(parser, routing, this.batcher, () => this.delivery.full, counters, this.tap);
       const watched: LineSink = new FirstLinesWatch(encoder, counters, (file, lines) =>
         this.log.warn({ input: input.name, path: file.path, lines, on_error: input.on_error }, `none of the first ${lines} lines of ${file.path} parse with input ${input.name}'s format: another kind of log (error.log?) that exclude should leave out, or the wrong format`),
@@ -213,10 +215,10 @@ export class Pipeline {
     this.producer.connect().then(
       () => {
         this.delivery.contacted(undefined);
-        this.log.info({ brokers }, 'connected to Kafka');
+        this.log.info({ brokers }, `connected to ${OUTPUT_NAMES[this.config.output.type]}`);
       },
       (err: unknown) => {
-        const { kind, message } = describeKafkaError(err, { brokers, topics: [] });
+        const { kind, message } = this.producer.describeError?.(err, []) ?? describeKafkaError(err, { brokers, topics: [] });
         this.delivery.contacted({ kind, message });
         this.stats.error(kind);
         this.log.error({ err, kind }, `${message}; will keep trying as records come`);
@@ -235,6 +237,7 @@ export class Pipeline {
         spool: () => this.delivery.spoolStats(),
         memoryBound: () => this.memoryBound(),
         outputUp: () => this.delivery.up,
+        output: this.config.output.type,
       });
       registerSyslogMetrics(registry, () => this.tailers.filter((t) => t instanceof SyslogInput));
       this.server = await startHttpServer(this.config.metrics.listen, registry, { readiness: () => this.readiness() }, this.log, this.tap);
@@ -269,7 +272,7 @@ export class Pipeline {
       if (running && JSON.stringify(running.input) === JSON.stringify(input)) {
         keep.set(input.name, running);
         for (const { encoder, routedAs } of rerouted ? running.encoders : []) {
-          const { routing } = inputRouting(routedAs, index, target.kafka);
+          const { routing } = inputRouting(routedAs, index, target);
           reroutes.push(() => encoder.reroute(routing));
         }
         return false;

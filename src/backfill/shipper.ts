@@ -29,7 +29,7 @@ export class Shipper {
     this.config = config;
     this.producer = producer;
     this.log = log;
-    const { parser, routing } = inputRouting(input, config.inputs.indexOf(input), config.kafka);
+    const { parser, routing } = inputRouting(input, config.inputs.indexOf(input), config);
     this.delivery = new Delivery(
       producer,
       {

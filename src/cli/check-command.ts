@@ -13,6 +13,7 @@ import type { CommandModule } from 'yargs';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import { describeKafkaError } from '../kafka/describe-error.ts';
+import { checkOutput } from '../output/check-output.ts';
 import { inputRouting } from '../pipeline.ts';
 import { configOptions, overridesOf, type ConfigArgs } from './config-options.ts';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.ts';
@@ -36,7 +37,7 @@ async function checkInputs(config: Config, out: Verdict[]): Promise<void> {
   for (const [index, input] of config.inputs.entries()) {
     const item = `input ${input.name}`;
     try {
-      const { parser, routing } = inputRouting(input, index, config.kafka);
+      const { parser, routing } = inputRouting(input, index, config);
       out.push({ ok: true, item, detail: `log format compiles (${parser.fields.length} fields); topic ${routing.topic.constant ?? '(template, per record)'}` });
     } catch (err) {
       out.push({ ok: false, item, detail: detailOf(err), fix: err instanceof ConfigError });
@@ -118,9 +119,10 @@ export const checkCommand: CommandModule<object, ConfigArgs> = {
     await checkInputs(config, verdicts);
     checkStateDirs(config, verdicts);
     try {
-      await checkKafka(config, verdicts);
+      if (config.output.type === 'kafka') await checkKafka(config, verdicts);
+      else await checkOutput(config, verdicts);
     } catch (err) {
-      verdicts.push({ ok: false, item: 'kafka', detail: (err as Error).message });
+      verdicts.push({ ok: false, item: config.output.type, detail: (err as Error).message });
     }
     for (const v of verdicts) process.stdout.write(`${v.ok ? '✔' : '✘'} ${v.item}: ${v.detail}\n`);
     const problems = verdicts.filter((v) => !v.ok).length;

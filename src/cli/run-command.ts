@@ -126,6 +126,6 @@ export const runCommand: CommandModule<object, ConfigArgs & DryRunArgs> = {
       return;
     }
     // Says within seconds what the producer would say only after request_timeout_ms: brokers that accept and never answer.
-    void reportSilentBrokers(config.kafka, log);
+    if (config.output.type === 'kafka') void reportSilentBrokers(config.kafka, log);
   },
 };

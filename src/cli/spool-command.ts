@@ -23,7 +23,7 @@ import { ConfigError, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import { formatSize } from '../config/units.ts';
 import { describeKafkaError } from '../kafka/describe-error.ts';
-import { KafkajsProducer } from '../kafka/kafkajs-producer.ts';
+import { createProducer } from '../output/create-producer.ts';
 import { createLogger } from '../observe/logger.ts';
 import { inspectSpool, NoSpoolError, Spool, SpoolError, spoolOptions } from '../spool/index.ts';
 import type { SpoolEntry, VerifyReport } from '../spool/index.ts';
@@ -223,7 +223,7 @@ const replayCommand: CommandModule<object, ReplayArgs> = {
       process.exit(EXIT_OK);
     }
     process.stderr.write(`replaying ${num(total.entries)} entries (${num(total.records)} records) from ${options.dir} to ${config.kafka.brokers.join(',')}\n`);
-    const producer = new KafkajsProducer(config.kafka, log);
+    const producer = createProducer(config, log);
     const progress = new Progress(total.entries, total.records);
     let interrupted = false;
     const onSignal = () => {
@@ -258,7 +258,7 @@ const replayCommand: CommandModule<object, ReplayArgs> = {
           await producer.send(batches);
         } catch (err) {
           const topics = [...new Set(entries.flatMap((e) => [...e.topics.keys()]))];
-          failure = describeKafkaError(err, { brokers: config.kafka.brokers, topics }).message;
+          failure = (producer.describeError?.(err, topics) ?? describeKafkaError(err, { brokers: config.kafka.brokers, topics })).message;
           log.debug({ err }, 'replay send failed');
           break;
         }

@@ -103,6 +103,9 @@ export function describeProblem(error: ErrorObject, context: DescribeContext): s
     }
     case 'const':
       return `${where}: must be ${quote(error.params.allowedValue)}${got}${where === 'kafka.acks' ? ' when kafka.idempotent is true' : ''}`;
+    case 'not':
+      if (where.startsWith('output.')) return `${where}: give the password as password_env or password_file, not both`;
+      return `${where}: ${error.message ?? error.keyword}${got}`;
     case 'if':
       return '';
     default:

@@ -5,6 +5,7 @@ import type { ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { describeProblem, pointerParts, settingName } from './describe-problem.ts';
 import { interpolateTree } from './interpolate.ts';
+import { applyOutputView } from '../output/delivery-view.ts';
 import { configSchema } from './schema.ts';
 import type { Config } from './types.ts';
 import { applyUnits, UNIT_MEANING } from './units.ts';
@@ -119,6 +120,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, sourc
   for (const input of config.inputs) input.paths ??= []; // a syslog input has none
   config.host ??= process.env.NODE_NAME || hostname();
   config.spool.dir ??= join(config.state_dir, 'spool');
+  applyOutputView(config);
   return config;
 }
 

@@ -15,6 +15,8 @@ export type ReloadAction = 'applied' | 'restart';
  */
 export const RELOAD_RULES: Readonly<Record<string, ReloadAction>> = {
   inputs: 'applied',
+  // Another output (or another server) is a new producer.
+  output: 'restart',
   'kafka.brokers': 'restart',
   'kafka.client_id': 'restart',
   // Applied by compiling every input's routing again: the lines read from then on go by the new templates.

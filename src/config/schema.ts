@@ -16,13 +16,101 @@ function size(minimum: number, maximum?: number) {
   return { anyOf: [{ type: 'integer', minimum, ...(maximum === undefined ? {} : { maximum }) }, { type: 'string', pattern: SIZE_PATTERN }] } as const;
 }
 
+/** TLS to an output's server (RabbitMQ, Redis): kafka.tls' shape. */
+const outputTls = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    enabled: { type: 'boolean', default: true },
+    ca_file: { type: 'string', minLength: 1, description: "PEM CA bundle to trust (default: Node's)." },
+    cert_file: { type: 'string', minLength: 1, description: 'PEM client certificate (mTLS).' },
+    key_file: { type: 'string', minLength: 1, description: 'PEM client key (mTLS).' },
+    server_name: { type: 'string', minLength: 1, description: "Name to check the server certificate against (default: the URL's host)." },
+    verify: { type: 'boolean', default: true, description: 'Check the server certificate and its name. Off only for tests.' },
+  },
+  dependencies: { cert_file: ['key_file'], key_file: ['cert_file'] },
+} as const;
+
+/** What every output other than Kafka shares with kafka.*: the same names, meanings and defaults. */
+const outputDelivery = {
+  username: { type: 'string', minLength: 1, description: 'User to authenticate as (RabbitMQ user, Redis ACL user).' },
+  password_env: { type: 'string', minLength: 1, description: 'Environment variable holding the password.' },
+  password_file: { type: 'string', minLength: 1, description: 'File holding the password (trailing newline ignored).' },
+  tls: outputTls,
+  max_message_bytes: { ...size(1), default: 1000000, description: 'A larger record is dead-lettered with its reason instead of retried forever.' },
+  connection_timeout_ms: { ...duration(1), default: 10000 },
+  retry_backoff_ms: { ...duration(1), default: 100, description: 'First delay before a failed batch is sent again; doubles, with jitter.' },
+  retry_backoff_max_ms: { ...duration(1), default: 30000, description: 'Longest delay between two tries.' },
+  max_in_flight: { ...positiveInt, default: 4, description: 'Batches handed to the output and not yet acknowledged; when reached, reading pauses.' },
+} as const;
+
+/** One password source at most, never the password itself (as kafka.sasl). */
+const onePassword = { not: { required: ['password_env', 'password_file'] } } as const;
+
+/** Where records go: Kafka (kafka:, the default), RabbitMQ or Redis Streams (src/output/). */
+const outputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    type: { enum: ['kafka', 'rabbitmq', 'redis'], default: 'kafka', description: 'kafka (settings under kafka:), rabbitmq or redis (settings under output.<type>).' },
+    rabbitmq: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url', 'exchange', 'routing_key'],
+      properties: {
+        url: { type: 'string', pattern: '^amqps?://', description: 'amqp://host:5672/vhost, or amqps:// for TLS; credentials go in username and password_env / password_file.' },
+        exchange: { type: 'string', description: 'Exchange records are published to ("" is the default exchange: the routing key names a queue).' },
+        routing_key: { type: 'string', minLength: 1, description: 'Routing key for records; a template: {{ field }} or {{ source.field }} (inputs[].topic overrides it).' },
+        dead_letter_exchange: { type: 'string', description: 'Exchange for lines that did not parse, records too large and unroutable records (default: exchange).' },
+        dead_letter_routing_key: { type: 'string', minLength: 1, default: 'logship-dead-letter', description: 'Routing key of dead letters; the reason rides in the logship-reason header.' },
+        confirm_timeout_ms: { ...duration(1), default: 30000, description: 'Longest wait for the publisher confirms of a batch (a broker under a resource alarm blocks publishers); then it goes to the spool.' },
+        declare: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Declare the exchange (durable), and a durable queue bound to it, at start-up: for a quick start.',
+          properties: {
+            exchange_type: { enum: ['direct', 'topic', 'fanout', 'headers'], default: 'topic' },
+            queue: { type: 'string', minLength: 1, description: 'A durable queue to declare and bind.' },
+            binding_key: { type: 'string', default: '#', description: "The queue's binding key." },
+            dead_letter_queue: { type: 'string', minLength: 1, description: 'A durable queue bound to the dead-letter exchange with dead_letter_routing_key.' },
+          },
+        },
+        ...outputDelivery,
+      },
+      ...onePassword,
+    },
+    redis: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url', 'stream'],
+      properties: {
+        url: { type: 'string', pattern: '^rediss?://', description: 'redis://host:6379/db, or rediss:// for TLS; credentials go in username and password_env / password_file.' },
+        stream: { type: 'string', minLength: 1, description: 'Stream (key) for records; a template: {{ field }} or {{ source.field }} (inputs[].topic overrides it).' },
+        dead_letter_stream: { type: 'string', minLength: 1, default: 'logship-dead-letter', description: 'Stream for lines that did not parse, records too large, and records a stream key refuses.' },
+        maxlen: { ...positiveInt, description: 'Trim each stream to about this many entries (XADD MAXLEN ~); none: no trimming.' },
+        command_timeout_ms: { ...duration(1), default: 30000, description: 'Longest wait for the replies of a batch; then it goes to the spool.' },
+        ...outputDelivery,
+      },
+      ...onePassword,
+    },
+  },
+  allOf: [
+    { if: { type: 'object', properties: { type: { const: 'rabbitmq' } }, required: ['type'] }, then: { required: ['rabbitmq'] } },
+    { if: { type: 'object', properties: { type: { const: 'redis' } }, required: ['type'] }, then: { required: ['redis'] } },
+  ],
+} as const;
+
 export const configSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://logship.dev/schema/config.json',
   title: 'logship configuration',
   type: 'object',
   additionalProperties: false,
-  required: ['inputs', 'kafka'],
+  required: ['inputs'],
+  // kafka is required unless another output is chosen (output.type).
+  if: { properties: { output: { type: 'object', properties: { type: { const: 'kafka' } } } } },
+  then: { required: ['kafka'] },
   properties: {
     inputs: {
       description: 'Log files to follow; each input has its own format.',
@@ -144,6 +232,7 @@ export const configSchema = {
       if: { properties: { idempotent: { const: true } }, required: ['idempotent'] },
       then: { properties: { acks: { const: 'all' } } },
     },
+    output: outputSchema,
     batch: {
       type: 'object',
       additionalProperties: false,

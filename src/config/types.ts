@@ -109,6 +109,47 @@ export interface KafkaConfig {
   sasl?: SaslConfig;
 }
 
+/** What outputs other than Kafka share with kafka.* (same names and defaults). */
+export interface OutputDeliveryConfig {
+  username?: string;
+  password_env?: string;
+  password_file?: string;
+  tls?: TlsConfig;
+  max_message_bytes: number;
+  connection_timeout_ms: number;
+  retry_backoff_ms: number;
+  retry_backoff_max_ms: number;
+  max_in_flight: number;
+}
+
+export interface RabbitmqConfig extends OutputDeliveryConfig {
+  url: string;
+  exchange: string;
+  /** A template, as kafka.topic. */
+  routing_key: string;
+  dead_letter_exchange?: string;
+  dead_letter_routing_key: string;
+  confirm_timeout_ms: number;
+  declare?: { exchange_type: 'direct' | 'topic' | 'fanout' | 'headers'; queue?: string; binding_key: string; dead_letter_queue?: string };
+}
+
+export interface RedisConfig extends OutputDeliveryConfig {
+  url: string;
+  /** A template, as kafka.topic. */
+  stream: string;
+  dead_letter_stream: string;
+  maxlen?: number;
+  command_timeout_ms: number;
+}
+
+export type OutputType = 'kafka' | 'rabbitmq' | 'redis';
+
+export interface OutputConfig {
+  type: OutputType;
+  rabbitmq?: RabbitmqConfig;
+  redis?: RedisConfig;
+}
+
 export interface SpoolConfig {
   enabled: boolean;
   /** Default: <state_dir>/spool. */
@@ -130,7 +171,14 @@ export interface BatchConfig {
 
 export interface Config {
   inputs: InputConfig[];
+  /**
+   * For output.type kafka, the file's kafka section; for another output, the
+   * delivery settings it shares with Kafka's, taken from its section
+   * (src/output/delivery-view.ts), so that the stages before the output
+   * read one place whatever the output.
+   */
   kafka: KafkaConfig;
+  output: OutputConfig;
   batch: BatchConfig;
   state_dir: string;
   /** Host name recorded in each record's source; defaults to the machine's. */

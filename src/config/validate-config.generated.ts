@@ -4,7 +4,7 @@ import runtime0 from 'ajv/dist/runtime/ucs2length.js';
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://logship.dev/schema/config.json","title":"logship configuration","type":"object","additionalProperties":false,"required":["inputs","kafka"],"properties":{"inputs":{"description":"Log files to follow; each input has its own format.","type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"Names the input in logs and metrics."},"type":{"enum":["file","syslog"],"default":"file","description":"file: follow paths; syslog: receive what nginx sends with access_log syslog:server=... (settings under syslog)."},"paths":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"Files or globs."},"exclude":{"type":"array","items":{"type":"string","minLength":1},"default":[],"description":"Globs of files to leave alone."},"format":{"type":"string","minLength":1,"description":"A preset (combined, common, main, upstreaminfo, ...) or a log_format string."},"nginx_conf":{"type":"string","minLength":1,"description":"Read the log_format from this nginx.conf (includes followed)."},"format_name":{"type":"string","minLength":1,"description":"The log_format name to read from nginx_conf."},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Overrides kafka.topic for this input."},"start_at":{"enum":["beginning","end"],"default":"beginning","description":"Where to start in a file seen for the first time."},"on_error":{"enum":["dead_letter","raw","drop"],"default":"dead_letter","description":"What to do with a line that does not match the format."},"max_line_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":65536,"description":"Longest line kept whole; bounds memory for a runaway line."},"on_long_line":{"enum":["truncate","skip"],"default":"truncate","description":"Cut a longer line to max_line_bytes, or skip it."},"poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":250,"description":"Check of a changing file (growth, rotation, truncation) when no file event arrived."},"idle_poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Longest a quiet file goes unchecked when no file event arrived: the check interval doubles from poll_interval_ms up to this while nothing changes, so thousands of idle files cost little."},"scan_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000,"description":"Glob re-scan, the safety net for missed events."},"rotate_wait_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Keep a rotated or deleted file open this long for late writes."},"fingerprint_bytes":{"anyOf":[{"type":"integer","minimum":16,"maximum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":256,"description":"Bytes of a file's first line hashed into its identity."},"max_open_files":{"type":"integer","minimum":2,"default":1024,"description":"Descriptors this input may hold; idle files beyond it are closed and reopened when they grow."},"ignore_older_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Leave files not modified for this long (and without a checkpoint) alone; 0 = off."},"partial_line_flush_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Ship a last line without newline after this long without growth; 0 = wait for the newline."},"flush_partial_on_stop":{"type":"boolean","default":false,"description":"Ship last lines without newline when the agent stops."},"container":{"enum":["none","cri","docker","auto"],"default":"none","description":"Unwrap container runtime lines (CRI, Docker json-file) and add pod metadata from the file name."},"syslog":{"type":"object","additionalProperties":false,"description":"For type: syslog (udp, tcp or both). The message of each syslog message is parsed with the input format, or its tag's.","properties":{"udp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for datagrams, as nginx sends them (access_log syslog:server=host:port)."},"tcp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for TCP from relays (rsyslog, syslog-ng): octet-counted or newline-framed."},"receive_buffer_bytes":{"anyOf":[{"type":"integer","minimum":1024},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"description":"SO_RCVBUF of the UDP socket: what the kernel holds while the agent is busy (capped by net.core.rmem_max)."},"queue_messages":{"type":"integer","minimum":1,"default":10000,"description":"UDP messages held while Kafka is slow (and at most 16 MiB of them); more are dropped and counted (UDP has no backpressure)."},"max_connections":{"type":"integer","minimum":1,"default":256,"description":"TCP connections at once; more are refused."},"tags":{"type":"object","default":{},"description":"Formats (and topics) by syslog tag, for several access logs on one port; other tags use the input format.","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"format":{"type":"string","minLength":1},"nginx_conf":{"type":"string","minLength":1},"format_name":{"type":"string","minLength":1},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"}}}}}}},"if":{"properties":{"type":{"const":"syslog"}},"required":["type"]},"then":{"required":["syslog"]},"else":{"required":["paths"]},"oneOf":[{"required":["format"],"not":{"anyOf":[{"required":["nginx_conf"]},{"required":["format_name"]}]}},{"required":["nginx_conf","format_name"],"not":{"required":["format"]}}]}},"kafka":{"type":"object","additionalProperties":false,"required":["brokers","topic"],"properties":{"brokers":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},"description":"host:port of bootstrap brokers."},"client_id":{"type":"string","minLength":1,"default":"logship"},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Topic for records; a template: {{ field }} or {{ source.field }}."},"key":{"type":"string","minLength":1,"description":"Message key template, e.g. \"{{ remote_addr }}\"; none: no key (records spread over partitions)."},"dead_letter_topic":{"type":"string","pattern":"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$","default":"logship-dead-letter","description":"Topic for lines that did not parse (on_error: dead_letter) and records too large to send."},"message_format":{"enum":["record","ndjson"],"default":"record","description":"One JSON record per message, or one message per batch and key of newline-joined records."},"acks":{"enum":["all",1,0],"default":"all","description":"all waits for every in-sync replica: the only setting that cannot lose acked data."},"idempotent":{"type":"boolean","default":false,"description":"kafkajs' idempotent producer (needs acks: all): no duplicates from its own retries."},"compression":{"enum":["none","gzip","snappy","lz4","zstd"],"default":"none"},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"request_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed request is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to Kafka and not yet acked (acked lines whose checkpoint is not on disk yet count too, batch.max_records to a batch); when reached, reading pauses."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the broker certificate against (default: the broker host)."},"verify":{"type":"boolean","default":true,"description":"Check the broker certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"sasl":{"type":"object","additionalProperties":false,"required":["mechanism","username"],"properties":{"mechanism":{"enum":["plain","scram-sha-256","scram-sha-512"]},"username":{"type":"string","minLength":1},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."}},"oneOf":[{"required":["password_env"]},{"required":["password_file"]}]}},"if":{"properties":{"idempotent":{"const":true}},"required":["idempotent"]},"then":{"properties":{"acks":{"const":"all"}}}},"batch":{"type":"object","additionalProperties":false,"default":{},"properties":{"max_records":{"type":"integer","minimum":1,"default":1000},"max_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"Bytes of records per batch: values, keys, headers and Kafka's per-record framing. Keep it under the topic's max.message.bytes (broker default 1048588), which refuses a larger record batch."},"linger_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":200,"description":"Longest a batch stays open. Not a wait: when nothing is in flight the lines just read go at once; while a request is in flight (until acked and checkpointed) the next batch fills, and goes when that request is done, when full, or after linger_ms, whichever comes first."}}},"state_dir":{"type":"string","minLength":1,"default":"/var/lib/logship","description":"Checkpoints live here."},"host":{"type":"string","minLength":1,"description":"Host name in each record; defaults to the machine name."},"log_level":{"enum":["fatal","error","warn","info","debug","trace","silent"],"default":"info"},"spool":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true,"description":"Write batches Kafka cannot take now to disk, and replay them when it can."},"dir":{"type":"string","minLength":1,"description":"Default: <state_dir>/spool."},"max_bytes":{"anyOf":[{"type":"integer","minimum":1048576},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1073741824,"description":"Bound on all segment files."},"segment_bytes":{"anyOf":[{"type":"integer","minimum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":67108864},"fsync":{"enum":["always","batch","interval"],"default":"batch"},"fsync_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":1000},"when_full":{"enum":["block","drop_oldest"],"default":"block"},"keep_order":{"type":"boolean","default":true,"description":"New batches go through the spool while it holds older ones."}}},"metrics":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true},"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","default":"127.0.0.1:9598","description":"host:port for /metrics, /healthz and /readyz."},"tap":{"type":"boolean","description":"Serve `logship tap` (sample messages as Kafka gets them, which may hold personal data) on /tap. Unset: on when listen is a loopback address, off otherwise."}}},"shutdown_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest a SIGTERM drain may take."}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://logship.dev/schema/config.json","title":"logship configuration","type":"object","additionalProperties":false,"required":["inputs"],"if":{"properties":{"output":{"type":"object","properties":{"type":{"const":"kafka"}}}}},"then":{"required":["kafka"]},"properties":{"inputs":{"description":"Log files to follow; each input has its own format.","type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"Names the input in logs and metrics."},"type":{"enum":["file","syslog"],"default":"file","description":"file: follow paths; syslog: receive what nginx sends with access_log syslog:server=... (settings under syslog)."},"paths":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"Files or globs."},"exclude":{"type":"array","items":{"type":"string","minLength":1},"default":[],"description":"Globs of files to leave alone."},"format":{"type":"string","minLength":1,"description":"A preset (combined, common, main, upstreaminfo, ...) or a log_format string."},"nginx_conf":{"type":"string","minLength":1,"description":"Read the log_format from this nginx.conf (includes followed)."},"format_name":{"type":"string","minLength":1,"description":"The log_format name to read from nginx_conf."},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Overrides kafka.topic for this input."},"start_at":{"enum":["beginning","end"],"default":"beginning","description":"Where to start in a file seen for the first time."},"on_error":{"enum":["dead_letter","raw","drop"],"default":"dead_letter","description":"What to do with a line that does not match the format."},"max_line_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":65536,"description":"Longest line kept whole; bounds memory for a runaway line."},"on_long_line":{"enum":["truncate","skip"],"default":"truncate","description":"Cut a longer line to max_line_bytes, or skip it."},"poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":250,"description":"Check of a changing file (growth, rotation, truncation) when no file event arrived."},"idle_poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Longest a quiet file goes unchecked when no file event arrived: the check interval doubles from poll_interval_ms up to this while nothing changes, so thousands of idle files cost little."},"scan_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000,"description":"Glob re-scan, the safety net for missed events."},"rotate_wait_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Keep a rotated or deleted file open this long for late writes."},"fingerprint_bytes":{"anyOf":[{"type":"integer","minimum":16,"maximum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":256,"description":"Bytes of a file's first line hashed into its identity."},"max_open_files":{"type":"integer","minimum":2,"default":1024,"description":"Descriptors this input may hold; idle files beyond it are closed and reopened when they grow."},"ignore_older_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Leave files not modified for this long (and without a checkpoint) alone; 0 = off."},"partial_line_flush_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Ship a last line without newline after this long without growth; 0 = wait for the newline."},"flush_partial_on_stop":{"type":"boolean","default":false,"description":"Ship last lines without newline when the agent stops."},"container":{"enum":["none","cri","docker","auto"],"default":"none","description":"Unwrap container runtime lines (CRI, Docker json-file) and add pod metadata from the file name."},"syslog":{"type":"object","additionalProperties":false,"description":"For type: syslog (udp, tcp or both). The message of each syslog message is parsed with the input format, or its tag's.","properties":{"udp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for datagrams, as nginx sends them (access_log syslog:server=host:port)."},"tcp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for TCP from relays (rsyslog, syslog-ng): octet-counted or newline-framed."},"receive_buffer_bytes":{"anyOf":[{"type":"integer","minimum":1024},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"description":"SO_RCVBUF of the UDP socket: what the kernel holds while the agent is busy (capped by net.core.rmem_max)."},"queue_messages":{"type":"integer","minimum":1,"default":10000,"description":"UDP messages held while Kafka is slow (and at most 16 MiB of them); more are dropped and counted (UDP has no backpressure)."},"max_connections":{"type":"integer","minimum":1,"default":256,"description":"TCP connections at once; more are refused."},"tags":{"type":"object","default":{},"description":"Formats (and topics) by syslog tag, for several access logs on one port; other tags use the input format.","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"format":{"type":"string","minLength":1},"nginx_conf":{"type":"string","minLength":1},"format_name":{"type":"string","minLength":1},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"}}}}}}},"if":{"properties":{"type":{"const":"syslog"}},"required":["type"]},"then":{"required":["syslog"]},"else":{"required":["paths"]},"oneOf":[{"required":["format"],"not":{"anyOf":[{"required":["nginx_conf"]},{"required":["format_name"]}]}},{"required":["nginx_conf","format_name"],"not":{"required":["format"]}}]}},"kafka":{"type":"object","additionalProperties":false,"required":["brokers","topic"],"properties":{"brokers":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},"description":"host:port of bootstrap brokers."},"client_id":{"type":"string","minLength":1,"default":"logship"},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Topic for records; a template: {{ field }} or {{ source.field }}."},"key":{"type":"string","minLength":1,"description":"Message key template, e.g. \"{{ remote_addr }}\"; none: no key (records spread over partitions)."},"dead_letter_topic":{"type":"string","pattern":"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$","default":"logship-dead-letter","description":"Topic for lines that did not parse (on_error: dead_letter) and records too large to send."},"message_format":{"enum":["record","ndjson"],"default":"record","description":"One JSON record per message, or one message per batch and key of newline-joined records."},"acks":{"enum":["all",1,0],"default":"all","description":"all waits for every in-sync replica: the only setting that cannot lose acked data."},"idempotent":{"type":"boolean","default":false,"description":"kafkajs' idempotent producer (needs acks: all): no duplicates from its own retries."},"compression":{"enum":["none","gzip","snappy","lz4","zstd"],"default":"none"},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"request_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed request is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to Kafka and not yet acked (acked lines whose checkpoint is not on disk yet count too, batch.max_records to a batch); when reached, reading pauses."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the broker certificate against (default: the broker host)."},"verify":{"type":"boolean","default":true,"description":"Check the broker certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"sasl":{"type":"object","additionalProperties":false,"required":["mechanism","username"],"properties":{"mechanism":{"enum":["plain","scram-sha-256","scram-sha-512"]},"username":{"type":"string","minLength":1},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."}},"oneOf":[{"required":["password_env"]},{"required":["password_file"]}]}},"if":{"properties":{"idempotent":{"const":true}},"required":["idempotent"]},"then":{"properties":{"acks":{"const":"all"}}}},"output":{"type":"object","additionalProperties":false,"default":{},"properties":{"type":{"enum":["kafka","rabbitmq","redis"],"default":"kafka","description":"kafka (settings under kafka:), rabbitmq or redis (settings under output.<type>)."},"rabbitmq":{"type":"object","additionalProperties":false,"required":["url","exchange","routing_key"],"properties":{"url":{"type":"string","pattern":"^amqps?://","description":"amqp://host:5672/vhost, or amqps:// for TLS; credentials go in username and password_env / password_file."},"exchange":{"type":"string","description":"Exchange records are published to (\"\" is the default exchange: the routing key names a queue)."},"routing_key":{"type":"string","minLength":1,"description":"Routing key for records; a template: {{ field }} or {{ source.field }} (inputs[].topic overrides it)."},"dead_letter_exchange":{"type":"string","description":"Exchange for lines that did not parse, records too large and unroutable records (default: exchange)."},"dead_letter_routing_key":{"type":"string","minLength":1,"default":"logship-dead-letter","description":"Routing key of dead letters; the reason rides in the logship-reason header."},"confirm_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest wait for the publisher confirms of a batch (a broker under a resource alarm blocks publishers); then it goes to the spool."},"declare":{"type":"object","additionalProperties":false,"description":"Declare the exchange (durable), and a durable queue bound to it, at start-up: for a quick start.","properties":{"exchange_type":{"enum":["direct","topic","fanout","headers"],"default":"topic"},"queue":{"type":"string","minLength":1,"description":"A durable queue to declare and bind."},"binding_key":{"type":"string","default":"#","description":"The queue's binding key."},"dead_letter_queue":{"type":"string","minLength":1,"description":"A durable queue bound to the dead-letter exchange with dead_letter_routing_key."}}},"username":{"type":"string","minLength":1,"description":"User to authenticate as (RabbitMQ user, Redis ACL user)."},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the server certificate against (default: the URL's host)."},"verify":{"type":"boolean","default":true,"description":"Check the server certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed batch is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to the output and not yet acknowledged; when reached, reading pauses."}},"not":{"required":["password_env","password_file"]}},"redis":{"type":"object","additionalProperties":false,"required":["url","stream"],"properties":{"url":{"type":"string","pattern":"^rediss?://","description":"redis://host:6379/db, or rediss:// for TLS; credentials go in username and password_env / password_file."},"stream":{"type":"string","minLength":1,"description":"Stream (key) for records; a template: {{ field }} or {{ source.field }} (inputs[].topic overrides it)."},"dead_letter_stream":{"type":"string","minLength":1,"default":"logship-dead-letter","description":"Stream for lines that did not parse, records too large, and records a stream key refuses."},"maxlen":{"type":"integer","minimum":1,"description":"Trim each stream to about this many entries (XADD MAXLEN ~); none: no trimming."},"command_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest wait for the replies of a batch; then it goes to the spool."},"username":{"type":"string","minLength":1,"description":"User to authenticate as (RabbitMQ user, Redis ACL user)."},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the server certificate against (default: the URL's host)."},"verify":{"type":"boolean","default":true,"description":"Check the server certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed batch is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to the output and not yet acknowledged; when reached, reading pauses."}},"not":{"required":["password_env","password_file"]}}},"allOf":[{"if":{"type":"object","properties":{"type":{"const":"rabbitmq"}},"required":["type"]},"then":{"required":["rabbitmq"]}},{"if":{"type":"object","properties":{"type":{"const":"redis"}},"required":["type"]},"then":{"required":["redis"]}}]},"batch":{"type":"object","additionalProperties":false,"default":{},"properties":{"max_records":{"type":"integer","minimum":1,"default":1000},"max_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"Bytes of records per batch: values, keys, headers and Kafka's per-record framing. Keep it under the topic's max.message.bytes (broker default 1048588), which refuses a larger record batch."},"linger_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":200,"description":"Longest a batch stays open. Not a wait: when nothing is in flight the lines just read go at once; while a request is in flight (until acked and checkpointed) the next batch fills, and goes when that request is done, when full, or after linger_ms, whichever comes first."}}},"state_dir":{"type":"string","minLength":1,"default":"/var/lib/logship","description":"Checkpoints live here."},"host":{"type":"string","minLength":1,"description":"Host name in each record; defaults to the machine name."},"log_level":{"enum":["fatal","error","warn","info","debug","trace","silent"],"default":"info"},"spool":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true,"description":"Write batches Kafka cannot take now to disk, and replay them when it can."},"dir":{"type":"string","minLength":1,"description":"Default: <state_dir>/spool."},"max_bytes":{"anyOf":[{"type":"integer","minimum":1048576},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1073741824,"description":"Bound on all segment files."},"segment_bytes":{"anyOf":[{"type":"integer","minimum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":67108864},"fsync":{"enum":["always","batch","interval"],"default":"batch"},"fsync_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":1000},"when_full":{"enum":["block","drop_oldest"],"default":"block"},"keep_order":{"type":"boolean","default":true,"description":"New batches go through the spool while it holds older ones."}}},"metrics":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true},"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","default":"127.0.0.1:9598","description":"host:port for /metrics, /healthz and /readyz."},"tap":{"type":"boolean","description":"Serve `logship tap` (sample messages as Kafka gets them, which may hold personal data) on /tap. Unset: on when listen is a loopback address, off otherwise."}}},"shutdown_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest a SIGTERM drain may take."}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func4 = runtime0.default;
 const pattern0 = new RegExp("^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$", "u");
@@ -13,12 +13,89 @@ const pattern2 = new RegExp("^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$", "u");
 const pattern9 = new RegExp("^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$", "u");
 const pattern13 = new RegExp("^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
 const pattern15 = new RegExp("^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$", "u");
+const pattern21 = new RegExp("^amqps?://", "u");
+const pattern27 = new RegExp("^rediss?://", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://logship.dev/schema/config.json" */;
 let vErrors = null;
 let errors = 0;
+const _errs1 = errors;
+let valid0 = true;
+const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.output !== undefined){
+let data0 = data.output;
+const _errs3 = errors;
+if(errors === _errs3){
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+if(data0.type !== undefined){
+if("kafka" !== data0.type){
+const err0 = {};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+}
+else {
+const err1 = {};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+}
+var _valid0 = _errs2 === errors;
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs6 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kafka === undefined){
+const err2 = {instancePath,schemaPath:"#/then/required",keyword:"required",params:{missingProperty: "kafka"},message:"must have required property '"+"kafka"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+var _valid0 = _errs6 === errors;
+valid0 = _valid0;
+}
+if(!valid0){
+const err3 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.output === undefined){
+data.output = {};
+}
 if(data.batch === undefined){
 data.batch = {};
 }
@@ -38,66 +115,7 @@ if(data.shutdown_timeout_ms === undefined){
 data.shutdown_timeout_ms = 30000;
 }
 if(data.inputs === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "inputs"},message:"must have required property '"+"inputs"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.kafka === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kafka"},message:"must have required property '"+"kafka"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-for(const key0 in data){
-if(!(func2.call(schema11.properties, key0))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-if(data.inputs !== undefined){
-let data0 = data.inputs;
-if(Array.isArray(data0)){
-if(data0.length < 1){
-const err3 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-const len0 = data0.length;
-for(let i0=0; i0<len0; i0++){
-let data1 = data0[i0];
-const _errs6 = errors;
-let valid3 = false;
-let passing0 = null;
-const _errs7 = errors;
-const _errs8 = errors;
-const _errs9 = errors;
-const _errs10 = errors;
-let valid5 = false;
-const _errs11 = errors;
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-let missing0;
-if((data1.nginx_conf === undefined) && (missing0 = "nginx_conf")){
-const err4 = {};
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "inputs"},message:"must have required property '"+"inputs"+"'"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -106,15 +124,9 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-var _valid1 = _errs11 === errors;
-valid5 = valid5 || _valid1;
-if(!valid5){
-const _errs12 = errors;
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-let missing1;
-if((data1.format_name === undefined) && (missing1 = "format_name")){
-const err5 = {};
+for(const key0 in data){
+if(!(func2.call(schema11.properties, key0))){
+const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -124,11 +136,11 @@ vErrors.push(err5);
 errors++;
 }
 }
-var _valid1 = _errs12 === errors;
-valid5 = valid5 || _valid1;
-}
-if(!valid5){
-const err6 = {};
+if(data.inputs !== undefined){
+let data2 = data.inputs;
+if(Array.isArray(data2)){
+if(data2.length < 1){
+const err6 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -137,20 +149,22 @@ vErrors.push(err6);
 }
 errors++;
 }
-else {
-errors = _errs10;
-if(vErrors !== null){
-if(_errs10){
-vErrors.length = _errs10;
-}
-else {
-vErrors = null;
-}
-}
-}
-var valid4 = _errs9 === errors;
-if(valid4){
-const err7 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/oneOf/0/not",keyword:"not",params:{},message:"must NOT be valid"};
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+const _errs12 = errors;
+let valid6 = false;
+let passing0 = null;
+const _errs13 = errors;
+const _errs14 = errors;
+const _errs15 = errors;
+const _errs16 = errors;
+let valid8 = false;
+const _errs17 = errors;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+let missing0;
+if((data3.nginx_conf === undefined) && (missing0 = "nginx_conf")){
+const err7 = {};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -159,20 +173,15 @@ vErrors.push(err7);
 }
 errors++;
 }
-else {
-errors = _errs8;
-if(vErrors !== null){
-if(_errs8){
-vErrors.length = _errs8;
 }
-else {
-vErrors = null;
-}
-}
-}
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-if(data1.format === undefined){
-const err8 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/oneOf/0/required",keyword:"required",params:{missingProperty: "format"},message:"must have required property '"+"format"+"'"};
+var _valid2 = _errs17 === errors;
+valid8 = valid8 || _valid2;
+if(!valid8){
+const _errs18 = errors;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+let missing1;
+if((data3.format_name === undefined) && (missing1 = "format_name")){
+const err8 = {};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -182,17 +191,10 @@ vErrors.push(err8);
 errors++;
 }
 }
-var _valid0 = _errs7 === errors;
-if(_valid0){
-valid3 = true;
-passing0 = 0;
+var _valid2 = _errs18 === errors;
+valid8 = valid8 || _valid2;
 }
-const _errs13 = errors;
-const _errs14 = errors;
-const _errs15 = errors;
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-let missing2;
-if((data1.format === undefined) && (missing2 = "format")){
+if(!valid8){
 const err9 = {};
 if(vErrors === null){
 vErrors = [err9];
@@ -202,10 +204,20 @@ vErrors.push(err9);
 }
 errors++;
 }
+else {
+errors = _errs16;
+if(vErrors !== null){
+if(_errs16){
+vErrors.length = _errs16;
 }
-var valid6 = _errs15 === errors;
-if(valid6){
-const err10 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/oneOf/1/not",keyword:"not",params:{},message:"must NOT be valid"};
+else {
+vErrors = null;
+}
+}
+}
+var valid7 = _errs15 === errors;
+if(valid7){
+const err10 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/oneOf/0/not",keyword:"not",params:{},message:"must NOT be valid"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -225,9 +237,9 @@ vErrors = null;
 }
 }
 }
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-if(data1.nginx_conf === undefined){
-const err11 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/oneOf/1/required",keyword:"required",params:{missingProperty: "nginx_conf"},message:"must have required property '"+"nginx_conf"+"'"};
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.format === undefined){
+const err11 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/oneOf/0/required",keyword:"required",params:{missingProperty: "format"},message:"must have required property '"+"format"+"'"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -236,8 +248,19 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(data1.format_name === undefined){
-const err12 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/oneOf/1/required",keyword:"required",params:{missingProperty: "format_name"},message:"must have required property '"+"format_name"+"'"};
+}
+var _valid1 = _errs13 === errors;
+if(_valid1){
+valid6 = true;
+passing0 = 0;
+}
+const _errs19 = errors;
+const _errs20 = errors;
+const _errs21 = errors;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+let missing2;
+if((data3.format === undefined) && (missing2 = "format")){
+const err12 = {};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -247,19 +270,9 @@ vErrors.push(err12);
 errors++;
 }
 }
-var _valid0 = _errs13 === errors;
-if(_valid0 && valid3){
-valid3 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid3 = true;
-passing0 = 1;
-}
-}
-if(!valid3){
-const err13 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+var valid9 = _errs21 === errors;
+if(valid9){
+const err13 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/oneOf/1/not",keyword:"not",params:{},message:"must NOT be valid"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -269,23 +282,19 @@ vErrors.push(err13);
 errors++;
 }
 else {
-errors = _errs6;
+errors = _errs20;
 if(vErrors !== null){
-if(_errs6){
-vErrors.length = _errs6;
+if(_errs20){
+vErrors.length = _errs20;
 }
 else {
 vErrors = null;
 }
 }
 }
-const _errs16 = errors;
-let valid7 = true;
-const _errs17 = errors;
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-let missing3;
-if((data1.type === undefined) && (missing3 = "type")){
-const err14 = {};
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.nginx_conf === undefined){
+const err14 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/oneOf/1/required",keyword:"required",params:{missingProperty: "nginx_conf"},message:"must have required property '"+"nginx_conf"+"'"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -294,10 +303,8 @@ vErrors.push(err14);
 }
 errors++;
 }
-else {
-if(data1.type !== undefined){
-if("syslog" !== data1.type){
-const err15 = {};
+if(data3.format_name === undefined){
+const err15 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/oneOf/1/required",keyword:"required",params:{missingProperty: "format_name"},message:"must have required property '"+"format_name"+"'"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -307,24 +314,19 @@ vErrors.push(err15);
 errors++;
 }
 }
-}
-}
-var _valid2 = _errs17 === errors;
-errors = _errs16;
-if(vErrors !== null){
-if(_errs16){
-vErrors.length = _errs16;
+var _valid1 = _errs19 === errors;
+if(_valid1 && valid6){
+valid6 = false;
+passing0 = [passing0, 1];
 }
 else {
-vErrors = null;
+if(_valid1){
+valid6 = true;
+passing0 = 1;
 }
 }
-let ifClause0;
-if(_valid2){
-const _errs19 = errors;
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-if(data1.syslog === undefined){
-const err16 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/then/required",keyword:"required",params:{missingProperty: "syslog"},message:"must have required property '"+"syslog"+"'"};
+if(!valid6){
+const err16 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -333,16 +335,24 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-var _valid2 = _errs19 === errors;
-valid7 = _valid2;
-ifClause0 = "then";
+else {
+errors = _errs12;
+if(vErrors !== null){
+if(_errs12){
+vErrors.length = _errs12;
 }
 else {
-const _errs20 = errors;
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-if(data1.paths === undefined){
-const err17 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/else/required",keyword:"required",params:{missingProperty: "paths"},message:"must have required property '"+"paths"+"'"};
+vErrors = null;
+}
+}
+}
+const _errs22 = errors;
+let valid10 = true;
+const _errs23 = errors;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+let missing3;
+if((data3.type === undefined) && (missing3 = "type")){
+const err17 = {};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -351,13 +361,10 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-var _valid2 = _errs20 === errors;
-valid7 = _valid2;
-ifClause0 = "else";
-}
-if(!valid7){
-const err18 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema"};
+else {
+if(data3.type !== undefined){
+if("syslog" !== data3.type){
+const err18 = {};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -366,58 +373,25 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-if(data1.type === undefined){
-data1.type = "file";
 }
-if(data1.exclude === undefined){
-data1.exclude = [];
 }
-if(data1.start_at === undefined){
-data1.start_at = "beginning";
 }
-if(data1.on_error === undefined){
-data1.on_error = "dead_letter";
+var _valid3 = _errs23 === errors;
+errors = _errs22;
+if(vErrors !== null){
+if(_errs22){
+vErrors.length = _errs22;
 }
-if(data1.max_line_bytes === undefined){
-data1.max_line_bytes = 65536;
+else {
+vErrors = null;
 }
-if(data1.on_long_line === undefined){
-data1.on_long_line = "truncate";
 }
-if(data1.poll_interval_ms === undefined){
-data1.poll_interval_ms = 250;
-}
-if(data1.idle_poll_interval_ms === undefined){
-data1.idle_poll_interval_ms = 5000;
-}
-if(data1.scan_interval_ms === undefined){
-data1.scan_interval_ms = 10000;
-}
-if(data1.rotate_wait_ms === undefined){
-data1.rotate_wait_ms = 5000;
-}
-if(data1.fingerprint_bytes === undefined){
-data1.fingerprint_bytes = 256;
-}
-if(data1.max_open_files === undefined){
-data1.max_open_files = 1024;
-}
-if(data1.ignore_older_ms === undefined){
-data1.ignore_older_ms = 0;
-}
-if(data1.partial_line_flush_ms === undefined){
-data1.partial_line_flush_ms = 0;
-}
-if(data1.flush_partial_on_stop === undefined){
-data1.flush_partial_on_stop = false;
-}
-if(data1.container === undefined){
-data1.container = "none";
-}
-for(const key1 in data1){
-if(!(func2.call(schema11.properties.inputs.items.properties, key1))){
-const err19 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+let ifClause0;
+if(_valid3){
+const _errs25 = errors;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.syslog === undefined){
+const err19 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/then/required",keyword:"required",params:{missingProperty: "syslog"},message:"must have required property '"+"syslog"+"'"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -427,20 +401,15 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data1.name !== undefined){
-let data3 = data1.name;
-if(typeof data3 !== "string"){
-let dataType0 = typeof data3;
-let coerced0 = undefined;
-if(!(coerced0 !== undefined)){
-if(dataType0 == "number" || dataType0 == "boolean"){
-coerced0 = "" + data3;
-}
-else if(data3 === null){
-coerced0 = "";
+var _valid3 = _errs25 === errors;
+valid10 = _valid3;
+ifClause0 = "then";
 }
 else {
-const err20 = {instancePath:instancePath+"/inputs/" + i0+"/name",schemaPath:"#/properties/inputs/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs26 = errors;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.paths === undefined){
+const err20 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/else/required",keyword:"required",params:{missingProperty: "paths"},message:"must have required property '"+"paths"+"'"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -450,16 +419,12 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(coerced0 !== undefined){
-data3 = coerced0;
-if(data1 !== undefined){
-data1["name"] = coerced0;
+var _valid3 = _errs26 === errors;
+valid10 = _valid3;
+ifClause0 = "else";
 }
-}
-}
-if(typeof data3 === "string"){
-if(func4(data3) < 1){
-const err21 = {instancePath:instancePath+"/inputs/" + i0+"/name",schemaPath:"#/properties/inputs/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(!valid10){
+const err21 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -468,11 +433,58 @@ vErrors.push(err21);
 }
 errors++;
 }
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.type === undefined){
+data3.type = "file";
 }
+if(data3.exclude === undefined){
+data3.exclude = [];
 }
-let data4 = data1.type;
-if(!((data4 === "file") || (data4 === "syslog"))){
-const err22 = {instancePath:instancePath+"/inputs/" + i0+"/type",schemaPath:"#/properties/inputs/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.type.enum},message:"must be equal to one of the allowed values"};
+if(data3.start_at === undefined){
+data3.start_at = "beginning";
+}
+if(data3.on_error === undefined){
+data3.on_error = "dead_letter";
+}
+if(data3.max_line_bytes === undefined){
+data3.max_line_bytes = 65536;
+}
+if(data3.on_long_line === undefined){
+data3.on_long_line = "truncate";
+}
+if(data3.poll_interval_ms === undefined){
+data3.poll_interval_ms = 250;
+}
+if(data3.idle_poll_interval_ms === undefined){
+data3.idle_poll_interval_ms = 5000;
+}
+if(data3.scan_interval_ms === undefined){
+data3.scan_interval_ms = 10000;
+}
+if(data3.rotate_wait_ms === undefined){
+data3.rotate_wait_ms = 5000;
+}
+if(data3.fingerprint_bytes === undefined){
+data3.fingerprint_bytes = 256;
+}
+if(data3.max_open_files === undefined){
+data3.max_open_files = 1024;
+}
+if(data3.ignore_older_ms === undefined){
+data3.ignore_older_ms = 0;
+}
+if(data3.partial_line_flush_ms === undefined){
+data3.partial_line_flush_ms = 0;
+}
+if(data3.flush_partial_on_stop === undefined){
+data3.flush_partial_on_stop = false;
+}
+if(data3.container === undefined){
+data3.container = "none";
+}
+for(const key1 in data3){
+if(!(func2.call(schema11.properties.inputs.items.properties, key1))){
+const err22 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -481,11 +493,21 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(data1.paths !== undefined){
-let data5 = data1.paths;
-if(Array.isArray(data5)){
-if(data5.length < 1){
-const err23 = {instancePath:instancePath+"/inputs/" + i0+"/paths",schemaPath:"#/properties/inputs/items/properties/paths/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+}
+if(data3.name !== undefined){
+let data5 = data3.name;
+if(typeof data5 !== "string"){
+let dataType0 = typeof data5;
+let coerced0 = undefined;
+if(!(coerced0 !== undefined)){
+if(dataType0 == "number" || dataType0 == "boolean"){
+coerced0 = "" + data5;
+}
+else if(data5 === null){
+coerced0 = "";
+}
+else {
+const err23 = {instancePath:instancePath+"/inputs/" + i0+"/name",schemaPath:"#/properties/inputs/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -494,21 +516,17 @@ vErrors.push(err23);
 }
 errors++;
 }
-const len1 = data5.length;
-for(let i1=0; i1<len1; i1++){
-let data6 = data5[i1];
-if(typeof data6 !== "string"){
-let dataType1 = typeof data6;
-let coerced1 = undefined;
-if(!(coerced1 !== undefined)){
-if(dataType1 == "number" || dataType1 == "boolean"){
-coerced1 = "" + data6;
 }
-else if(data6 === null){
-coerced1 = "";
+if(coerced0 !== undefined){
+data5 = coerced0;
+if(data3 !== undefined){
+data3["name"] = coerced0;
 }
-else {
-const err24 = {instancePath:instancePath+"/inputs/" + i0+"/paths/" + i1,schemaPath:"#/properties/inputs/items/properties/paths/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+if(typeof data5 === "string"){
+if(func4(data5) < 1){
+const err24 = {instancePath:instancePath+"/inputs/" + i0+"/name",schemaPath:"#/properties/inputs/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -518,16 +536,10 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(coerced1 !== undefined){
-data6 = coerced1;
-if(data5 !== undefined){
-data5[i1] = coerced1;
 }
-}
-}
-if(typeof data6 === "string"){
-if(func4(data6) < 1){
-const err25 = {instancePath:instancePath+"/inputs/" + i0+"/paths/" + i1,schemaPath:"#/properties/inputs/items/properties/paths/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+let data6 = data3.type;
+if(!((data6 === "file") || (data6 === "syslog"))){
+const err25 = {instancePath:instancePath+"/inputs/" + i0+"/type",schemaPath:"#/properties/inputs/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.type.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -536,11 +548,11 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err26 = {instancePath:instancePath+"/inputs/" + i0+"/paths",schemaPath:"#/properties/inputs/items/properties/paths/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data3.paths !== undefined){
+let data7 = data3.paths;
+if(Array.isArray(data7)){
+if(data7.length < 1){
+const err26 = {instancePath:instancePath+"/inputs/" + i0+"/paths",schemaPath:"#/properties/inputs/items/properties/paths/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -549,24 +561,21 @@ vErrors.push(err26);
 }
 errors++;
 }
-}
-let data7 = data1.exclude;
-if(Array.isArray(data7)){
-const len2 = data7.length;
-for(let i2=0; i2<len2; i2++){
-let data8 = data7[i2];
+const len1 = data7.length;
+for(let i1=0; i1<len1; i1++){
+let data8 = data7[i1];
 if(typeof data8 !== "string"){
-let dataType2 = typeof data8;
-let coerced2 = undefined;
-if(!(coerced2 !== undefined)){
-if(dataType2 == "number" || dataType2 == "boolean"){
-coerced2 = "" + data8;
+let dataType1 = typeof data8;
+let coerced1 = undefined;
+if(!(coerced1 !== undefined)){
+if(dataType1 == "number" || dataType1 == "boolean"){
+coerced1 = "" + data8;
 }
 else if(data8 === null){
-coerced2 = "";
+coerced1 = "";
 }
 else {
-const err27 = {instancePath:instancePath+"/inputs/" + i0+"/exclude/" + i2,schemaPath:"#/properties/inputs/items/properties/exclude/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err27 = {instancePath:instancePath+"/inputs/" + i0+"/paths/" + i1,schemaPath:"#/properties/inputs/items/properties/paths/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -576,16 +585,16 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(coerced2 !== undefined){
-data8 = coerced2;
+if(coerced1 !== undefined){
+data8 = coerced1;
 if(data7 !== undefined){
-data7[i2] = coerced2;
+data7[i1] = coerced1;
 }
 }
 }
 if(typeof data8 === "string"){
 if(func4(data8) < 1){
-const err28 = {instancePath:instancePath+"/inputs/" + i0+"/exclude/" + i2,schemaPath:"#/properties/inputs/items/properties/exclude/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err28 = {instancePath:instancePath+"/inputs/" + i0+"/paths/" + i1,schemaPath:"#/properties/inputs/items/properties/paths/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -598,7 +607,7 @@ errors++;
 }
 }
 else {
-const err29 = {instancePath:instancePath+"/inputs/" + i0+"/exclude",schemaPath:"#/properties/inputs/items/properties/exclude/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err29 = {instancePath:instancePath+"/inputs/" + i0+"/paths",schemaPath:"#/properties/inputs/items/properties/paths/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -607,20 +616,24 @@ vErrors.push(err29);
 }
 errors++;
 }
-if(data1.format !== undefined){
-let data9 = data1.format;
-if(typeof data9 !== "string"){
-let dataType3 = typeof data9;
-let coerced3 = undefined;
-if(!(coerced3 !== undefined)){
-if(dataType3 == "number" || dataType3 == "boolean"){
-coerced3 = "" + data9;
 }
-else if(data9 === null){
-coerced3 = "";
+let data9 = data3.exclude;
+if(Array.isArray(data9)){
+const len2 = data9.length;
+for(let i2=0; i2<len2; i2++){
+let data10 = data9[i2];
+if(typeof data10 !== "string"){
+let dataType2 = typeof data10;
+let coerced2 = undefined;
+if(!(coerced2 !== undefined)){
+if(dataType2 == "number" || dataType2 == "boolean"){
+coerced2 = "" + data10;
+}
+else if(data10 === null){
+coerced2 = "";
 }
 else {
-const err30 = {instancePath:instancePath+"/inputs/" + i0+"/format",schemaPath:"#/properties/inputs/items/properties/format/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err30 = {instancePath:instancePath+"/inputs/" + i0+"/exclude/" + i2,schemaPath:"#/properties/inputs/items/properties/exclude/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -630,16 +643,16 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(coerced3 !== undefined){
-data9 = coerced3;
-if(data1 !== undefined){
-data1["format"] = coerced3;
+if(coerced2 !== undefined){
+data10 = coerced2;
+if(data9 !== undefined){
+data9[i2] = coerced2;
 }
 }
 }
-if(typeof data9 === "string"){
-if(func4(data9) < 1){
-const err31 = {instancePath:instancePath+"/inputs/" + i0+"/format",schemaPath:"#/properties/inputs/items/properties/format/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(typeof data10 === "string"){
+if(func4(data10) < 1){
+const err31 = {instancePath:instancePath+"/inputs/" + i0+"/exclude/" + i2,schemaPath:"#/properties/inputs/items/properties/exclude/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -650,20 +663,9 @@ errors++;
 }
 }
 }
-if(data1.nginx_conf !== undefined){
-let data10 = data1.nginx_conf;
-if(typeof data10 !== "string"){
-let dataType4 = typeof data10;
-let coerced4 = undefined;
-if(!(coerced4 !== undefined)){
-if(dataType4 == "number" || dataType4 == "boolean"){
-coerced4 = "" + data10;
-}
-else if(data10 === null){
-coerced4 = "";
 }
 else {
-const err32 = {instancePath:instancePath+"/inputs/" + i0+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/nginx_conf/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err32 = {instancePath:instancePath+"/inputs/" + i0+"/exclude",schemaPath:"#/properties/inputs/items/properties/exclude/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -672,17 +674,20 @@ vErrors.push(err32);
 }
 errors++;
 }
+if(data3.format !== undefined){
+let data11 = data3.format;
+if(typeof data11 !== "string"){
+let dataType3 = typeof data11;
+let coerced3 = undefined;
+if(!(coerced3 !== undefined)){
+if(dataType3 == "number" || dataType3 == "boolean"){
+coerced3 = "" + data11;
 }
-if(coerced4 !== undefined){
-data10 = coerced4;
-if(data1 !== undefined){
-data1["nginx_conf"] = coerced4;
+else if(data11 === null){
+coerced3 = "";
 }
-}
-}
-if(typeof data10 === "string"){
-if(func4(data10) < 1){
-const err33 = {instancePath:instancePath+"/inputs/" + i0+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/nginx_conf/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err33 = {instancePath:instancePath+"/inputs/" + i0+"/format",schemaPath:"#/properties/inputs/items/properties/format/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -692,21 +697,16 @@ vErrors.push(err33);
 errors++;
 }
 }
+if(coerced3 !== undefined){
+data11 = coerced3;
+if(data3 !== undefined){
+data3["format"] = coerced3;
 }
-if(data1.format_name !== undefined){
-let data11 = data1.format_name;
-if(typeof data11 !== "string"){
-let dataType5 = typeof data11;
-let coerced5 = undefined;
-if(!(coerced5 !== undefined)){
-if(dataType5 == "number" || dataType5 == "boolean"){
-coerced5 = "" + data11;
 }
-else if(data11 === null){
-coerced5 = "";
 }
-else {
-const err34 = {instancePath:instancePath+"/inputs/" + i0+"/format_name",schemaPath:"#/properties/inputs/items/properties/format_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data11 === "string"){
+if(func4(data11) < 1){
+const err34 = {instancePath:instancePath+"/inputs/" + i0+"/format",schemaPath:"#/properties/inputs/items/properties/format/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -716,16 +716,21 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(coerced5 !== undefined){
-data11 = coerced5;
-if(data1 !== undefined){
-data1["format_name"] = coerced5;
 }
+if(data3.nginx_conf !== undefined){
+let data12 = data3.nginx_conf;
+if(typeof data12 !== "string"){
+let dataType4 = typeof data12;
+let coerced4 = undefined;
+if(!(coerced4 !== undefined)){
+if(dataType4 == "number" || dataType4 == "boolean"){
+coerced4 = "" + data12;
 }
+else if(data12 === null){
+coerced4 = "";
 }
-if(typeof data11 === "string"){
-if(func4(data11) < 1){
-const err35 = {instancePath:instancePath+"/inputs/" + i0+"/format_name",schemaPath:"#/properties/inputs/items/properties/format_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err35 = {instancePath:instancePath+"/inputs/" + i0+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/nginx_conf/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -735,21 +740,16 @@ vErrors.push(err35);
 errors++;
 }
 }
+if(coerced4 !== undefined){
+data12 = coerced4;
+if(data3 !== undefined){
+data3["nginx_conf"] = coerced4;
 }
-if(data1.topic !== undefined){
-let data12 = data1.topic;
-if(typeof data12 !== "string"){
-let dataType6 = typeof data12;
-let coerced6 = undefined;
-if(!(coerced6 !== undefined)){
-if(dataType6 == "number" || dataType6 == "boolean"){
-coerced6 = "" + data12;
 }
-else if(data12 === null){
-coerced6 = "";
 }
-else {
-const err36 = {instancePath:instancePath+"/inputs/" + i0+"/topic",schemaPath:"#/properties/inputs/items/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data12 === "string"){
+if(func4(data12) < 1){
+const err36 = {instancePath:instancePath+"/inputs/" + i0+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/nginx_conf/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -759,16 +759,21 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(coerced6 !== undefined){
-data12 = coerced6;
-if(data1 !== undefined){
-data1["topic"] = coerced6;
 }
+if(data3.format_name !== undefined){
+let data13 = data3.format_name;
+if(typeof data13 !== "string"){
+let dataType5 = typeof data13;
+let coerced5 = undefined;
+if(!(coerced5 !== undefined)){
+if(dataType5 == "number" || dataType5 == "boolean"){
+coerced5 = "" + data13;
 }
+else if(data13 === null){
+coerced5 = "";
 }
-if(typeof data12 === "string"){
-if(!pattern0.test(data12)){
-const err37 = {instancePath:instancePath+"/inputs/" + i0+"/topic",schemaPath:"#/properties/inputs/items/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
+else {
+const err37 = {instancePath:instancePath+"/inputs/" + i0+"/format_name",schemaPath:"#/properties/inputs/items/properties/format_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -778,10 +783,16 @@ vErrors.push(err37);
 errors++;
 }
 }
+if(coerced5 !== undefined){
+data13 = coerced5;
+if(data3 !== undefined){
+data3["format_name"] = coerced5;
 }
-let data13 = data1.start_at;
-if(!((data13 === "beginning") || (data13 === "end"))){
-const err38 = {instancePath:instancePath+"/inputs/" + i0+"/start_at",schemaPath:"#/properties/inputs/items/properties/start_at/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.start_at.enum},message:"must be equal to one of the allowed values"};
+}
+}
+if(typeof data13 === "string"){
+if(func4(data13) < 1){
+const err38 = {instancePath:instancePath+"/inputs/" + i0+"/format_name",schemaPath:"#/properties/inputs/items/properties/format_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -790,9 +801,22 @@ vErrors.push(err38);
 }
 errors++;
 }
-let data14 = data1.on_error;
-if(!(((data14 === "dead_letter") || (data14 === "raw")) || (data14 === "drop"))){
-const err39 = {instancePath:instancePath+"/inputs/" + i0+"/on_error",schemaPath:"#/properties/inputs/items/properties/on_error/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.on_error.enum},message:"must be equal to one of the allowed values"};
+}
+}
+if(data3.topic !== undefined){
+let data14 = data3.topic;
+if(typeof data14 !== "string"){
+let dataType6 = typeof data14;
+let coerced6 = undefined;
+if(!(coerced6 !== undefined)){
+if(dataType6 == "number" || dataType6 == "boolean"){
+coerced6 = "" + data14;
+}
+else if(data14 === null){
+coerced6 = "";
+}
+else {
+const err39 = {instancePath:instancePath+"/inputs/" + i0+"/topic",schemaPath:"#/properties/inputs/items/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -801,20 +825,17 @@ vErrors.push(err39);
 }
 errors++;
 }
-let data15 = data1.max_line_bytes;
-const _errs44 = errors;
-let valid14 = false;
-const _errs45 = errors;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-let dataType7 = typeof data15;
-let coerced7 = undefined;
-if(!(coerced7 !== undefined)){
-if(dataType7 === "boolean" || data15 === null
-              || (dataType7 === "string" && data15 && data15 == +data15 && !(data15 % 1))){
-coerced7 = +data15;
 }
-else {
-const err40 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(coerced6 !== undefined){
+data14 = coerced6;
+if(data3 !== undefined){
+data3["topic"] = coerced6;
+}
+}
+}
+if(typeof data14 === "string"){
+if(!pattern0.test(data14)){
+const err40 = {instancePath:instancePath+"/inputs/" + i0+"/topic",schemaPath:"#/properties/inputs/items/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -824,16 +845,10 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(coerced7 !== undefined){
-data15 = coerced7;
-if(data1 !== undefined){
-data1["max_line_bytes"] = coerced7;
 }
-}
-}
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 < 1 || isNaN(data15)){
-const err41 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+let data15 = data3.start_at;
+if(!((data15 === "beginning") || (data15 === "end"))){
+const err41 = {instancePath:instancePath+"/inputs/" + i0+"/start_at",schemaPath:"#/properties/inputs/items/properties/start_at/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.start_at.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -842,23 +857,9 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-var _valid3 = _errs45 === errors;
-valid14 = valid14 || _valid3;
-if(!valid14){
-const _errs47 = errors;
-if(typeof data15 !== "string"){
-let dataType8 = typeof data15;
-let coerced8 = undefined;
-if(!(coerced8 !== undefined)){
-if(dataType8 == "number" || dataType8 == "boolean"){
-coerced8 = "" + data15;
-}
-else if(data15 === null){
-coerced8 = "";
-}
-else {
-const err42 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data16 = data3.on_error;
+if(!(((data16 === "dead_letter") || (data16 === "raw")) || (data16 === "drop"))){
+const err42 = {instancePath:instancePath+"/inputs/" + i0+"/on_error",schemaPath:"#/properties/inputs/items/properties/on_error/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.on_error.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -867,17 +868,20 @@ vErrors.push(err42);
 }
 errors++;
 }
+let data17 = data3.max_line_bytes;
+const _errs50 = errors;
+let valid17 = false;
+const _errs51 = errors;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+let dataType7 = typeof data17;
+let coerced7 = undefined;
+if(!(coerced7 !== undefined)){
+if(dataType7 === "boolean" || data17 === null
+              || (dataType7 === "string" && data17 && data17 == +data17 && !(data17 % 1))){
+coerced7 = +data17;
 }
-if(coerced8 !== undefined){
-data15 = coerced8;
-if(data1 !== undefined){
-data1["max_line_bytes"] = coerced8;
-}
-}
-}
-if(typeof data15 === "string"){
-if(!pattern1.test(data15)){
-const err43 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+else {
+const err43 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -887,11 +891,16 @@ vErrors.push(err43);
 errors++;
 }
 }
-var _valid3 = _errs47 === errors;
-valid14 = valid14 || _valid3;
+if(coerced7 !== undefined){
+data17 = coerced7;
+if(data3 !== undefined){
+data3["max_line_bytes"] = coerced7;
 }
-if(!valid14){
-const err44 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 < 1 || isNaN(data17)){
+const err44 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -900,20 +909,23 @@ vErrors.push(err44);
 }
 errors++;
 }
-else {
-errors = _errs44;
-if(vErrors !== null){
-if(_errs44){
-vErrors.length = _errs44;
+}
+var _valid4 = _errs51 === errors;
+valid17 = valid17 || _valid4;
+if(!valid17){
+const _errs53 = errors;
+if(typeof data17 !== "string"){
+let dataType8 = typeof data17;
+let coerced8 = undefined;
+if(!(coerced8 !== undefined)){
+if(dataType8 == "number" || dataType8 == "boolean"){
+coerced8 = "" + data17;
+}
+else if(data17 === null){
+coerced8 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-let data16 = data1.on_long_line;
-if(!((data16 === "truncate") || (data16 === "skip"))){
-const err45 = {instancePath:instancePath+"/inputs/" + i0+"/on_long_line",schemaPath:"#/properties/inputs/items/properties/on_long_line/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.on_long_line.enum},message:"must be equal to one of the allowed values"};
+const err45 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -922,20 +934,17 @@ vErrors.push(err45);
 }
 errors++;
 }
-let data17 = data1.poll_interval_ms;
-const _errs51 = errors;
-let valid15 = false;
-const _errs52 = errors;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-let dataType9 = typeof data17;
-let coerced9 = undefined;
-if(!(coerced9 !== undefined)){
-if(dataType9 === "boolean" || data17 === null
-              || (dataType9 === "string" && data17 && data17 == +data17 && !(data17 % 1))){
-coerced9 = +data17;
 }
-else {
-const err46 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(coerced8 !== undefined){
+data17 = coerced8;
+if(data3 !== undefined){
+data3["max_line_bytes"] = coerced8;
+}
+}
+}
+if(typeof data17 === "string"){
+if(!pattern1.test(data17)){
+const err46 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -945,16 +954,11 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(coerced9 !== undefined){
-data17 = coerced9;
-if(data1 !== undefined){
-data1["poll_interval_ms"] = coerced9;
+var _valid4 = _errs53 === errors;
+valid17 = valid17 || _valid4;
 }
-}
-}
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 < 1 || isNaN(data17)){
-const err47 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(!valid17){
+const err47 = {instancePath:instancePath+"/inputs/" + i0+"/max_line_bytes",schemaPath:"#/properties/inputs/items/properties/max_line_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -963,23 +967,20 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-var _valid4 = _errs52 === errors;
-valid15 = valid15 || _valid4;
-if(!valid15){
-const _errs54 = errors;
-if(typeof data17 !== "string"){
-let dataType10 = typeof data17;
-let coerced10 = undefined;
-if(!(coerced10 !== undefined)){
-if(dataType10 == "number" || dataType10 == "boolean"){
-coerced10 = "" + data17;
-}
-else if(data17 === null){
-coerced10 = "";
+else {
+errors = _errs50;
+if(vErrors !== null){
+if(_errs50){
+vErrors.length = _errs50;
 }
 else {
-const err48 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+let data18 = data3.on_long_line;
+if(!((data18 === "truncate") || (data18 === "skip"))){
+const err48 = {instancePath:instancePath+"/inputs/" + i0+"/on_long_line",schemaPath:"#/properties/inputs/items/properties/on_long_line/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.on_long_line.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -988,17 +989,20 @@ vErrors.push(err48);
 }
 errors++;
 }
+let data19 = data3.poll_interval_ms;
+const _errs57 = errors;
+let valid18 = false;
+const _errs58 = errors;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+let dataType9 = typeof data19;
+let coerced9 = undefined;
+if(!(coerced9 !== undefined)){
+if(dataType9 === "boolean" || data19 === null
+              || (dataType9 === "string" && data19 && data19 == +data19 && !(data19 % 1))){
+coerced9 = +data19;
 }
-if(coerced10 !== undefined){
-data17 = coerced10;
-if(data1 !== undefined){
-data1["poll_interval_ms"] = coerced10;
-}
-}
-}
-if(typeof data17 === "string"){
-if(!pattern2.test(data17)){
-const err49 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+else {
+const err49 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -1008,11 +1012,16 @@ vErrors.push(err49);
 errors++;
 }
 }
-var _valid4 = _errs54 === errors;
-valid15 = valid15 || _valid4;
+if(coerced9 !== undefined){
+data19 = coerced9;
+if(data3 !== undefined){
+data3["poll_interval_ms"] = coerced9;
 }
-if(!valid15){
-const err50 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 < 1 || isNaN(data19)){
+const err50 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -1021,31 +1030,23 @@ vErrors.push(err50);
 }
 errors++;
 }
-else {
-errors = _errs51;
-if(vErrors !== null){
-if(_errs51){
-vErrors.length = _errs51;
+}
+var _valid5 = _errs58 === errors;
+valid18 = valid18 || _valid5;
+if(!valid18){
+const _errs60 = errors;
+if(typeof data19 !== "string"){
+let dataType10 = typeof data19;
+let coerced10 = undefined;
+if(!(coerced10 !== undefined)){
+if(dataType10 == "number" || dataType10 == "boolean"){
+coerced10 = "" + data19;
+}
+else if(data19 === null){
+coerced10 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-let data18 = data1.idle_poll_interval_ms;
-const _errs57 = errors;
-let valid16 = false;
-const _errs58 = errors;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-let dataType11 = typeof data18;
-let coerced11 = undefined;
-if(!(coerced11 !== undefined)){
-if(dataType11 === "boolean" || data18 === null
-              || (dataType11 === "string" && data18 && data18 == +data18 && !(data18 % 1))){
-coerced11 = +data18;
-}
-else {
-const err51 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err51 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -1055,16 +1056,16 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(coerced11 !== undefined){
-data18 = coerced11;
-if(data1 !== undefined){
-data1["idle_poll_interval_ms"] = coerced11;
+if(coerced10 !== undefined){
+data19 = coerced10;
+if(data3 !== undefined){
+data3["poll_interval_ms"] = coerced10;
 }
 }
 }
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 < 1 || isNaN(data18)){
-const err52 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data19 === "string"){
+if(!pattern2.test(data19)){
+const err52 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -1074,60 +1075,16 @@ vErrors.push(err52);
 errors++;
 }
 }
-var _valid5 = _errs58 === errors;
-valid16 = valid16 || _valid5;
-if(!valid16){
-const _errs60 = errors;
-if(typeof data18 !== "string"){
-let dataType12 = typeof data18;
-let coerced12 = undefined;
-if(!(coerced12 !== undefined)){
-if(dataType12 == "number" || dataType12 == "boolean"){
-coerced12 = "" + data18;
+var _valid5 = _errs60 === errors;
+valid18 = valid18 || _valid5;
 }
-else if(data18 === null){
-coerced12 = "";
-}
-else {
-const err53 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid18){
+const err53 = {instancePath:instancePath+"/inputs/" + i0+"/poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/poll_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err53];
 }
 else {
 vErrors.push(err53);
-}
-errors++;
-}
-}
-if(coerced12 !== undefined){
-data18 = coerced12;
-if(data1 !== undefined){
-data1["idle_poll_interval_ms"] = coerced12;
-}
-}
-}
-if(typeof data18 === "string"){
-if(!pattern2.test(data18)){
-const err54 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
-if(vErrors === null){
-vErrors = [err54];
-}
-else {
-vErrors.push(err54);
-}
-errors++;
-}
-}
-var _valid5 = _errs60 === errors;
-valid16 = valid16 || _valid5;
-}
-if(!valid16){
-const err55 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err55];
-}
-else {
-vErrors.push(err55);
 }
 errors++;
 }
@@ -1142,20 +1099,64 @@ vErrors = null;
 }
 }
 }
-let data19 = data1.scan_interval_ms;
+let data20 = data3.idle_poll_interval_ms;
 const _errs63 = errors;
-let valid17 = false;
+let valid19 = false;
 const _errs64 = errors;
-if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-let dataType13 = typeof data19;
-let coerced13 = undefined;
-if(!(coerced13 !== undefined)){
-if(dataType13 === "boolean" || data19 === null
-              || (dataType13 === "string" && data19 && data19 == +data19 && !(data19 % 1))){
-coerced13 = +data19;
+if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
+let dataType11 = typeof data20;
+let coerced11 = undefined;
+if(!(coerced11 !== undefined)){
+if(dataType11 === "boolean" || data20 === null
+              || (dataType11 === "string" && data20 && data20 == +data20 && !(data20 % 1))){
+coerced11 = +data20;
 }
 else {
-const err56 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err54 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+if(coerced11 !== undefined){
+data20 = coerced11;
+if(data3 !== undefined){
+data3["idle_poll_interval_ms"] = coerced11;
+}
+}
+}
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 < 1 || isNaN(data20)){
+const err55 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+var _valid6 = _errs64 === errors;
+valid19 = valid19 || _valid6;
+if(!valid19){
+const _errs66 = errors;
+if(typeof data20 !== "string"){
+let dataType12 = typeof data20;
+let coerced12 = undefined;
+if(!(coerced12 !== undefined)){
+if(dataType12 == "number" || dataType12 == "boolean"){
+coerced12 = "" + data20;
+}
+else if(data20 === null){
+coerced12 = "";
+}
+else {
+const err56 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -1165,16 +1166,16 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(coerced13 !== undefined){
-data19 = coerced13;
-if(data1 !== undefined){
-data1["scan_interval_ms"] = coerced13;
+if(coerced12 !== undefined){
+data20 = coerced12;
+if(data3 !== undefined){
+data3["idle_poll_interval_ms"] = coerced12;
 }
 }
 }
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 < 1 || isNaN(data19)){
-const err57 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data20 === "string"){
+if(!pattern2.test(data20)){
+const err57 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -1184,60 +1185,16 @@ vErrors.push(err57);
 errors++;
 }
 }
-var _valid6 = _errs64 === errors;
-valid17 = valid17 || _valid6;
-if(!valid17){
-const _errs66 = errors;
-if(typeof data19 !== "string"){
-let dataType14 = typeof data19;
-let coerced14 = undefined;
-if(!(coerced14 !== undefined)){
-if(dataType14 == "number" || dataType14 == "boolean"){
-coerced14 = "" + data19;
+var _valid6 = _errs66 === errors;
+valid19 = valid19 || _valid6;
 }
-else if(data19 === null){
-coerced14 = "";
-}
-else {
-const err58 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid19){
+const err58 = {instancePath:instancePath+"/inputs/" + i0+"/idle_poll_interval_ms",schemaPath:"#/properties/inputs/items/properties/idle_poll_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err58];
 }
 else {
 vErrors.push(err58);
-}
-errors++;
-}
-}
-if(coerced14 !== undefined){
-data19 = coerced14;
-if(data1 !== undefined){
-data1["scan_interval_ms"] = coerced14;
-}
-}
-}
-if(typeof data19 === "string"){
-if(!pattern2.test(data19)){
-const err59 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
-if(vErrors === null){
-vErrors = [err59];
-}
-else {
-vErrors.push(err59);
-}
-errors++;
-}
-}
-var _valid6 = _errs66 === errors;
-valid17 = valid17 || _valid6;
-}
-if(!valid17){
-const err60 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err60];
-}
-else {
-vErrors.push(err60);
 }
 errors++;
 }
@@ -1252,20 +1209,64 @@ vErrors = null;
 }
 }
 }
-let data20 = data1.rotate_wait_ms;
+let data21 = data3.scan_interval_ms;
 const _errs69 = errors;
-let valid18 = false;
+let valid20 = false;
 const _errs70 = errors;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-let dataType15 = typeof data20;
-let coerced15 = undefined;
-if(!(coerced15 !== undefined)){
-if(dataType15 === "boolean" || data20 === null
-              || (dataType15 === "string" && data20 && data20 == +data20 && !(data20 % 1))){
-coerced15 = +data20;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+let dataType13 = typeof data21;
+let coerced13 = undefined;
+if(!(coerced13 !== undefined)){
+if(dataType13 === "boolean" || data21 === null
+              || (dataType13 === "string" && data21 && data21 == +data21 && !(data21 % 1))){
+coerced13 = +data21;
 }
 else {
-const err61 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err59 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+if(coerced13 !== undefined){
+data21 = coerced13;
+if(data3 !== undefined){
+data3["scan_interval_ms"] = coerced13;
+}
+}
+}
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 < 1 || isNaN(data21)){
+const err60 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+var _valid7 = _errs70 === errors;
+valid20 = valid20 || _valid7;
+if(!valid20){
+const _errs72 = errors;
+if(typeof data21 !== "string"){
+let dataType14 = typeof data21;
+let coerced14 = undefined;
+if(!(coerced14 !== undefined)){
+if(dataType14 == "number" || dataType14 == "boolean"){
+coerced14 = "" + data21;
+}
+else if(data21 === null){
+coerced14 = "";
+}
+else {
+const err61 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -1275,16 +1276,16 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(coerced15 !== undefined){
-data20 = coerced15;
-if(data1 !== undefined){
-data1["rotate_wait_ms"] = coerced15;
+if(coerced14 !== undefined){
+data21 = coerced14;
+if(data3 !== undefined){
+data3["scan_interval_ms"] = coerced14;
 }
 }
 }
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 < 0 || isNaN(data20)){
-const err62 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(typeof data21 === "string"){
+if(!pattern2.test(data21)){
+const err62 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -1294,60 +1295,16 @@ vErrors.push(err62);
 errors++;
 }
 }
-var _valid7 = _errs70 === errors;
-valid18 = valid18 || _valid7;
-if(!valid18){
-const _errs72 = errors;
-if(typeof data20 !== "string"){
-let dataType16 = typeof data20;
-let coerced16 = undefined;
-if(!(coerced16 !== undefined)){
-if(dataType16 == "number" || dataType16 == "boolean"){
-coerced16 = "" + data20;
+var _valid7 = _errs72 === errors;
+valid20 = valid20 || _valid7;
 }
-else if(data20 === null){
-coerced16 = "";
-}
-else {
-const err63 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid20){
+const err63 = {instancePath:instancePath+"/inputs/" + i0+"/scan_interval_ms",schemaPath:"#/properties/inputs/items/properties/scan_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err63];
 }
 else {
 vErrors.push(err63);
-}
-errors++;
-}
-}
-if(coerced16 !== undefined){
-data20 = coerced16;
-if(data1 !== undefined){
-data1["rotate_wait_ms"] = coerced16;
-}
-}
-}
-if(typeof data20 === "string"){
-if(!pattern2.test(data20)){
-const err64 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
-errors++;
-}
-}
-var _valid7 = _errs72 === errors;
-valid18 = valid18 || _valid7;
-}
-if(!valid18){
-const err65 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
 }
 errors++;
 }
@@ -1362,20 +1319,64 @@ vErrors = null;
 }
 }
 }
-let data21 = data1.fingerprint_bytes;
+let data22 = data3.rotate_wait_ms;
 const _errs75 = errors;
-let valid19 = false;
+let valid21 = false;
 const _errs76 = errors;
-if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
-let dataType17 = typeof data21;
-let coerced17 = undefined;
-if(!(coerced17 !== undefined)){
-if(dataType17 === "boolean" || data21 === null
-              || (dataType17 === "string" && data21 && data21 == +data21 && !(data21 % 1))){
-coerced17 = +data21;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+let dataType15 = typeof data22;
+let coerced15 = undefined;
+if(!(coerced15 !== undefined)){
+if(dataType15 === "boolean" || data22 === null
+              || (dataType15 === "string" && data22 && data22 == +data22 && !(data22 % 1))){
+coerced15 = +data22;
 }
 else {
-const err66 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err64 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+if(coerced15 !== undefined){
+data22 = coerced15;
+if(data3 !== undefined){
+data3["rotate_wait_ms"] = coerced15;
+}
+}
+}
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 < 0 || isNaN(data22)){
+const err65 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+var _valid8 = _errs76 === errors;
+valid21 = valid21 || _valid8;
+if(!valid21){
+const _errs78 = errors;
+if(typeof data22 !== "string"){
+let dataType16 = typeof data22;
+let coerced16 = undefined;
+if(!(coerced16 !== undefined)){
+if(dataType16 == "number" || dataType16 == "boolean"){
+coerced16 = "" + data22;
+}
+else if(data22 === null){
+coerced16 = "";
+}
+else {
+const err66 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -1385,16 +1386,16 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(coerced17 !== undefined){
-data21 = coerced17;
-if(data1 !== undefined){
-data1["fingerprint_bytes"] = coerced17;
+if(coerced16 !== undefined){
+data22 = coerced16;
+if(data3 !== undefined){
+data3["rotate_wait_ms"] = coerced16;
 }
 }
 }
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 > 65536 || isNaN(data21)){
-const err67 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536"};
+if(typeof data22 === "string"){
+if(!pattern2.test(data22)){
+const err67 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -1403,71 +1404,17 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(data21 < 16 || isNaN(data21)){
-const err68 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 16},message:"must be >= 16"};
+}
+var _valid8 = _errs78 === errors;
+valid21 = valid21 || _valid8;
+}
+if(!valid21){
+const err68 = {instancePath:instancePath+"/inputs/" + i0+"/rotate_wait_ms",schemaPath:"#/properties/inputs/items/properties/rotate_wait_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err68];
 }
 else {
 vErrors.push(err68);
-}
-errors++;
-}
-}
-var _valid8 = _errs76 === errors;
-valid19 = valid19 || _valid8;
-if(!valid19){
-const _errs78 = errors;
-if(typeof data21 !== "string"){
-let dataType18 = typeof data21;
-let coerced18 = undefined;
-if(!(coerced18 !== undefined)){
-if(dataType18 == "number" || dataType18 == "boolean"){
-coerced18 = "" + data21;
-}
-else if(data21 === null){
-coerced18 = "";
-}
-else {
-const err69 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err69];
-}
-else {
-vErrors.push(err69);
-}
-errors++;
-}
-}
-if(coerced18 !== undefined){
-data21 = coerced18;
-if(data1 !== undefined){
-data1["fingerprint_bytes"] = coerced18;
-}
-}
-}
-if(typeof data21 === "string"){
-if(!pattern1.test(data21)){
-const err70 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
-if(vErrors === null){
-vErrors = [err70];
-}
-else {
-vErrors.push(err70);
-}
-errors++;
-}
-}
-var _valid8 = _errs78 === errors;
-valid19 = valid19 || _valid8;
-}
-if(!valid19){
-const err71 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err71];
-}
-else {
-vErrors.push(err71);
 }
 errors++;
 }
@@ -1482,17 +1429,74 @@ vErrors = null;
 }
 }
 }
-let data22 = data1.max_open_files;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
-let dataType19 = typeof data22;
-let coerced19 = undefined;
-if(!(coerced19 !== undefined)){
-if(dataType19 === "boolean" || data22 === null
-              || (dataType19 === "string" && data22 && data22 == +data22 && !(data22 % 1))){
-coerced19 = +data22;
+let data23 = data3.fingerprint_bytes;
+const _errs81 = errors;
+let valid22 = false;
+const _errs82 = errors;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+let dataType17 = typeof data23;
+let coerced17 = undefined;
+if(!(coerced17 !== undefined)){
+if(dataType17 === "boolean" || data23 === null
+              || (dataType17 === "string" && data23 && data23 == +data23 && !(data23 % 1))){
+coerced17 = +data23;
 }
 else {
-const err72 = {instancePath:instancePath+"/inputs/" + i0+"/max_open_files",schemaPath:"#/properties/inputs/items/properties/max_open_files/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err69 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+if(coerced17 !== undefined){
+data23 = coerced17;
+if(data3 !== undefined){
+data3["fingerprint_bytes"] = coerced17;
+}
+}
+}
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 > 65536 || isNaN(data23)){
+const err70 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+if(data23 < 16 || isNaN(data23)){
+const err71 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 16},message:"must be >= 16"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+}
+var _valid9 = _errs82 === errors;
+valid22 = valid22 || _valid9;
+if(!valid22){
+const _errs84 = errors;
+if(typeof data23 !== "string"){
+let dataType18 = typeof data23;
+let coerced18 = undefined;
+if(!(coerced18 !== undefined)){
+if(dataType18 == "number" || dataType18 == "boolean"){
+coerced18 = "" + data23;
+}
+else if(data23 === null){
+coerced18 = "";
+}
+else {
+const err72 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1502,16 +1506,16 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(coerced19 !== undefined){
-data22 = coerced19;
-if(data1 !== undefined){
-data1["max_open_files"] = coerced19;
+if(coerced18 !== undefined){
+data23 = coerced18;
+if(data3 !== undefined){
+data3["fingerprint_bytes"] = coerced18;
 }
 }
 }
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 < 2 || isNaN(data22)){
-const err73 = {instancePath:instancePath+"/inputs/" + i0+"/max_open_files",schemaPath:"#/properties/inputs/items/properties/max_open_files/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
+if(typeof data23 === "string"){
+if(!pattern1.test(data23)){
+const err73 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1521,20 +1525,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-let data23 = data1.ignore_older_ms;
-const _errs83 = errors;
-let valid20 = false;
-const _errs84 = errors;
-if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
-let dataType20 = typeof data23;
-let coerced20 = undefined;
-if(!(coerced20 !== undefined)){
-if(dataType20 === "boolean" || data23 === null
-              || (dataType20 === "string" && data23 && data23 == +data23 && !(data23 % 1))){
-coerced20 = +data23;
+var _valid9 = _errs84 === errors;
+valid22 = valid22 || _valid9;
 }
-else {
-const err74 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(!valid22){
+const err74 = {instancePath:instancePath+"/inputs/" + i0+"/fingerprint_bytes",schemaPath:"#/properties/inputs/items/properties/fingerprint_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1543,17 +1538,28 @@ vErrors.push(err74);
 }
 errors++;
 }
+else {
+errors = _errs81;
+if(vErrors !== null){
+if(_errs81){
+vErrors.length = _errs81;
 }
-if(coerced20 !== undefined){
-data23 = coerced20;
-if(data1 !== undefined){
-data1["ignore_older_ms"] = coerced20;
+else {
+vErrors = null;
 }
 }
 }
-if((typeof data23 == "number") && (isFinite(data23))){
-if(data23 < 0 || isNaN(data23)){
-const err75 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+let data24 = data3.max_open_files;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
+let dataType19 = typeof data24;
+let coerced19 = undefined;
+if(!(coerced19 !== undefined)){
+if(dataType19 === "boolean" || data24 === null
+              || (dataType19 === "string" && data24 && data24 == +data24 && !(data24 % 1))){
+coerced19 = +data24;
+}
+else {
+const err75 = {instancePath:instancePath+"/inputs/" + i0+"/max_open_files",schemaPath:"#/properties/inputs/items/properties/max_open_files/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1563,22 +1569,16 @@ vErrors.push(err75);
 errors++;
 }
 }
-var _valid9 = _errs84 === errors;
-valid20 = valid20 || _valid9;
-if(!valid20){
-const _errs86 = errors;
-if(typeof data23 !== "string"){
-let dataType21 = typeof data23;
-let coerced21 = undefined;
-if(!(coerced21 !== undefined)){
-if(dataType21 == "number" || dataType21 == "boolean"){
-coerced21 = "" + data23;
+if(coerced19 !== undefined){
+data24 = coerced19;
+if(data3 !== undefined){
+data3["max_open_files"] = coerced19;
 }
-else if(data23 === null){
-coerced21 = "";
 }
-else {
-const err76 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 < 2 || isNaN(data24)){
+const err76 = {instancePath:instancePath+"/inputs/" + i0+"/max_open_files",schemaPath:"#/properties/inputs/items/properties/max_open_files/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1588,16 +1588,20 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(coerced21 !== undefined){
-data23 = coerced21;
-if(data1 !== undefined){
-data1["ignore_older_ms"] = coerced21;
+let data25 = data3.ignore_older_ms;
+const _errs89 = errors;
+let valid23 = false;
+const _errs90 = errors;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+let dataType20 = typeof data25;
+let coerced20 = undefined;
+if(!(coerced20 !== undefined)){
+if(dataType20 === "boolean" || data25 === null
+              || (dataType20 === "string" && data25 && data25 == +data25 && !(data25 % 1))){
+coerced20 = +data25;
 }
-}
-}
-if(typeof data23 === "string"){
-if(!pattern2.test(data23)){
-const err77 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+else {
+const err77 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1607,11 +1611,16 @@ vErrors.push(err77);
 errors++;
 }
 }
-var _valid9 = _errs86 === errors;
-valid20 = valid20 || _valid9;
+if(coerced20 !== undefined){
+data25 = coerced20;
+if(data3 !== undefined){
+data3["ignore_older_ms"] = coerced20;
 }
-if(!valid20){
-const err78 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 < 0 || isNaN(data25)){
+const err78 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1620,31 +1629,23 @@ vErrors.push(err78);
 }
 errors++;
 }
-else {
-errors = _errs83;
-if(vErrors !== null){
-if(_errs83){
-vErrors.length = _errs83;
+}
+var _valid10 = _errs90 === errors;
+valid23 = valid23 || _valid10;
+if(!valid23){
+const _errs92 = errors;
+if(typeof data25 !== "string"){
+let dataType21 = typeof data25;
+let coerced21 = undefined;
+if(!(coerced21 !== undefined)){
+if(dataType21 == "number" || dataType21 == "boolean"){
+coerced21 = "" + data25;
+}
+else if(data25 === null){
+coerced21 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-let data24 = data1.partial_line_flush_ms;
-const _errs89 = errors;
-let valid21 = false;
-const _errs90 = errors;
-if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-let dataType22 = typeof data24;
-let coerced22 = undefined;
-if(!(coerced22 !== undefined)){
-if(dataType22 === "boolean" || data24 === null
-              || (dataType22 === "string" && data24 && data24 == +data24 && !(data24 % 1))){
-coerced22 = +data24;
-}
-else {
-const err79 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err79 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1654,16 +1655,16 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(coerced22 !== undefined){
-data24 = coerced22;
-if(data1 !== undefined){
-data1["partial_line_flush_ms"] = coerced22;
+if(coerced21 !== undefined){
+data25 = coerced21;
+if(data3 !== undefined){
+data3["ignore_older_ms"] = coerced21;
 }
 }
 }
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 < 0 || isNaN(data24)){
-const err80 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(typeof data25 === "string"){
+if(!pattern2.test(data25)){
+const err80 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1673,60 +1674,16 @@ vErrors.push(err80);
 errors++;
 }
 }
-var _valid10 = _errs90 === errors;
-valid21 = valid21 || _valid10;
-if(!valid21){
-const _errs92 = errors;
-if(typeof data24 !== "string"){
-let dataType23 = typeof data24;
-let coerced23 = undefined;
-if(!(coerced23 !== undefined)){
-if(dataType23 == "number" || dataType23 == "boolean"){
-coerced23 = "" + data24;
+var _valid10 = _errs92 === errors;
+valid23 = valid23 || _valid10;
 }
-else if(data24 === null){
-coerced23 = "";
-}
-else {
-const err81 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid23){
+const err81 = {instancePath:instancePath+"/inputs/" + i0+"/ignore_older_ms",schemaPath:"#/properties/inputs/items/properties/ignore_older_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err81];
 }
 else {
 vErrors.push(err81);
-}
-errors++;
-}
-}
-if(coerced23 !== undefined){
-data24 = coerced23;
-if(data1 !== undefined){
-data1["partial_line_flush_ms"] = coerced23;
-}
-}
-}
-if(typeof data24 === "string"){
-if(!pattern2.test(data24)){
-const err82 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
-if(vErrors === null){
-vErrors = [err82];
-}
-else {
-vErrors.push(err82);
-}
-errors++;
-}
-}
-var _valid10 = _errs92 === errors;
-valid21 = valid21 || _valid10;
-}
-if(!valid21){
-const err83 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err83];
-}
-else {
-vErrors.push(err83);
 }
 errors++;
 }
@@ -1741,18 +1698,64 @@ vErrors = null;
 }
 }
 }
-let data25 = data1.flush_partial_on_stop;
-if(typeof data25 !== "boolean"){
-let coerced24 = undefined;
-if(!(coerced24 !== undefined)){
-if(data25 === "false" || data25 === 0 || data25 === null){
-coerced24 = false;
-}
-else if(data25 === "true" || data25 === 1){
-coerced24 = true;
+let data26 = data3.partial_line_flush_ms;
+const _errs95 = errors;
+let valid24 = false;
+const _errs96 = errors;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+let dataType22 = typeof data26;
+let coerced22 = undefined;
+if(!(coerced22 !== undefined)){
+if(dataType22 === "boolean" || data26 === null
+              || (dataType22 === "string" && data26 && data26 == +data26 && !(data26 % 1))){
+coerced22 = +data26;
 }
 else {
-const err84 = {instancePath:instancePath+"/inputs/" + i0+"/flush_partial_on_stop",schemaPath:"#/properties/inputs/items/properties/flush_partial_on_stop/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err82 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+if(coerced22 !== undefined){
+data26 = coerced22;
+if(data3 !== undefined){
+data3["partial_line_flush_ms"] = coerced22;
+}
+}
+}
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 < 0 || isNaN(data26)){
+const err83 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+var _valid11 = _errs96 === errors;
+valid24 = valid24 || _valid11;
+if(!valid24){
+const _errs98 = errors;
+if(typeof data26 !== "string"){
+let dataType23 = typeof data26;
+let coerced23 = undefined;
+if(!(coerced23 !== undefined)){
+if(dataType23 == "number" || dataType23 == "boolean"){
+coerced23 = "" + data26;
+}
+else if(data26 === null){
+coerced23 = "";
+}
+else {
+const err84 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1762,16 +1765,16 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(coerced24 !== undefined){
-data25 = coerced24;
-if(data1 !== undefined){
-data1["flush_partial_on_stop"] = coerced24;
+if(coerced23 !== undefined){
+data26 = coerced23;
+if(data3 !== undefined){
+data3["partial_line_flush_ms"] = coerced23;
 }
 }
 }
-let data26 = data1.container;
-if(!((((data26 === "none") || (data26 === "cri")) || (data26 === "docker")) || (data26 === "auto"))){
-const err85 = {instancePath:instancePath+"/inputs/" + i0+"/container",schemaPath:"#/properties/inputs/items/properties/container/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.container.enum},message:"must be equal to one of the allowed values"};
+if(typeof data26 === "string"){
+if(!pattern2.test(data26)){
+const err85 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1780,21 +1783,12 @@ vErrors.push(err85);
 }
 errors++;
 }
-if(data1.syslog !== undefined){
-let data27 = data1.syslog;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if(data27.queue_messages === undefined){
-data27.queue_messages = 10000;
 }
-if(data27.max_connections === undefined){
-data27.max_connections = 256;
+var _valid11 = _errs98 === errors;
+valid24 = valid24 || _valid11;
 }
-if(data27.tags === undefined){
-data27.tags = {};
-}
-for(const key2 in data27){
-if(!((((((key2 === "udp") || (key2 === "tcp")) || (key2 === "receive_buffer_bytes")) || (key2 === "queue_messages")) || (key2 === "max_connections")) || (key2 === "tags"))){
-const err86 = {instancePath:instancePath+"/inputs/" + i0+"/syslog",schemaPath:"#/properties/inputs/items/properties/syslog/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(!valid24){
+const err86 = {instancePath:instancePath+"/inputs/" + i0+"/partial_line_flush_ms",schemaPath:"#/properties/inputs/items/properties/partial_line_flush_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1803,21 +1797,29 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-if(data27.udp !== undefined){
-let data28 = data27.udp;
-if(typeof data28 !== "string"){
-let dataType25 = typeof data28;
-let coerced25 = undefined;
-if(!(coerced25 !== undefined)){
-if(dataType25 == "number" || dataType25 == "boolean"){
-coerced25 = "" + data28;
-}
-else if(data28 === null){
-coerced25 = "";
+else {
+errors = _errs95;
+if(vErrors !== null){
+if(_errs95){
+vErrors.length = _errs95;
 }
 else {
-const err87 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/udp",schemaPath:"#/properties/inputs/items/properties/syslog/properties/udp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+let data27 = data3.flush_partial_on_stop;
+if(typeof data27 !== "boolean"){
+let coerced24 = undefined;
+if(!(coerced24 !== undefined)){
+if(data27 === "false" || data27 === 0 || data27 === null){
+coerced24 = false;
+}
+else if(data27 === "true" || data27 === 1){
+coerced24 = true;
+}
+else {
+const err87 = {instancePath:instancePath+"/inputs/" + i0+"/flush_partial_on_stop",schemaPath:"#/properties/inputs/items/properties/flush_partial_on_stop/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1827,16 +1829,16 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(coerced25 !== undefined){
-data28 = coerced25;
-if(data27 !== undefined){
-data27["udp"] = coerced25;
+if(coerced24 !== undefined){
+data27 = coerced24;
+if(data3 !== undefined){
+data3["flush_partial_on_stop"] = coerced24;
 }
 }
 }
-if(typeof data28 === "string"){
-if(!pattern9.test(data28)){
-const err88 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/udp",schemaPath:"#/properties/inputs/items/properties/syslog/properties/udp/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"+"\""};
+let data28 = data3.container;
+if(!((((data28 === "none") || (data28 === "cri")) || (data28 === "docker")) || (data28 === "auto"))){
+const err88 = {instancePath:instancePath+"/inputs/" + i0+"/container",schemaPath:"#/properties/inputs/items/properties/container/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.container.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1845,22 +1847,21 @@ vErrors.push(err88);
 }
 errors++;
 }
+if(data3.syslog !== undefined){
+let data29 = data3.syslog;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+if(data29.queue_messages === undefined){
+data29.queue_messages = 10000;
 }
+if(data29.max_connections === undefined){
+data29.max_connections = 256;
 }
-if(data27.tcp !== undefined){
-let data29 = data27.tcp;
-if(typeof data29 !== "string"){
-let dataType26 = typeof data29;
-let coerced26 = undefined;
-if(!(coerced26 !== undefined)){
-if(dataType26 == "number" || dataType26 == "boolean"){
-coerced26 = "" + data29;
+if(data29.tags === undefined){
+data29.tags = {};
 }
-else if(data29 === null){
-coerced26 = "";
-}
-else {
-const err89 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tcp",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tcp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key2 in data29){
+if(!((((((key2 === "udp") || (key2 === "tcp")) || (key2 === "receive_buffer_bytes")) || (key2 === "queue_messages")) || (key2 === "max_connections")) || (key2 === "tags"))){
+const err89 = {instancePath:instancePath+"/inputs/" + i0+"/syslog",schemaPath:"#/properties/inputs/items/properties/syslog/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1870,16 +1871,20 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(coerced26 !== undefined){
-data29 = coerced26;
-if(data27 !== undefined){
-data27["tcp"] = coerced26;
+if(data29.udp !== undefined){
+let data30 = data29.udp;
+if(typeof data30 !== "string"){
+let dataType25 = typeof data30;
+let coerced25 = undefined;
+if(!(coerced25 !== undefined)){
+if(dataType25 == "number" || dataType25 == "boolean"){
+coerced25 = "" + data30;
 }
+else if(data30 === null){
+coerced25 = "";
 }
-}
-if(typeof data29 === "string"){
-if(!pattern9.test(data29)){
-const err90 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tcp",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tcp/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"+"\""};
+else {
+const err90 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/udp",schemaPath:"#/properties/inputs/items/properties/syslog/properties/udp/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1889,22 +1894,16 @@ vErrors.push(err90);
 errors++;
 }
 }
+if(coerced25 !== undefined){
+data30 = coerced25;
+if(data29 !== undefined){
+data29["udp"] = coerced25;
 }
-if(data27.receive_buffer_bytes !== undefined){
-let data30 = data27.receive_buffer_bytes;
-const _errs105 = errors;
-let valid23 = false;
-const _errs106 = errors;
-if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
-let dataType27 = typeof data30;
-let coerced27 = undefined;
-if(!(coerced27 !== undefined)){
-if(dataType27 === "boolean" || data30 === null
-              || (dataType27 === "string" && data30 && data30 == +data30 && !(data30 % 1))){
-coerced27 = +data30;
 }
-else {
-const err91 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(typeof data30 === "string"){
+if(!pattern9.test(data30)){
+const err91 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/udp",schemaPath:"#/properties/inputs/items/properties/syslog/properties/udp/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"+"\""};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1914,16 +1913,21 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(coerced27 !== undefined){
-data30 = coerced27;
-if(data27 !== undefined){
-data27["receive_buffer_bytes"] = coerced27;
 }
+if(data29.tcp !== undefined){
+let data31 = data29.tcp;
+if(typeof data31 !== "string"){
+let dataType26 = typeof data31;
+let coerced26 = undefined;
+if(!(coerced26 !== undefined)){
+if(dataType26 == "number" || dataType26 == "boolean"){
+coerced26 = "" + data31;
 }
+else if(data31 === null){
+coerced26 = "";
 }
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 < 1024 || isNaN(data30)){
-const err92 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
+else {
+const err92 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tcp",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tcp/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1933,22 +1937,16 @@ vErrors.push(err92);
 errors++;
 }
 }
-var _valid11 = _errs106 === errors;
-valid23 = valid23 || _valid11;
-if(!valid23){
-const _errs108 = errors;
-if(typeof data30 !== "string"){
-let dataType28 = typeof data30;
-let coerced28 = undefined;
-if(!(coerced28 !== undefined)){
-if(dataType28 == "number" || dataType28 == "boolean"){
-coerced28 = "" + data30;
+if(coerced26 !== undefined){
+data31 = coerced26;
+if(data29 !== undefined){
+data29["tcp"] = coerced26;
 }
-else if(data30 === null){
-coerced28 = "";
 }
-else {
-const err93 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(typeof data31 === "string"){
+if(!pattern9.test(data31)){
+const err93 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tcp",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tcp/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"+"\""};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1958,16 +1956,22 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(coerced28 !== undefined){
-data30 = coerced28;
-if(data27 !== undefined){
-data27["receive_buffer_bytes"] = coerced28;
 }
+if(data29.receive_buffer_bytes !== undefined){
+let data32 = data29.receive_buffer_bytes;
+const _errs111 = errors;
+let valid26 = false;
+const _errs112 = errors;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+let dataType27 = typeof data32;
+let coerced27 = undefined;
+if(!(coerced27 !== undefined)){
+if(dataType27 === "boolean" || data32 === null
+              || (dataType27 === "string" && data32 && data32 == +data32 && !(data32 % 1))){
+coerced27 = +data32;
 }
-}
-if(typeof data30 === "string"){
-if(!pattern1.test(data30)){
-const err94 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+else {
+const err94 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1977,11 +1981,16 @@ vErrors.push(err94);
 errors++;
 }
 }
-var _valid11 = _errs108 === errors;
-valid23 = valid23 || _valid11;
+if(coerced27 !== undefined){
+data32 = coerced27;
+if(data29 !== undefined){
+data29["receive_buffer_bytes"] = coerced27;
 }
-if(!valid23){
-const err95 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 < 1024 || isNaN(data32)){
+const err95 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1990,29 +1999,23 @@ vErrors.push(err95);
 }
 errors++;
 }
-else {
-errors = _errs105;
-if(vErrors !== null){
-if(_errs105){
-vErrors.length = _errs105;
+}
+var _valid12 = _errs112 === errors;
+valid26 = valid26 || _valid12;
+if(!valid26){
+const _errs114 = errors;
+if(typeof data32 !== "string"){
+let dataType28 = typeof data32;
+let coerced28 = undefined;
+if(!(coerced28 !== undefined)){
+if(dataType28 == "number" || dataType28 == "boolean"){
+coerced28 = "" + data32;
+}
+else if(data32 === null){
+coerced28 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-let data31 = data27.queue_messages;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-let dataType29 = typeof data31;
-let coerced29 = undefined;
-if(!(coerced29 !== undefined)){
-if(dataType29 === "boolean" || data31 === null
-              || (dataType29 === "string" && data31 && data31 == +data31 && !(data31 % 1))){
-coerced29 = +data31;
-}
-else {
-const err96 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/queue_messages",schemaPath:"#/properties/inputs/items/properties/syslog/properties/queue_messages/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err96 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -2022,16 +2025,16 @@ vErrors.push(err96);
 errors++;
 }
 }
-if(coerced29 !== undefined){
-data31 = coerced29;
-if(data27 !== undefined){
-data27["queue_messages"] = coerced29;
+if(coerced28 !== undefined){
+data32 = coerced28;
+if(data29 !== undefined){
+data29["receive_buffer_bytes"] = coerced28;
 }
 }
 }
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 < 1 || isNaN(data31)){
-const err97 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/queue_messages",schemaPath:"#/properties/inputs/items/properties/syslog/properties/queue_messages/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data32 === "string"){
+if(!pattern1.test(data32)){
+const err97 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -2041,17 +2044,11 @@ vErrors.push(err97);
 errors++;
 }
 }
-let data32 = data27.max_connections;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-let dataType30 = typeof data32;
-let coerced30 = undefined;
-if(!(coerced30 !== undefined)){
-if(dataType30 === "boolean" || data32 === null
-              || (dataType30 === "string" && data32 && data32 == +data32 && !(data32 % 1))){
-coerced30 = +data32;
+var _valid12 = _errs114 === errors;
+valid26 = valid26 || _valid12;
 }
-else {
-const err98 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/max_connections",schemaPath:"#/properties/inputs/items/properties/syslog/properties/max_connections/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(!valid26){
+const err98 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/receive_buffer_bytes",schemaPath:"#/properties/inputs/items/properties/syslog/properties/receive_buffer_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -2060,17 +2057,29 @@ vErrors.push(err98);
 }
 errors++;
 }
+else {
+errors = _errs111;
+if(vErrors !== null){
+if(_errs111){
+vErrors.length = _errs111;
 }
-if(coerced30 !== undefined){
-data32 = coerced30;
-if(data27 !== undefined){
-data27["max_connections"] = coerced30;
+else {
+vErrors = null;
 }
 }
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 < 1 || isNaN(data32)){
-const err99 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/max_connections",schemaPath:"#/properties/inputs/items/properties/syslog/properties/max_connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+let data33 = data29.queue_messages;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+let dataType29 = typeof data33;
+let coerced29 = undefined;
+if(!(coerced29 !== undefined)){
+if(dataType29 === "boolean" || data33 === null
+              || (dataType29 === "string" && data33 && data33 == +data33 && !(data33 % 1))){
+coerced29 = +data33;
+}
+else {
+const err99 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/queue_messages",schemaPath:"#/properties/inputs/items/properties/syslog/properties/queue_messages/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -2080,14 +2089,16 @@ vErrors.push(err99);
 errors++;
 }
 }
-let data33 = data27.tags;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-for(const key3 in data33){
-let data34 = data33[key3];
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-for(const key4 in data34){
-if(!((((key4 === "format") || (key4 === "nginx_conf")) || (key4 === "format_name")) || (key4 === "topic"))){
-const err100 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(coerced29 !== undefined){
+data33 = coerced29;
+if(data29 !== undefined){
+data29["queue_messages"] = coerced29;
+}
+}
+}
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 < 1 || isNaN(data33)){
+const err100 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/queue_messages",schemaPath:"#/properties/inputs/items/properties/syslog/properties/queue_messages/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -2097,20 +2108,17 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data34.format !== undefined){
-let data35 = data34.format;
-if(typeof data35 !== "string"){
-let dataType31 = typeof data35;
-let coerced31 = undefined;
-if(!(coerced31 !== undefined)){
-if(dataType31 == "number" || dataType31 == "boolean"){
-coerced31 = "" + data35;
-}
-else if(data35 === null){
-coerced31 = "";
+let data34 = data29.max_connections;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+let dataType30 = typeof data34;
+let coerced30 = undefined;
+if(!(coerced30 !== undefined)){
+if(dataType30 === "boolean" || data34 === null
+              || (dataType30 === "string" && data34 && data34 == +data34 && !(data34 % 1))){
+coerced30 = +data34;
 }
 else {
-const err101 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/format",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/format/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err101 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/max_connections",schemaPath:"#/properties/inputs/items/properties/syslog/properties/max_connections/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -2120,16 +2128,16 @@ vErrors.push(err101);
 errors++;
 }
 }
-if(coerced31 !== undefined){
-data35 = coerced31;
-if(data34 !== undefined){
-data34["format"] = coerced31;
+if(coerced30 !== undefined){
+data34 = coerced30;
+if(data29 !== undefined){
+data29["max_connections"] = coerced30;
 }
 }
 }
-if(typeof data35 === "string"){
-if(func4(data35) < 1){
-const err102 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/format",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/format/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 1 || isNaN(data34)){
+const err102 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/max_connections",schemaPath:"#/properties/inputs/items/properties/syslog/properties/max_connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -2139,21 +2147,14 @@ vErrors.push(err102);
 errors++;
 }
 }
-}
-if(data34.nginx_conf !== undefined){
-let data36 = data34.nginx_conf;
-if(typeof data36 !== "string"){
-let dataType32 = typeof data36;
-let coerced32 = undefined;
-if(!(coerced32 !== undefined)){
-if(dataType32 == "number" || dataType32 == "boolean"){
-coerced32 = "" + data36;
-}
-else if(data36 === null){
-coerced32 = "";
-}
-else {
-const err103 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/nginx_conf/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data35 = data29.tags;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+for(const key3 in data35){
+let data36 = data35[key3];
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+for(const key4 in data36){
+if(!((((key4 === "format") || (key4 === "nginx_conf")) || (key4 === "format_name")) || (key4 === "topic"))){
+const err103 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -2163,16 +2164,20 @@ vErrors.push(err103);
 errors++;
 }
 }
-if(coerced32 !== undefined){
-data36 = coerced32;
-if(data34 !== undefined){
-data34["nginx_conf"] = coerced32;
+if(data36.format !== undefined){
+let data37 = data36.format;
+if(typeof data37 !== "string"){
+let dataType31 = typeof data37;
+let coerced31 = undefined;
+if(!(coerced31 !== undefined)){
+if(dataType31 == "number" || dataType31 == "boolean"){
+coerced31 = "" + data37;
 }
+else if(data37 === null){
+coerced31 = "";
 }
-}
-if(typeof data36 === "string"){
-if(func4(data36) < 1){
-const err104 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/nginx_conf/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err104 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/format",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/format/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -2182,21 +2187,16 @@ vErrors.push(err104);
 errors++;
 }
 }
+if(coerced31 !== undefined){
+data37 = coerced31;
+if(data36 !== undefined){
+data36["format"] = coerced31;
 }
-if(data34.format_name !== undefined){
-let data37 = data34.format_name;
-if(typeof data37 !== "string"){
-let dataType33 = typeof data37;
-let coerced33 = undefined;
-if(!(coerced33 !== undefined)){
-if(dataType33 == "number" || dataType33 == "boolean"){
-coerced33 = "" + data37;
 }
-else if(data37 === null){
-coerced33 = "";
 }
-else {
-const err105 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/format_name",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/format_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data37 === "string"){
+if(func4(data37) < 1){
+const err105 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/format",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/format/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -2206,16 +2206,21 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(coerced33 !== undefined){
-data37 = coerced33;
-if(data34 !== undefined){
-data34["format_name"] = coerced33;
 }
+if(data36.nginx_conf !== undefined){
+let data38 = data36.nginx_conf;
+if(typeof data38 !== "string"){
+let dataType32 = typeof data38;
+let coerced32 = undefined;
+if(!(coerced32 !== undefined)){
+if(dataType32 == "number" || dataType32 == "boolean"){
+coerced32 = "" + data38;
 }
+else if(data38 === null){
+coerced32 = "";
 }
-if(typeof data37 === "string"){
-if(func4(data37) < 1){
-const err106 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/format_name",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/format_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err106 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/nginx_conf/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -2225,21 +2230,16 @@ vErrors.push(err106);
 errors++;
 }
 }
+if(coerced32 !== undefined){
+data38 = coerced32;
+if(data36 !== undefined){
+data36["nginx_conf"] = coerced32;
 }
-if(data34.topic !== undefined){
-let data38 = data34.topic;
-if(typeof data38 !== "string"){
-let dataType34 = typeof data38;
-let coerced34 = undefined;
-if(!(coerced34 !== undefined)){
-if(dataType34 == "number" || dataType34 == "boolean"){
-coerced34 = "" + data38;
 }
-else if(data38 === null){
-coerced34 = "";
 }
-else {
-const err107 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/topic",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data38 === "string"){
+if(func4(data38) < 1){
+const err107 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/nginx_conf",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/nginx_conf/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -2249,16 +2249,21 @@ vErrors.push(err107);
 errors++;
 }
 }
-if(coerced34 !== undefined){
-data38 = coerced34;
-if(data34 !== undefined){
-data34["topic"] = coerced34;
 }
+if(data36.format_name !== undefined){
+let data39 = data36.format_name;
+if(typeof data39 !== "string"){
+let dataType33 = typeof data39;
+let coerced33 = undefined;
+if(!(coerced33 !== undefined)){
+if(dataType33 == "number" || dataType33 == "boolean"){
+coerced33 = "" + data39;
 }
+else if(data39 === null){
+coerced33 = "";
 }
-if(typeof data38 === "string"){
-if(!pattern0.test(data38)){
-const err108 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/topic",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
+else {
+const err108 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/format_name",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/format_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -2268,10 +2273,16 @@ vErrors.push(err108);
 errors++;
 }
 }
+if(coerced33 !== undefined){
+data39 = coerced33;
+if(data36 !== undefined){
+data36["format_name"] = coerced33;
 }
 }
-else {
-const err109 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+}
+if(typeof data39 === "string"){
+if(func4(data39) < 1){
+const err109 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/format_name",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/format_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -2282,8 +2293,20 @@ errors++;
 }
 }
 }
+if(data36.topic !== undefined){
+let data40 = data36.topic;
+if(typeof data40 !== "string"){
+let dataType34 = typeof data40;
+let coerced34 = undefined;
+if(!(coerced34 !== undefined)){
+if(dataType34 == "number" || dataType34 == "boolean"){
+coerced34 = "" + data40;
+}
+else if(data40 === null){
+coerced34 = "";
+}
 else {
-const err110 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err110 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/topic",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -2293,8 +2316,16 @@ vErrors.push(err110);
 errors++;
 }
 }
-else {
-const err111 = {instancePath:instancePath+"/inputs/" + i0+"/syslog",schemaPath:"#/properties/inputs/items/properties/syslog/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(coerced34 !== undefined){
+data40 = coerced34;
+if(data36 !== undefined){
+data36["topic"] = coerced34;
+}
+}
+}
+if(typeof data40 === "string"){
+if(!pattern0.test(data40)){
+const err111 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/topic",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -2305,8 +2336,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err112 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err112 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -2318,7 +2350,7 @@ errors++;
 }
 }
 else {
-const err113 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err113 = {instancePath:instancePath+"/inputs/" + i0+"/syslog/tags",schemaPath:"#/properties/inputs/items/properties/syslog/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -2328,15 +2360,8 @@ vErrors.push(err113);
 errors++;
 }
 }
-if(data.kafka !== undefined){
-let data39 = data.kafka;
-const _errs130 = errors;
-let valid26 = true;
-const _errs131 = errors;
-if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
-let missing4;
-if((data39.idempotent === undefined) && (missing4 = "idempotent")){
-const err114 = {};
+else {
+const err114 = {instancePath:instancePath+"/inputs/" + i0+"/syslog",schemaPath:"#/properties/inputs/items/properties/syslog/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -2345,10 +2370,10 @@ vErrors.push(err114);
 }
 errors++;
 }
+}
+}
 else {
-if(data39.idempotent !== undefined){
-if(true !== data39.idempotent){
-const err115 = {};
+const err115 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -2359,23 +2384,8 @@ errors++;
 }
 }
 }
-}
-var _valid12 = _errs131 === errors;
-errors = _errs130;
-if(vErrors !== null){
-if(_errs130){
-vErrors.length = _errs130;
-}
 else {
-vErrors = null;
-}
-}
-if(_valid12){
-const _errs133 = errors;
-if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
-if(data39.acks !== undefined){
-if("all" !== data39.acks){
-const err116 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/then/properties/acks/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant"};
+const err116 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -2385,12 +2395,15 @@ vErrors.push(err116);
 errors++;
 }
 }
-}
-var _valid12 = _errs133 === errors;
-valid26 = _valid12;
-}
-if(!valid26){
-const err117 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(data.kafka !== undefined){
+let data41 = data.kafka;
+const _errs136 = errors;
+let valid29 = true;
+const _errs137 = errors;
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+let missing4;
+if((data41.idempotent === undefined) && (missing4 = "idempotent")){
+const err117 = {};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -2399,45 +2412,10 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
-if(data39.client_id === undefined){
-data39.client_id = "logship";
-}
-if(data39.dead_letter_topic === undefined){
-data39.dead_letter_topic = "logship-dead-letter";
-}
-if(data39.message_format === undefined){
-data39.message_format = "record";
-}
-if(data39.acks === undefined){
-data39.acks = "all";
-}
-if(data39.idempotent === undefined){
-data39.idempotent = false;
-}
-if(data39.compression === undefined){
-data39.compression = "none";
-}
-if(data39.max_message_bytes === undefined){
-data39.max_message_bytes = 1000000;
-}
-if(data39.request_timeout_ms === undefined){
-data39.request_timeout_ms = 30000;
-}
-if(data39.connection_timeout_ms === undefined){
-data39.connection_timeout_ms = 10000;
-}
-if(data39.retry_backoff_ms === undefined){
-data39.retry_backoff_ms = 100;
-}
-if(data39.retry_backoff_max_ms === undefined){
-data39.retry_backoff_max_ms = 30000;
-}
-if(data39.max_in_flight === undefined){
-data39.max_in_flight = 4;
-}
-if(data39.brokers === undefined){
-const err118 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "brokers"},message:"must have required property '"+"brokers"+"'"};
+else {
+if(data41.idempotent !== undefined){
+if(true !== data41.idempotent){
+const err118 = {};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -2446,8 +2424,25 @@ vErrors.push(err118);
 }
 errors++;
 }
-if(data39.topic === undefined){
-const err119 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};
+}
+}
+}
+var _valid13 = _errs137 === errors;
+errors = _errs136;
+if(vErrors !== null){
+if(_errs136){
+vErrors.length = _errs136;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid13){
+const _errs139 = errors;
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+if(data41.acks !== undefined){
+if("all" !== data41.acks){
+const err119 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/then/properties/acks/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -2456,9 +2451,13 @@ vErrors.push(err119);
 }
 errors++;
 }
-for(const key5 in data39){
-if(!(func2.call(schema11.properties.kafka.properties, key5))){
-const err120 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+}
+var _valid13 = _errs139 === errors;
+valid29 = _valid13;
+}
+if(!valid29){
+const err120 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -2467,12 +2466,45 @@ vErrors.push(err120);
 }
 errors++;
 }
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+if(data41.client_id === undefined){
+data41.client_id = "logship";
 }
-if(data39.brokers !== undefined){
-let data42 = data39.brokers;
-if(Array.isArray(data42)){
-if(data42.length < 1){
-const err121 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data41.dead_letter_topic === undefined){
+data41.dead_letter_topic = "logship-dead-letter";
+}
+if(data41.message_format === undefined){
+data41.message_format = "record";
+}
+if(data41.acks === undefined){
+data41.acks = "all";
+}
+if(data41.idempotent === undefined){
+data41.idempotent = false;
+}
+if(data41.compression === undefined){
+data41.compression = "none";
+}
+if(data41.max_message_bytes === undefined){
+data41.max_message_bytes = 1000000;
+}
+if(data41.request_timeout_ms === undefined){
+data41.request_timeout_ms = 30000;
+}
+if(data41.connection_timeout_ms === undefined){
+data41.connection_timeout_ms = 10000;
+}
+if(data41.retry_backoff_ms === undefined){
+data41.retry_backoff_ms = 100;
+}
+if(data41.retry_backoff_max_ms === undefined){
+data41.retry_backoff_max_ms = 30000;
+}
+if(data41.max_in_flight === undefined){
+data41.max_in_flight = 4;
+}
+if(data41.brokers === undefined){
+const err121 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "brokers"},message:"must have required property '"+"brokers"+"'"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -2481,21 +2513,8 @@ vErrors.push(err121);
 }
 errors++;
 }
-const len3 = data42.length;
-for(let i3=0; i3<len3; i3++){
-let data43 = data42[i3];
-if(typeof data43 !== "string"){
-let dataType35 = typeof data43;
-let coerced35 = undefined;
-if(!(coerced35 !== undefined)){
-if(dataType35 == "number" || dataType35 == "boolean"){
-coerced35 = "" + data43;
-}
-else if(data43 === null){
-coerced35 = "";
-}
-else {
-const err122 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data41.topic === undefined){
+const err122 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -2504,17 +2523,9 @@ vErrors.push(err122);
 }
 errors++;
 }
-}
-if(coerced35 !== undefined){
-data43 = coerced35;
-if(data42 !== undefined){
-data42[i3] = coerced35;
-}
-}
-}
-if(typeof data43 === "string"){
-if(!pattern13.test(data43)){
-const err123 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/pattern",keyword:"pattern",params:{pattern: "^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\""};
+for(const key5 in data41){
+if(!(func2.call(schema11.properties.kafka.properties, key5))){
+const err123 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -2524,10 +2535,11 @@ vErrors.push(err123);
 errors++;
 }
 }
-}
-}
-else {
-const err124 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data41.brokers !== undefined){
+let data44 = data41.brokers;
+if(Array.isArray(data44)){
+if(data44.length < 1){
+const err124 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -2536,20 +2548,21 @@ vErrors.push(err124);
 }
 errors++;
 }
+const len3 = data44.length;
+for(let i3=0; i3<len3; i3++){
+let data45 = data44[i3];
+if(typeof data45 !== "string"){
+let dataType35 = typeof data45;
+let coerced35 = undefined;
+if(!(coerced35 !== undefined)){
+if(dataType35 == "number" || dataType35 == "boolean"){
+coerced35 = "" + data45;
 }
-let data44 = data39.client_id;
-if(typeof data44 !== "string"){
-let dataType36 = typeof data44;
-let coerced36 = undefined;
-if(!(coerced36 !== undefined)){
-if(dataType36 == "number" || dataType36 == "boolean"){
-coerced36 = "" + data44;
-}
-else if(data44 === null){
-coerced36 = "";
+else if(data45 === null){
+coerced35 = "";
 }
 else {
-const err125 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err125 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -2559,16 +2572,16 @@ vErrors.push(err125);
 errors++;
 }
 }
-if(coerced36 !== undefined){
-data44 = coerced36;
-if(data39 !== undefined){
-data39["client_id"] = coerced36;
+if(coerced35 !== undefined){
+data45 = coerced35;
+if(data44 !== undefined){
+data44[i3] = coerced35;
 }
 }
 }
-if(typeof data44 === "string"){
-if(func4(data44) < 1){
-const err126 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(typeof data45 === "string"){
+if(!pattern13.test(data45)){
+const err126 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/pattern",keyword:"pattern",params:{pattern: "^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\""};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -2578,20 +2591,10 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data39.topic !== undefined){
-let data45 = data39.topic;
-if(typeof data45 !== "string"){
-let dataType37 = typeof data45;
-let coerced37 = undefined;
-if(!(coerced37 !== undefined)){
-if(dataType37 == "number" || dataType37 == "boolean"){
-coerced37 = "" + data45;
 }
-else if(data45 === null){
-coerced37 = "";
 }
 else {
-const err127 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err127 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -2601,16 +2604,19 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(coerced37 !== undefined){
-data45 = coerced37;
-if(data39 !== undefined){
-data39["topic"] = coerced37;
+let data46 = data41.client_id;
+if(typeof data46 !== "string"){
+let dataType36 = typeof data46;
+let coerced36 = undefined;
+if(!(coerced36 !== undefined)){
+if(dataType36 == "number" || dataType36 == "boolean"){
+coerced36 = "" + data46;
 }
+else if(data46 === null){
+coerced36 = "";
 }
-}
-if(typeof data45 === "string"){
-if(!pattern0.test(data45)){
-const err128 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
+else {
+const err128 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -2620,21 +2626,16 @@ vErrors.push(err128);
 errors++;
 }
 }
+if(coerced36 !== undefined){
+data46 = coerced36;
+if(data41 !== undefined){
+data41["client_id"] = coerced36;
 }
-if(data39.key !== undefined){
-let data46 = data39.key;
-if(typeof data46 !== "string"){
-let dataType38 = typeof data46;
-let coerced38 = undefined;
-if(!(coerced38 !== undefined)){
-if(dataType38 == "number" || dataType38 == "boolean"){
-coerced38 = "" + data46;
 }
-else if(data46 === null){
-coerced38 = "";
 }
-else {
-const err129 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data46 === "string"){
+if(func4(data46) < 1){
+const err129 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -2644,16 +2645,20 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(coerced38 !== undefined){
-data46 = coerced38;
-if(data39 !== undefined){
-data39["key"] = coerced38;
+if(data41.topic !== undefined){
+let data47 = data41.topic;
+if(typeof data47 !== "string"){
+let dataType37 = typeof data47;
+let coerced37 = undefined;
+if(!(coerced37 !== undefined)){
+if(dataType37 == "number" || dataType37 == "boolean"){
+coerced37 = "" + data47;
 }
+else if(data47 === null){
+coerced37 = "";
 }
-}
-if(typeof data46 === "string"){
-if(func4(data46) < 1){
-const err130 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err130 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -2663,20 +2668,16 @@ vErrors.push(err130);
 errors++;
 }
 }
+if(coerced37 !== undefined){
+data47 = coerced37;
+if(data41 !== undefined){
+data41["topic"] = coerced37;
 }
-let data47 = data39.dead_letter_topic;
-if(typeof data47 !== "string"){
-let dataType39 = typeof data47;
-let coerced39 = undefined;
-if(!(coerced39 !== undefined)){
-if(dataType39 == "number" || dataType39 == "boolean"){
-coerced39 = "" + data47;
 }
-else if(data47 === null){
-coerced39 = "";
 }
-else {
-const err131 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data47 === "string"){
+if(!pattern0.test(data47)){
+const err131 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -2686,16 +2687,21 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(coerced39 !== undefined){
-data47 = coerced39;
-if(data39 !== undefined){
-data39["dead_letter_topic"] = coerced39;
 }
+if(data41.key !== undefined){
+let data48 = data41.key;
+if(typeof data48 !== "string"){
+let dataType38 = typeof data48;
+let coerced38 = undefined;
+if(!(coerced38 !== undefined)){
+if(dataType38 == "number" || dataType38 == "boolean"){
+coerced38 = "" + data48;
 }
+else if(data48 === null){
+coerced38 = "";
 }
-if(typeof data47 === "string"){
-if(!pattern15.test(data47)){
-const err132 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"},message:"must match pattern \""+"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"+"\""};
+else {
+const err132 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -2705,9 +2711,16 @@ vErrors.push(err132);
 errors++;
 }
 }
-let data48 = data39.message_format;
-if(!((data48 === "record") || (data48 === "ndjson"))){
-const err133 = {instancePath:instancePath+"/kafka/message_format",schemaPath:"#/properties/kafka/properties/message_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.message_format.enum},message:"must be equal to one of the allowed values"};
+if(coerced38 !== undefined){
+data48 = coerced38;
+if(data41 !== undefined){
+data41["key"] = coerced38;
+}
+}
+}
+if(typeof data48 === "string"){
+if(func4(data48) < 1){
+const err133 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -2716,9 +2729,21 @@ vErrors.push(err133);
 }
 errors++;
 }
-let data49 = data39.acks;
-if(!(((data49 === "all") || (data49 === 1)) || (data49 === 0))){
-const err134 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/properties/acks/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.acks.enum},message:"must be equal to one of the allowed values"};
+}
+}
+let data49 = data41.dead_letter_topic;
+if(typeof data49 !== "string"){
+let dataType39 = typeof data49;
+let coerced39 = undefined;
+if(!(coerced39 !== undefined)){
+if(dataType39 == "number" || dataType39 == "boolean"){
+coerced39 = "" + data49;
+}
+else if(data49 === null){
+coerced39 = "";
+}
+else {
+const err134 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -2727,18 +2752,17 @@ vErrors.push(err134);
 }
 errors++;
 }
-let data50 = data39.idempotent;
-if(typeof data50 !== "boolean"){
-let coerced40 = undefined;
-if(!(coerced40 !== undefined)){
-if(data50 === "false" || data50 === 0 || data50 === null){
-coerced40 = false;
 }
-else if(data50 === "true" || data50 === 1){
-coerced40 = true;
+if(coerced39 !== undefined){
+data49 = coerced39;
+if(data41 !== undefined){
+data41["dead_letter_topic"] = coerced39;
 }
-else {
-const err135 = {instancePath:instancePath+"/kafka/idempotent",schemaPath:"#/properties/kafka/properties/idempotent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+}
+if(typeof data49 === "string"){
+if(!pattern15.test(data49)){
+const err135 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"},message:"must match pattern \""+"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"+"\""};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -2748,16 +2772,9 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(coerced40 !== undefined){
-data50 = coerced40;
-if(data39 !== undefined){
-data39["idempotent"] = coerced40;
-}
-}
-}
-let data51 = data39.compression;
-if(!(((((data51 === "none") || (data51 === "gzip")) || (data51 === "snappy")) || (data51 === "lz4")) || (data51 === "zstd"))){
-const err136 = {instancePath:instancePath+"/kafka/compression",schemaPath:"#/properties/kafka/properties/compression/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.compression.enum},message:"must be equal to one of the allowed values"};
+let data50 = data41.message_format;
+if(!((data50 === "record") || (data50 === "ndjson"))){
+const err136 = {instancePath:instancePath+"/kafka/message_format",schemaPath:"#/properties/kafka/properties/message_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.message_format.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -2766,20 +2783,9 @@ vErrors.push(err136);
 }
 errors++;
 }
-let data52 = data39.max_message_bytes;
-const _errs154 = errors;
-let valid32 = false;
-const _errs155 = errors;
-if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
-let dataType41 = typeof data52;
-let coerced41 = undefined;
-if(!(coerced41 !== undefined)){
-if(dataType41 === "boolean" || data52 === null
-              || (dataType41 === "string" && data52 && data52 == +data52 && !(data52 % 1))){
-coerced41 = +data52;
-}
-else {
-const err137 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+let data51 = data41.acks;
+if(!(((data51 === "all") || (data51 === 1)) || (data51 === 0))){
+const err137 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/properties/acks/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.acks.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -2788,17 +2794,18 @@ vErrors.push(err137);
 }
 errors++;
 }
+let data52 = data41.idempotent;
+if(typeof data52 !== "boolean"){
+let coerced40 = undefined;
+if(!(coerced40 !== undefined)){
+if(data52 === "false" || data52 === 0 || data52 === null){
+coerced40 = false;
 }
-if(coerced41 !== undefined){
-data52 = coerced41;
-if(data39 !== undefined){
-data39["max_message_bytes"] = coerced41;
+else if(data52 === "true" || data52 === 1){
+coerced40 = true;
 }
-}
-}
-if((typeof data52 == "number") && (isFinite(data52))){
-if(data52 < 1 || isNaN(data52)){
-const err138 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err138 = {instancePath:instancePath+"/kafka/idempotent",schemaPath:"#/properties/kafka/properties/idempotent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -2808,22 +2815,16 @@ vErrors.push(err138);
 errors++;
 }
 }
-var _valid13 = _errs155 === errors;
-valid32 = valid32 || _valid13;
-if(!valid32){
-const _errs157 = errors;
-if(typeof data52 !== "string"){
-let dataType42 = typeof data52;
-let coerced42 = undefined;
-if(!(coerced42 !== undefined)){
-if(dataType42 == "number" || dataType42 == "boolean"){
-coerced42 = "" + data52;
+if(coerced40 !== undefined){
+data52 = coerced40;
+if(data41 !== undefined){
+data41["idempotent"] = coerced40;
 }
-else if(data52 === null){
-coerced42 = "";
 }
-else {
-const err139 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+let data53 = data41.compression;
+if(!(((((data53 === "none") || (data53 === "gzip")) || (data53 === "snappy")) || (data53 === "lz4")) || (data53 === "zstd"))){
+const err139 = {instancePath:instancePath+"/kafka/compression",schemaPath:"#/properties/kafka/properties/compression/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.compression.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -2832,17 +2833,20 @@ vErrors.push(err139);
 }
 errors++;
 }
+let data54 = data41.max_message_bytes;
+const _errs160 = errors;
+let valid35 = false;
+const _errs161 = errors;
+if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
+let dataType41 = typeof data54;
+let coerced41 = undefined;
+if(!(coerced41 !== undefined)){
+if(dataType41 === "boolean" || data54 === null
+              || (dataType41 === "string" && data54 && data54 == +data54 && !(data54 % 1))){
+coerced41 = +data54;
 }
-if(coerced42 !== undefined){
-data52 = coerced42;
-if(data39 !== undefined){
-data39["max_message_bytes"] = coerced42;
-}
-}
-}
-if(typeof data52 === "string"){
-if(!pattern1.test(data52)){
-const err140 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+else {
+const err140 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -2852,11 +2856,16 @@ vErrors.push(err140);
 errors++;
 }
 }
-var _valid13 = _errs157 === errors;
-valid32 = valid32 || _valid13;
+if(coerced41 !== undefined){
+data54 = coerced41;
+if(data41 !== undefined){
+data41["max_message_bytes"] = coerced41;
 }
-if(!valid32){
-const err141 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 < 1 || isNaN(data54)){
+const err141 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -2865,31 +2874,23 @@ vErrors.push(err141);
 }
 errors++;
 }
-else {
-errors = _errs154;
-if(vErrors !== null){
-if(_errs154){
-vErrors.length = _errs154;
+}
+var _valid14 = _errs161 === errors;
+valid35 = valid35 || _valid14;
+if(!valid35){
+const _errs163 = errors;
+if(typeof data54 !== "string"){
+let dataType42 = typeof data54;
+let coerced42 = undefined;
+if(!(coerced42 !== undefined)){
+if(dataType42 == "number" || dataType42 == "boolean"){
+coerced42 = "" + data54;
+}
+else if(data54 === null){
+coerced42 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-let data53 = data39.request_timeout_ms;
-const _errs160 = errors;
-let valid33 = false;
-const _errs161 = errors;
-if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
-let dataType43 = typeof data53;
-let coerced43 = undefined;
-if(!(coerced43 !== undefined)){
-if(dataType43 === "boolean" || data53 === null
-              || (dataType43 === "string" && data53 && data53 == +data53 && !(data53 % 1))){
-coerced43 = +data53;
-}
-else {
-const err142 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err142 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -2899,16 +2900,16 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(coerced43 !== undefined){
-data53 = coerced43;
-if(data39 !== undefined){
-data39["request_timeout_ms"] = coerced43;
+if(coerced42 !== undefined){
+data54 = coerced42;
+if(data41 !== undefined){
+data41["max_message_bytes"] = coerced42;
 }
 }
 }
-if((typeof data53 == "number") && (isFinite(data53))){
-if(data53 < 1 || isNaN(data53)){
-const err143 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data54 === "string"){
+if(!pattern1.test(data54)){
+const err143 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -2918,60 +2919,16 @@ vErrors.push(err143);
 errors++;
 }
 }
-var _valid14 = _errs161 === errors;
-valid33 = valid33 || _valid14;
-if(!valid33){
-const _errs163 = errors;
-if(typeof data53 !== "string"){
-let dataType44 = typeof data53;
-let coerced44 = undefined;
-if(!(coerced44 !== undefined)){
-if(dataType44 == "number" || dataType44 == "boolean"){
-coerced44 = "" + data53;
+var _valid14 = _errs163 === errors;
+valid35 = valid35 || _valid14;
 }
-else if(data53 === null){
-coerced44 = "";
-}
-else {
-const err144 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid35){
+const err144 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err144];
 }
 else {
 vErrors.push(err144);
-}
-errors++;
-}
-}
-if(coerced44 !== undefined){
-data53 = coerced44;
-if(data39 !== undefined){
-data39["request_timeout_ms"] = coerced44;
-}
-}
-}
-if(typeof data53 === "string"){
-if(!pattern2.test(data53)){
-const err145 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
-if(vErrors === null){
-vErrors = [err145];
-}
-else {
-vErrors.push(err145);
-}
-errors++;
-}
-}
-var _valid14 = _errs163 === errors;
-valid33 = valid33 || _valid14;
-}
-if(!valid33){
-const err146 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err146];
-}
-else {
-vErrors.push(err146);
 }
 errors++;
 }
@@ -2986,20 +2943,64 @@ vErrors = null;
 }
 }
 }
-let data54 = data39.connection_timeout_ms;
+let data55 = data41.request_timeout_ms;
 const _errs166 = errors;
-let valid34 = false;
+let valid36 = false;
 const _errs167 = errors;
-if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
-let dataType45 = typeof data54;
-let coerced45 = undefined;
-if(!(coerced45 !== undefined)){
-if(dataType45 === "boolean" || data54 === null
-              || (dataType45 === "string" && data54 && data54 == +data54 && !(data54 % 1))){
-coerced45 = +data54;
+if(!(((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55))) && (isFinite(data55)))){
+let dataType43 = typeof data55;
+let coerced43 = undefined;
+if(!(coerced43 !== undefined)){
+if(dataType43 === "boolean" || data55 === null
+              || (dataType43 === "string" && data55 && data55 == +data55 && !(data55 % 1))){
+coerced43 = +data55;
 }
 else {
-const err147 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err145 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+}
+if(coerced43 !== undefined){
+data55 = coerced43;
+if(data41 !== undefined){
+data41["request_timeout_ms"] = coerced43;
+}
+}
+}
+if((typeof data55 == "number") && (isFinite(data55))){
+if(data55 < 1 || isNaN(data55)){
+const err146 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+}
+var _valid15 = _errs167 === errors;
+valid36 = valid36 || _valid15;
+if(!valid36){
+const _errs169 = errors;
+if(typeof data55 !== "string"){
+let dataType44 = typeof data55;
+let coerced44 = undefined;
+if(!(coerced44 !== undefined)){
+if(dataType44 == "number" || dataType44 == "boolean"){
+coerced44 = "" + data55;
+}
+else if(data55 === null){
+coerced44 = "";
+}
+else {
+const err147 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -3009,16 +3010,16 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(coerced45 !== undefined){
-data54 = coerced45;
-if(data39 !== undefined){
-data39["connection_timeout_ms"] = coerced45;
+if(coerced44 !== undefined){
+data55 = coerced44;
+if(data41 !== undefined){
+data41["request_timeout_ms"] = coerced44;
 }
 }
 }
-if((typeof data54 == "number") && (isFinite(data54))){
-if(data54 < 1 || isNaN(data54)){
-const err148 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data55 === "string"){
+if(!pattern2.test(data55)){
+const err148 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -3028,60 +3029,16 @@ vErrors.push(err148);
 errors++;
 }
 }
-var _valid15 = _errs167 === errors;
-valid34 = valid34 || _valid15;
-if(!valid34){
-const _errs169 = errors;
-if(typeof data54 !== "string"){
-let dataType46 = typeof data54;
-let coerced46 = undefined;
-if(!(coerced46 !== undefined)){
-if(dataType46 == "number" || dataType46 == "boolean"){
-coerced46 = "" + data54;
+var _valid15 = _errs169 === errors;
+valid36 = valid36 || _valid15;
 }
-else if(data54 === null){
-coerced46 = "";
-}
-else {
-const err149 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid36){
+const err149 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err149];
 }
 else {
 vErrors.push(err149);
-}
-errors++;
-}
-}
-if(coerced46 !== undefined){
-data54 = coerced46;
-if(data39 !== undefined){
-data39["connection_timeout_ms"] = coerced46;
-}
-}
-}
-if(typeof data54 === "string"){
-if(!pattern2.test(data54)){
-const err150 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
-if(vErrors === null){
-vErrors = [err150];
-}
-else {
-vErrors.push(err150);
-}
-errors++;
-}
-}
-var _valid15 = _errs169 === errors;
-valid34 = valid34 || _valid15;
-}
-if(!valid34){
-const err151 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err151];
-}
-else {
-vErrors.push(err151);
 }
 errors++;
 }
@@ -3096,20 +3053,64 @@ vErrors = null;
 }
 }
 }
-let data55 = data39.retry_backoff_ms;
+let data56 = data41.connection_timeout_ms;
 const _errs172 = errors;
-let valid35 = false;
+let valid37 = false;
 const _errs173 = errors;
-if(!(((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55))) && (isFinite(data55)))){
-let dataType47 = typeof data55;
-let coerced47 = undefined;
-if(!(coerced47 !== undefined)){
-if(dataType47 === "boolean" || data55 === null
-              || (dataType47 === "string" && data55 && data55 == +data55 && !(data55 % 1))){
-coerced47 = +data55;
+if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
+let dataType45 = typeof data56;
+let coerced45 = undefined;
+if(!(coerced45 !== undefined)){
+if(dataType45 === "boolean" || data56 === null
+              || (dataType45 === "string" && data56 && data56 == +data56 && !(data56 % 1))){
+coerced45 = +data56;
 }
 else {
-const err152 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err150 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
+}
+errors++;
+}
+}
+if(coerced45 !== undefined){
+data56 = coerced45;
+if(data41 !== undefined){
+data41["connection_timeout_ms"] = coerced45;
+}
+}
+}
+if((typeof data56 == "number") && (isFinite(data56))){
+if(data56 < 1 || isNaN(data56)){
+const err151 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err151];
+}
+else {
+vErrors.push(err151);
+}
+errors++;
+}
+}
+var _valid16 = _errs173 === errors;
+valid37 = valid37 || _valid16;
+if(!valid37){
+const _errs175 = errors;
+if(typeof data56 !== "string"){
+let dataType46 = typeof data56;
+let coerced46 = undefined;
+if(!(coerced46 !== undefined)){
+if(dataType46 == "number" || dataType46 == "boolean"){
+coerced46 = "" + data56;
+}
+else if(data56 === null){
+coerced46 = "";
+}
+else {
+const err152 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -3119,16 +3120,16 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(coerced47 !== undefined){
-data55 = coerced47;
-if(data39 !== undefined){
-data39["retry_backoff_ms"] = coerced47;
+if(coerced46 !== undefined){
+data56 = coerced46;
+if(data41 !== undefined){
+data41["connection_timeout_ms"] = coerced46;
 }
 }
 }
-if((typeof data55 == "number") && (isFinite(data55))){
-if(data55 < 1 || isNaN(data55)){
-const err153 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data56 === "string"){
+if(!pattern2.test(data56)){
+const err153 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -3138,60 +3139,16 @@ vErrors.push(err153);
 errors++;
 }
 }
-var _valid16 = _errs173 === errors;
-valid35 = valid35 || _valid16;
-if(!valid35){
-const _errs175 = errors;
-if(typeof data55 !== "string"){
-let dataType48 = typeof data55;
-let coerced48 = undefined;
-if(!(coerced48 !== undefined)){
-if(dataType48 == "number" || dataType48 == "boolean"){
-coerced48 = "" + data55;
+var _valid16 = _errs175 === errors;
+valid37 = valid37 || _valid16;
 }
-else if(data55 === null){
-coerced48 = "";
-}
-else {
-const err154 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid37){
+const err154 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err154];
 }
 else {
 vErrors.push(err154);
-}
-errors++;
-}
-}
-if(coerced48 !== undefined){
-data55 = coerced48;
-if(data39 !== undefined){
-data39["retry_backoff_ms"] = coerced48;
-}
-}
-}
-if(typeof data55 === "string"){
-if(!pattern2.test(data55)){
-const err155 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
-if(vErrors === null){
-vErrors = [err155];
-}
-else {
-vErrors.push(err155);
-}
-errors++;
-}
-}
-var _valid16 = _errs175 === errors;
-valid35 = valid35 || _valid16;
-}
-if(!valid35){
-const err156 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err156];
-}
-else {
-vErrors.push(err156);
 }
 errors++;
 }
@@ -3206,20 +3163,64 @@ vErrors = null;
 }
 }
 }
-let data56 = data39.retry_backoff_max_ms;
+let data57 = data41.retry_backoff_ms;
 const _errs178 = errors;
-let valid36 = false;
+let valid38 = false;
 const _errs179 = errors;
-if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
-let dataType49 = typeof data56;
-let coerced49 = undefined;
-if(!(coerced49 !== undefined)){
-if(dataType49 === "boolean" || data56 === null
-              || (dataType49 === "string" && data56 && data56 == +data56 && !(data56 % 1))){
-coerced49 = +data56;
+if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
+let dataType47 = typeof data57;
+let coerced47 = undefined;
+if(!(coerced47 !== undefined)){
+if(dataType47 === "boolean" || data57 === null
+              || (dataType47 === "string" && data57 && data57 == +data57 && !(data57 % 1))){
+coerced47 = +data57;
 }
 else {
-const err157 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err155 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+}
+if(coerced47 !== undefined){
+data57 = coerced47;
+if(data41 !== undefined){
+data41["retry_backoff_ms"] = coerced47;
+}
+}
+}
+if((typeof data57 == "number") && (isFinite(data57))){
+if(data57 < 1 || isNaN(data57)){
+const err156 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+}
+var _valid17 = _errs179 === errors;
+valid38 = valid38 || _valid17;
+if(!valid38){
+const _errs181 = errors;
+if(typeof data57 !== "string"){
+let dataType48 = typeof data57;
+let coerced48 = undefined;
+if(!(coerced48 !== undefined)){
+if(dataType48 == "number" || dataType48 == "boolean"){
+coerced48 = "" + data57;
+}
+else if(data57 === null){
+coerced48 = "";
+}
+else {
+const err157 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -3229,16 +3230,16 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(coerced49 !== undefined){
-data56 = coerced49;
-if(data39 !== undefined){
-data39["retry_backoff_max_ms"] = coerced49;
+if(coerced48 !== undefined){
+data57 = coerced48;
+if(data41 !== undefined){
+data41["retry_backoff_ms"] = coerced48;
 }
 }
 }
-if((typeof data56 == "number") && (isFinite(data56))){
-if(data56 < 1 || isNaN(data56)){
-const err158 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data57 === "string"){
+if(!pattern2.test(data57)){
+const err158 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -3248,60 +3249,16 @@ vErrors.push(err158);
 errors++;
 }
 }
-var _valid17 = _errs179 === errors;
-valid36 = valid36 || _valid17;
-if(!valid36){
-const _errs181 = errors;
-if(typeof data56 !== "string"){
-let dataType50 = typeof data56;
-let coerced50 = undefined;
-if(!(coerced50 !== undefined)){
-if(dataType50 == "number" || dataType50 == "boolean"){
-coerced50 = "" + data56;
+var _valid17 = _errs181 === errors;
+valid38 = valid38 || _valid17;
 }
-else if(data56 === null){
-coerced50 = "";
-}
-else {
-const err159 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid38){
+const err159 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err159];
 }
 else {
 vErrors.push(err159);
-}
-errors++;
-}
-}
-if(coerced50 !== undefined){
-data56 = coerced50;
-if(data39 !== undefined){
-data39["retry_backoff_max_ms"] = coerced50;
-}
-}
-}
-if(typeof data56 === "string"){
-if(!pattern2.test(data56)){
-const err160 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
-if(vErrors === null){
-vErrors = [err160];
-}
-else {
-vErrors.push(err160);
-}
-errors++;
-}
-}
-var _valid17 = _errs181 === errors;
-valid36 = valid36 || _valid17;
-}
-if(!valid36){
-const err161 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err161];
-}
-else {
-vErrors.push(err161);
 }
 errors++;
 }
@@ -3316,17 +3273,64 @@ vErrors = null;
 }
 }
 }
-let data57 = data39.max_in_flight;
-if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
-let dataType51 = typeof data57;
-let coerced51 = undefined;
-if(!(coerced51 !== undefined)){
-if(dataType51 === "boolean" || data57 === null
-              || (dataType51 === "string" && data57 && data57 == +data57 && !(data57 % 1))){
-coerced51 = +data57;
+let data58 = data41.retry_backoff_max_ms;
+const _errs184 = errors;
+let valid39 = false;
+const _errs185 = errors;
+if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
+let dataType49 = typeof data58;
+let coerced49 = undefined;
+if(!(coerced49 !== undefined)){
+if(dataType49 === "boolean" || data58 === null
+              || (dataType49 === "string" && data58 && data58 == +data58 && !(data58 % 1))){
+coerced49 = +data58;
 }
 else {
-const err162 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err160 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err160];
+}
+else {
+vErrors.push(err160);
+}
+errors++;
+}
+}
+if(coerced49 !== undefined){
+data58 = coerced49;
+if(data41 !== undefined){
+data41["retry_backoff_max_ms"] = coerced49;
+}
+}
+}
+if((typeof data58 == "number") && (isFinite(data58))){
+if(data58 < 1 || isNaN(data58)){
+const err161 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err161];
+}
+else {
+vErrors.push(err161);
+}
+errors++;
+}
+}
+var _valid18 = _errs185 === errors;
+valid39 = valid39 || _valid18;
+if(!valid39){
+const _errs187 = errors;
+if(typeof data58 !== "string"){
+let dataType50 = typeof data58;
+let coerced50 = undefined;
+if(!(coerced50 !== undefined)){
+if(dataType50 == "number" || dataType50 == "boolean"){
+coerced50 = "" + data58;
+}
+else if(data58 === null){
+coerced50 = "";
+}
+else {
+const err162 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -3336,16 +3340,16 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(coerced51 !== undefined){
-data57 = coerced51;
-if(data39 !== undefined){
-data39["max_in_flight"] = coerced51;
+if(coerced50 !== undefined){
+data58 = coerced50;
+if(data41 !== undefined){
+data41["retry_backoff_max_ms"] = coerced50;
 }
 }
 }
-if((typeof data57 == "number") && (isFinite(data57))){
-if(data57 < 1 || isNaN(data57)){
-const err163 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data58 === "string"){
+if(!pattern2.test(data58)){
+const err163 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -3355,18 +3359,11 @@ vErrors.push(err163);
 errors++;
 }
 }
-if(data39.tls !== undefined){
-let data58 = data39.tls;
-if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
-if(data58.enabled === undefined){
-data58.enabled = true;
+var _valid18 = _errs187 === errors;
+valid39 = valid39 || _valid18;
 }
-if(data58.verify === undefined){
-data58.verify = true;
-}
-for(const key6 in data58){
-if(!((((((key6 === "enabled") || (key6 === "ca_file")) || (key6 === "cert_file")) || (key6 === "key_file")) || (key6 === "server_name")) || (key6 === "verify"))){
-const err164 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(!valid39){
+const err164 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -3375,13 +3372,28 @@ vErrors.push(err164);
 }
 errors++;
 }
+else {
+errors = _errs184;
+if(vErrors !== null){
+if(_errs184){
+vErrors.length = _errs184;
 }
-if(data58.cert_file !== undefined){
-if(data58.key_file === undefined){
-const err165 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
-    missingProperty: "key_file",
-    depsCount: 1,
-    deps: "key_file"},message:"must have property key_file when property cert_file is present"};
+else {
+vErrors = null;
+}
+}
+}
+let data59 = data41.max_in_flight;
+if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
+let dataType51 = typeof data59;
+let coerced51 = undefined;
+if(!(coerced51 !== undefined)){
+if(dataType51 === "boolean" || data59 === null
+              || (dataType51 === "string" && data59 && data59 == +data59 && !(data59 % 1))){
+coerced51 = +data59;
+}
+else {
+const err165 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -3391,12 +3403,16 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data58.key_file !== undefined){
-if(data58.cert_file === undefined){
-const err166 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
-    missingProperty: "cert_file",
-    depsCount: 1,
-    deps: "cert_file"},message:"must have property cert_file when property key_file is present"};
+if(coerced51 !== undefined){
+data59 = coerced51;
+if(data41 !== undefined){
+data41["max_in_flight"] = coerced51;
+}
+}
+}
+if((typeof data59 == "number") && (isFinite(data59))){
+if(data59 < 1 || isNaN(data59)){
+const err166 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -3406,18 +3422,18 @@ vErrors.push(err166);
 errors++;
 }
 }
-let data59 = data58.enabled;
-if(typeof data59 !== "boolean"){
-let coerced52 = undefined;
-if(!(coerced52 !== undefined)){
-if(data59 === "false" || data59 === 0 || data59 === null){
-coerced52 = false;
+if(data41.tls !== undefined){
+let data60 = data41.tls;
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+if(data60.enabled === undefined){
+data60.enabled = true;
 }
-else if(data59 === "true" || data59 === 1){
-coerced52 = true;
+if(data60.verify === undefined){
+data60.verify = true;
 }
-else {
-const err167 = {instancePath:instancePath+"/kafka/tls/enabled",schemaPath:"#/properties/kafka/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+for(const key6 in data60){
+if(!((((((key6 === "enabled") || (key6 === "ca_file")) || (key6 === "cert_file")) || (key6 === "key_file")) || (key6 === "server_name")) || (key6 === "verify"))){
+const err167 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -3427,27 +3443,12 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(coerced52 !== undefined){
-data59 = coerced52;
-if(data58 !== undefined){
-data58["enabled"] = coerced52;
-}
-}
-}
-if(data58.ca_file !== undefined){
-let data60 = data58.ca_file;
-if(typeof data60 !== "string"){
-let dataType53 = typeof data60;
-let coerced53 = undefined;
-if(!(coerced53 !== undefined)){
-if(dataType53 == "number" || dataType53 == "boolean"){
-coerced53 = "" + data60;
-}
-else if(data60 === null){
-coerced53 = "";
-}
-else {
-const err168 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data60.cert_file !== undefined){
+if(data60.key_file === undefined){
+const err168 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
+    missingProperty: "key_file",
+    depsCount: 1,
+    deps: "key_file"},message:"must have property key_file when property cert_file is present"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -3457,16 +3458,12 @@ vErrors.push(err168);
 errors++;
 }
 }
-if(coerced53 !== undefined){
-data60 = coerced53;
-if(data58 !== undefined){
-data58["ca_file"] = coerced53;
-}
-}
-}
-if(typeof data60 === "string"){
-if(func4(data60) < 1){
-const err169 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data60.key_file !== undefined){
+if(data60.cert_file === undefined){
+const err169 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
+    missingProperty: "cert_file",
+    depsCount: 1,
+    deps: "cert_file"},message:"must have property cert_file when property key_file is present"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -3476,21 +3473,18 @@ vErrors.push(err169);
 errors++;
 }
 }
+let data61 = data60.enabled;
+if(typeof data61 !== "boolean"){
+let coerced52 = undefined;
+if(!(coerced52 !== undefined)){
+if(data61 === "false" || data61 === 0 || data61 === null){
+coerced52 = false;
 }
-if(data58.cert_file !== undefined){
-let data61 = data58.cert_file;
-if(typeof data61 !== "string"){
-let dataType54 = typeof data61;
-let coerced54 = undefined;
-if(!(coerced54 !== undefined)){
-if(dataType54 == "number" || dataType54 == "boolean"){
-coerced54 = "" + data61;
-}
-else if(data61 === null){
-coerced54 = "";
+else if(data61 === "true" || data61 === 1){
+coerced52 = true;
 }
 else {
-const err170 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err170 = {instancePath:instancePath+"/kafka/tls/enabled",schemaPath:"#/properties/kafka/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -3500,16 +3494,27 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(coerced54 !== undefined){
-data61 = coerced54;
-if(data58 !== undefined){
-data58["cert_file"] = coerced54;
+if(coerced52 !== undefined){
+data61 = coerced52;
+if(data60 !== undefined){
+data60["enabled"] = coerced52;
 }
 }
 }
-if(typeof data61 === "string"){
-if(func4(data61) < 1){
-const err171 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data60.ca_file !== undefined){
+let data62 = data60.ca_file;
+if(typeof data62 !== "string"){
+let dataType53 = typeof data62;
+let coerced53 = undefined;
+if(!(coerced53 !== undefined)){
+if(dataType53 == "number" || dataType53 == "boolean"){
+coerced53 = "" + data62;
+}
+else if(data62 === null){
+coerced53 = "";
+}
+else {
+const err171 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -3519,21 +3524,16 @@ vErrors.push(err171);
 errors++;
 }
 }
+if(coerced53 !== undefined){
+data62 = coerced53;
+if(data60 !== undefined){
+data60["ca_file"] = coerced53;
 }
-if(data58.key_file !== undefined){
-let data62 = data58.key_file;
-if(typeof data62 !== "string"){
-let dataType55 = typeof data62;
-let coerced55 = undefined;
-if(!(coerced55 !== undefined)){
-if(dataType55 == "number" || dataType55 == "boolean"){
-coerced55 = "" + data62;
 }
-else if(data62 === null){
-coerced55 = "";
 }
-else {
-const err172 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data62 === "string"){
+if(func4(data62) < 1){
+const err172 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -3543,16 +3543,21 @@ vErrors.push(err172);
 errors++;
 }
 }
-if(coerced55 !== undefined){
-data62 = coerced55;
-if(data58 !== undefined){
-data58["key_file"] = coerced55;
 }
+if(data60.cert_file !== undefined){
+let data63 = data60.cert_file;
+if(typeof data63 !== "string"){
+let dataType54 = typeof data63;
+let coerced54 = undefined;
+if(!(coerced54 !== undefined)){
+if(dataType54 == "number" || dataType54 == "boolean"){
+coerced54 = "" + data63;
 }
+else if(data63 === null){
+coerced54 = "";
 }
-if(typeof data62 === "string"){
-if(func4(data62) < 1){
-const err173 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err173 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -3562,21 +3567,16 @@ vErrors.push(err173);
 errors++;
 }
 }
+if(coerced54 !== undefined){
+data63 = coerced54;
+if(data60 !== undefined){
+data60["cert_file"] = coerced54;
 }
-if(data58.server_name !== undefined){
-let data63 = data58.server_name;
-if(typeof data63 !== "string"){
-let dataType56 = typeof data63;
-let coerced56 = undefined;
-if(!(coerced56 !== undefined)){
-if(dataType56 == "number" || dataType56 == "boolean"){
-coerced56 = "" + data63;
 }
-else if(data63 === null){
-coerced56 = "";
 }
-else {
-const err174 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data63 === "string"){
+if(func4(data63) < 1){
+const err174 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -3586,16 +3586,21 @@ vErrors.push(err174);
 errors++;
 }
 }
-if(coerced56 !== undefined){
-data63 = coerced56;
-if(data58 !== undefined){
-data58["server_name"] = coerced56;
 }
+if(data60.key_file !== undefined){
+let data64 = data60.key_file;
+if(typeof data64 !== "string"){
+let dataType55 = typeof data64;
+let coerced55 = undefined;
+if(!(coerced55 !== undefined)){
+if(dataType55 == "number" || dataType55 == "boolean"){
+coerced55 = "" + data64;
 }
+else if(data64 === null){
+coerced55 = "";
 }
-if(typeof data63 === "string"){
-if(func4(data63) < 1){
-const err175 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err175 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -3605,19 +3610,16 @@ vErrors.push(err175);
 errors++;
 }
 }
+if(coerced55 !== undefined){
+data64 = coerced55;
+if(data60 !== undefined){
+data60["key_file"] = coerced55;
 }
-let data64 = data58.verify;
-if(typeof data64 !== "boolean"){
-let coerced57 = undefined;
-if(!(coerced57 !== undefined)){
-if(data64 === "false" || data64 === 0 || data64 === null){
-coerced57 = false;
 }
-else if(data64 === "true" || data64 === 1){
-coerced57 = true;
 }
-else {
-const err176 = {instancePath:instancePath+"/kafka/tls/verify",schemaPath:"#/properties/kafka/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(typeof data64 === "string"){
+if(func4(data64) < 1){
+const err176 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -3627,16 +3629,21 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(coerced57 !== undefined){
-data64 = coerced57;
-if(data58 !== undefined){
-data58["verify"] = coerced57;
 }
+if(data60.server_name !== undefined){
+let data65 = data60.server_name;
+if(typeof data65 !== "string"){
+let dataType56 = typeof data65;
+let coerced56 = undefined;
+if(!(coerced56 !== undefined)){
+if(dataType56 == "number" || dataType56 == "boolean"){
+coerced56 = "" + data65;
 }
-}
+else if(data65 === null){
+coerced56 = "";
 }
 else {
-const err177 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err177 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -3646,15 +3653,16 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data39.sasl !== undefined){
-let data65 = data39.sasl;
-const _errs202 = errors;
-let valid39 = false;
-let passing1 = null;
-const _errs203 = errors;
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-if(data65.password_env === undefined){
-const err178 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/0/required",keyword:"required",params:{missingProperty: "password_env"},message:"must have required property '"+"password_env"+"'"};
+if(coerced56 !== undefined){
+data65 = coerced56;
+if(data60 !== undefined){
+data60["server_name"] = coerced56;
+}
+}
+}
+if(typeof data65 === "string"){
+if(func4(data65) < 1){
+const err178 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -3664,15 +3672,19 @@ vErrors.push(err178);
 errors++;
 }
 }
-var _valid18 = _errs203 === errors;
-if(_valid18){
-valid39 = true;
-passing1 = 0;
 }
-const _errs204 = errors;
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-if(data65.password_file === undefined){
-const err179 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/1/required",keyword:"required",params:{missingProperty: "password_file"},message:"must have required property '"+"password_file"+"'"};
+let data66 = data60.verify;
+if(typeof data66 !== "boolean"){
+let coerced57 = undefined;
+if(!(coerced57 !== undefined)){
+if(data66 === "false" || data66 === 0 || data66 === null){
+coerced57 = false;
+}
+else if(data66 === "true" || data66 === 1){
+coerced57 = true;
+}
+else {
+const err179 = {instancePath:instancePath+"/kafka/tls/verify",schemaPath:"#/properties/kafka/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -3682,19 +3694,16 @@ vErrors.push(err179);
 errors++;
 }
 }
-var _valid18 = _errs204 === errors;
-if(_valid18 && valid39){
-valid39 = false;
-passing1 = [passing1, 1];
+if(coerced57 !== undefined){
+data66 = coerced57;
+if(data60 !== undefined){
+data60["verify"] = coerced57;
+}
+}
+}
 }
 else {
-if(_valid18){
-valid39 = true;
-passing1 = 1;
-}
-}
-if(!valid39){
-const err180 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+const err180 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -3703,20 +3712,16 @@ vErrors.push(err180);
 }
 errors++;
 }
-else {
-errors = _errs202;
-if(vErrors !== null){
-if(_errs202){
-vErrors.length = _errs202;
 }
-else {
-vErrors = null;
-}
-}
-}
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-if(data65.mechanism === undefined){
-const err181 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "mechanism"},message:"must have required property '"+"mechanism"+"'"};
+if(data41.sasl !== undefined){
+let data67 = data41.sasl;
+const _errs208 = errors;
+let valid42 = false;
+let passing1 = null;
+const _errs209 = errors;
+if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
+if(data67.password_env === undefined){
+const err181 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/0/required",keyword:"required",params:{missingProperty: "password_env"},message:"must have required property '"+"password_env"+"'"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -3725,8 +3730,16 @@ vErrors.push(err181);
 }
 errors++;
 }
-if(data65.username === undefined){
-const err182 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
+}
+var _valid19 = _errs209 === errors;
+if(_valid19){
+valid42 = true;
+passing1 = 0;
+}
+const _errs210 = errors;
+if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
+if(data67.password_file === undefined){
+const err182 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/1/required",keyword:"required",params:{missingProperty: "password_file"},message:"must have required property '"+"password_file"+"'"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -3735,9 +3748,20 @@ vErrors.push(err182);
 }
 errors++;
 }
-for(const key7 in data65){
-if(!((((key7 === "mechanism") || (key7 === "username")) || (key7 === "password_env")) || (key7 === "password_file"))){
-const err183 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+}
+var _valid19 = _errs210 === errors;
+if(_valid19 && valid42){
+valid42 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid19){
+valid42 = true;
+passing1 = 1;
+}
+}
+if(!valid42){
+const err183 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -3746,11 +3770,20 @@ vErrors.push(err183);
 }
 errors++;
 }
+else {
+errors = _errs208;
+if(vErrors !== null){
+if(_errs208){
+vErrors.length = _errs208;
 }
-if(data65.mechanism !== undefined){
-let data66 = data65.mechanism;
-if(!(((data66 === "plain") || (data66 === "scram-sha-256")) || (data66 === "scram-sha-512"))){
-const err184 = {instancePath:instancePath+"/kafka/sasl/mechanism",schemaPath:"#/properties/kafka/properties/sasl/properties/mechanism/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.sasl.properties.mechanism.enum},message:"must be equal to one of the allowed values"};
+else {
+vErrors = null;
+}
+}
+}
+if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
+if(data67.mechanism === undefined){
+const err184 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "mechanism"},message:"must have required property '"+"mechanism"+"'"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -3759,21 +3792,8 @@ vErrors.push(err184);
 }
 errors++;
 }
-}
-if(data65.username !== undefined){
-let data67 = data65.username;
-if(typeof data67 !== "string"){
-let dataType58 = typeof data67;
-let coerced58 = undefined;
-if(!(coerced58 !== undefined)){
-if(dataType58 == "number" || dataType58 == "boolean"){
-coerced58 = "" + data67;
-}
-else if(data67 === null){
-coerced58 = "";
-}
-else {
-const err185 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data67.username === undefined){
+const err185 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -3782,17 +3802,9 @@ vErrors.push(err185);
 }
 errors++;
 }
-}
-if(coerced58 !== undefined){
-data67 = coerced58;
-if(data65 !== undefined){
-data65["username"] = coerced58;
-}
-}
-}
-if(typeof data67 === "string"){
-if(func4(data67) < 1){
-const err186 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key7 in data67){
+if(!((((key7 === "mechanism") || (key7 === "username")) || (key7 === "password_env")) || (key7 === "password_file"))){
+const err186 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -3802,21 +3814,10 @@ vErrors.push(err186);
 errors++;
 }
 }
-}
-if(data65.password_env !== undefined){
-let data68 = data65.password_env;
-if(typeof data68 !== "string"){
-let dataType59 = typeof data68;
-let coerced59 = undefined;
-if(!(coerced59 !== undefined)){
-if(dataType59 == "number" || dataType59 == "boolean"){
-coerced59 = "" + data68;
-}
-else if(data68 === null){
-coerced59 = "";
-}
-else {
-const err187 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data67.mechanism !== undefined){
+let data68 = data67.mechanism;
+if(!(((data68 === "plain") || (data68 === "scram-sha-256")) || (data68 === "scram-sha-512"))){
+const err187 = {instancePath:instancePath+"/kafka/sasl/mechanism",schemaPath:"#/properties/kafka/properties/sasl/properties/mechanism/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.sasl.properties.mechanism.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -3826,16 +3827,20 @@ vErrors.push(err187);
 errors++;
 }
 }
-if(coerced59 !== undefined){
-data68 = coerced59;
-if(data65 !== undefined){
-data65["password_env"] = coerced59;
+if(data67.username !== undefined){
+let data69 = data67.username;
+if(typeof data69 !== "string"){
+let dataType58 = typeof data69;
+let coerced58 = undefined;
+if(!(coerced58 !== undefined)){
+if(dataType58 == "number" || dataType58 == "boolean"){
+coerced58 = "" + data69;
 }
+else if(data69 === null){
+coerced58 = "";
 }
-}
-if(typeof data68 === "string"){
-if(func4(data68) < 1){
-const err188 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err188 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -3845,21 +3850,16 @@ vErrors.push(err188);
 errors++;
 }
 }
+if(coerced58 !== undefined){
+data69 = coerced58;
+if(data67 !== undefined){
+data67["username"] = coerced58;
 }
-if(data65.password_file !== undefined){
-let data69 = data65.password_file;
-if(typeof data69 !== "string"){
-let dataType60 = typeof data69;
-let coerced60 = undefined;
-if(!(coerced60 !== undefined)){
-if(dataType60 == "number" || dataType60 == "boolean"){
-coerced60 = "" + data69;
 }
-else if(data69 === null){
-coerced60 = "";
 }
-else {
-const err189 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data69 === "string"){
+if(func4(data69) < 1){
+const err189 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -3869,16 +3869,21 @@ vErrors.push(err189);
 errors++;
 }
 }
-if(coerced60 !== undefined){
-data69 = coerced60;
-if(data65 !== undefined){
-data65["password_file"] = coerced60;
 }
+if(data67.password_env !== undefined){
+let data70 = data67.password_env;
+if(typeof data70 !== "string"){
+let dataType59 = typeof data70;
+let coerced59 = undefined;
+if(!(coerced59 !== undefined)){
+if(dataType59 == "number" || dataType59 == "boolean"){
+coerced59 = "" + data70;
 }
+else if(data70 === null){
+coerced59 = "";
 }
-if(typeof data69 === "string"){
-if(func4(data69) < 1){
-const err190 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err190 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -3888,10 +3893,16 @@ vErrors.push(err190);
 errors++;
 }
 }
+if(coerced59 !== undefined){
+data70 = coerced59;
+if(data67 !== undefined){
+data67["password_env"] = coerced59;
 }
 }
-else {
-const err191 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/type",keyword:"type",params:{type: "object"},message:"must be object"};
+}
+if(typeof data70 === "string"){
+if(func4(data70) < 1){
+const err191 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -3902,8 +3913,20 @@ errors++;
 }
 }
 }
+if(data67.password_file !== undefined){
+let data71 = data67.password_file;
+if(typeof data71 !== "string"){
+let dataType60 = typeof data71;
+let coerced60 = undefined;
+if(!(coerced60 !== undefined)){
+if(dataType60 == "number" || dataType60 == "boolean"){
+coerced60 = "" + data71;
+}
+else if(data71 === null){
+coerced60 = "";
+}
 else {
-const err192 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err192 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -3913,20 +3936,16 @@ vErrors.push(err192);
 errors++;
 }
 }
-let data70 = data.batch;
-if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
-if(data70.max_records === undefined){
-data70.max_records = 1000;
+if(coerced60 !== undefined){
+data71 = coerced60;
+if(data67 !== undefined){
+data67["password_file"] = coerced60;
 }
-if(data70.max_bytes === undefined){
-data70.max_bytes = 1000000;
 }
-if(data70.linger_ms === undefined){
-data70.linger_ms = 200;
 }
-for(const key8 in data70){
-if(!(((key8 === "max_records") || (key8 === "max_bytes")) || (key8 === "linger_ms"))){
-const err193 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(typeof data71 === "string"){
+if(func4(data71) < 1){
+const err193 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -3936,17 +3955,10 @@ vErrors.push(err193);
 errors++;
 }
 }
-let data71 = data70.max_records;
-if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
-let dataType61 = typeof data71;
-let coerced61 = undefined;
-if(!(coerced61 !== undefined)){
-if(dataType61 === "boolean" || data71 === null
-              || (dataType61 === "string" && data71 && data71 == +data71 && !(data71 % 1))){
-coerced61 = +data71;
+}
 }
 else {
-const err194 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err194 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -3956,16 +3968,9 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(coerced61 !== undefined){
-data71 = coerced61;
-if(data70 !== undefined){
-data70["max_records"] = coerced61;
 }
-}
-}
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 < 1 || isNaN(data71)){
-const err195 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err195 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -3975,20 +3980,15 @@ vErrors.push(err195);
 errors++;
 }
 }
-let data72 = data70.max_bytes;
-const _errs219 = errors;
-let valid42 = false;
-const _errs220 = errors;
-if(!(((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72))) && (isFinite(data72)))){
-let dataType62 = typeof data72;
-let coerced62 = undefined;
-if(!(coerced62 !== undefined)){
-if(dataType62 === "boolean" || data72 === null
-              || (dataType62 === "string" && data72 && data72 == +data72 && !(data72 % 1))){
-coerced62 = +data72;
-}
-else {
-const err196 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+let data72 = data.output;
+const _errs222 = errors;
+let valid45 = true;
+const _errs223 = errors;
+if(errors === _errs223){
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+let missing6;
+if((data72.type === undefined) && (missing6 = "type")){
+const err196 = {};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -3997,17 +3997,10 @@ vErrors.push(err196);
 }
 errors++;
 }
-}
-if(coerced62 !== undefined){
-data72 = coerced62;
-if(data70 !== undefined){
-data70["max_bytes"] = coerced62;
-}
-}
-}
-if((typeof data72 == "number") && (isFinite(data72))){
-if(data72 < 1 || isNaN(data72)){
-const err197 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+if(data72.type !== undefined){
+if("rabbitmq" !== data72.type){
+const err197 = {};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -4017,22 +4010,10 @@ vErrors.push(err197);
 errors++;
 }
 }
-var _valid19 = _errs220 === errors;
-valid42 = valid42 || _valid19;
-if(!valid42){
-const _errs222 = errors;
-if(typeof data72 !== "string"){
-let dataType63 = typeof data72;
-let coerced63 = undefined;
-if(!(coerced63 !== undefined)){
-if(dataType63 == "number" || dataType63 == "boolean"){
-coerced63 = "" + data72;
 }
-else if(data72 === null){
-coerced63 = "";
 }
 else {
-const err198 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err198 = {};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -4042,16 +4023,21 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(coerced63 !== undefined){
-data72 = coerced63;
-if(data70 !== undefined){
-data70["max_bytes"] = coerced63;
+var _valid20 = _errs223 === errors;
+errors = _errs222;
+if(vErrors !== null){
+if(_errs222){
+vErrors.length = _errs222;
+}
+else {
+vErrors = null;
 }
 }
-}
-if(typeof data72 === "string"){
-if(!pattern1.test(data72)){
-const err199 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(_valid20){
+const _errs226 = errors;
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+if(data72.rabbitmq === undefined){
+const err199 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/allOf/0/then/required",keyword:"required",params:{missingProperty: "rabbitmq"},message:"must have required property '"+"rabbitmq"+"'"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -4061,11 +4047,11 @@ vErrors.push(err199);
 errors++;
 }
 }
-var _valid19 = _errs222 === errors;
-valid42 = valid42 || _valid19;
+var _valid20 = _errs226 === errors;
+valid45 = _valid20;
 }
-if(!valid42){
-const err200 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(!valid45){
+const err200 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -4074,31 +4060,14 @@ vErrors.push(err200);
 }
 errors++;
 }
-else {
-errors = _errs219;
-if(vErrors !== null){
-if(_errs219){
-vErrors.length = _errs219;
-}
-else {
-vErrors = null;
-}
-}
-}
-let data73 = data70.linger_ms;
-const _errs225 = errors;
-let valid43 = false;
-const _errs226 = errors;
-if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
-let dataType64 = typeof data73;
-let coerced64 = undefined;
-if(!(coerced64 !== undefined)){
-if(dataType64 === "boolean" || data73 === null
-              || (dataType64 === "string" && data73 && data73 == +data73 && !(data73 % 1))){
-coerced64 = +data73;
-}
-else {
-const err201 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const _errs228 = errors;
+let valid47 = true;
+const _errs229 = errors;
+if(errors === _errs229){
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+let missing7;
+if((data72.type === undefined) && (missing7 = "type")){
+const err201 = {};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -4107,17 +4076,10 @@ vErrors.push(err201);
 }
 errors++;
 }
-}
-if(coerced64 !== undefined){
-data73 = coerced64;
-if(data70 !== undefined){
-data70["linger_ms"] = coerced64;
-}
-}
-}
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 < 0 || isNaN(data73)){
-const err202 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+else {
+if(data72.type !== undefined){
+if("redis" !== data72.type){
+const err202 = {};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -4127,22 +4089,10 @@ vErrors.push(err202);
 errors++;
 }
 }
-var _valid20 = _errs226 === errors;
-valid43 = valid43 || _valid20;
-if(!valid43){
-const _errs228 = errors;
-if(typeof data73 !== "string"){
-let dataType65 = typeof data73;
-let coerced65 = undefined;
-if(!(coerced65 !== undefined)){
-if(dataType65 == "number" || dataType65 == "boolean"){
-coerced65 = "" + data73;
 }
-else if(data73 === null){
-coerced65 = "";
 }
 else {
-const err203 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err203 = {};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -4152,16 +4102,21 @@ vErrors.push(err203);
 errors++;
 }
 }
-if(coerced65 !== undefined){
-data73 = coerced65;
-if(data70 !== undefined){
-data70["linger_ms"] = coerced65;
+var _valid21 = _errs229 === errors;
+errors = _errs228;
+if(vErrors !== null){
+if(_errs228){
+vErrors.length = _errs228;
+}
+else {
+vErrors = null;
 }
 }
-}
-if(typeof data73 === "string"){
-if(!pattern2.test(data73)){
-const err204 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(_valid21){
+const _errs232 = errors;
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+if(data72.redis === undefined){
+const err204 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/allOf/1/then/required",keyword:"required",params:{missingProperty: "redis"},message:"must have required property '"+"redis"+"'"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -4171,11 +4126,11 @@ vErrors.push(err204);
 errors++;
 }
 }
-var _valid20 = _errs228 === errors;
-valid43 = valid43 || _valid20;
+var _valid21 = _errs232 === errors;
+valid47 = _valid21;
 }
-if(!valid43){
-const err205 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(!valid47){
+const err205 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -4184,20 +4139,13 @@ vErrors.push(err205);
 }
 errors++;
 }
-else {
-errors = _errs225;
-if(vErrors !== null){
-if(_errs225){
-vErrors.length = _errs225;
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+if(data72.type === undefined){
+data72.type = "kafka";
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-else {
-const err206 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key8 in data72){
+if(!(((key8 === "type") || (key8 === "rabbitmq")) || (key8 === "redis"))){
+const err206 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -4206,19 +4154,10 @@ vErrors.push(err206);
 }
 errors++;
 }
-let data74 = data.state_dir;
-if(typeof data74 !== "string"){
-let dataType66 = typeof data74;
-let coerced66 = undefined;
-if(!(coerced66 !== undefined)){
-if(dataType66 == "number" || dataType66 == "boolean"){
-coerced66 = "" + data74;
 }
-else if(data74 === null){
-coerced66 = "";
-}
-else {
-const err207 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data75 = data72.type;
+if(!(((data75 === "kafka") || (data75 === "rabbitmq")) || (data75 === "redis"))){
+const err207 = {instancePath:instancePath+"/output/type",schemaPath:"#/properties/output/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.output.properties.type.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -4227,17 +4166,14 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
-if(coerced66 !== undefined){
-data74 = coerced66;
-if(data !== undefined){
-data["state_dir"] = coerced66;
-}
-}
-}
-if(typeof data74 === "string"){
-if(func4(data74) < 1){
-const err208 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data72.rabbitmq !== undefined){
+let data76 = data72.rabbitmq;
+const _errs237 = errors;
+const _errs238 = errors;
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+let missing8;
+if(((data76.password_env === undefined) && (missing8 = "password_env")) || ((data76.password_file === undefined) && (missing8 = "password_file"))){
+const err208 = {};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -4247,20 +4183,9 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data.host !== undefined){
-let data75 = data.host;
-if(typeof data75 !== "string"){
-let dataType67 = typeof data75;
-let coerced67 = undefined;
-if(!(coerced67 !== undefined)){
-if(dataType67 == "number" || dataType67 == "boolean"){
-coerced67 = "" + data75;
-}
-else if(data75 === null){
-coerced67 = "";
-}
-else {
-const err209 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var valid50 = _errs238 === errors;
+if(valid50){
+const err209 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/not",keyword:"not",params:{},message:"must NOT be valid"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -4269,17 +4194,41 @@ vErrors.push(err209);
 }
 errors++;
 }
+else {
+errors = _errs237;
+if(vErrors !== null){
+if(_errs237){
+vErrors.length = _errs237;
 }
-if(coerced67 !== undefined){
-data75 = coerced67;
-if(data !== undefined){
-data["host"] = coerced67;
+else {
+vErrors = null;
 }
 }
 }
-if(typeof data75 === "string"){
-if(func4(data75) < 1){
-const err210 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+if(data76.dead_letter_routing_key === undefined){
+data76.dead_letter_routing_key = "logship-dead-letter";
+}
+if(data76.confirm_timeout_ms === undefined){
+data76.confirm_timeout_ms = 30000;
+}
+if(data76.max_message_bytes === undefined){
+data76.max_message_bytes = 1000000;
+}
+if(data76.connection_timeout_ms === undefined){
+data76.connection_timeout_ms = 10000;
+}
+if(data76.retry_backoff_ms === undefined){
+data76.retry_backoff_ms = 100;
+}
+if(data76.retry_backoff_max_ms === undefined){
+data76.retry_backoff_max_ms = 30000;
+}
+if(data76.max_in_flight === undefined){
+data76.max_in_flight = 4;
+}
+if(data76.url === undefined){
+const err210 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -4288,11 +4237,8 @@ vErrors.push(err210);
 }
 errors++;
 }
-}
-}
-let data76 = data.log_level;
-if(!(((((((data76 === "fatal") || (data76 === "error")) || (data76 === "warn")) || (data76 === "info")) || (data76 === "debug")) || (data76 === "trace")) || (data76 === "silent"))){
-const err211 = {instancePath:instancePath+"/log_level",schemaPath:"#/properties/log_level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log_level.enum},message:"must be equal to one of the allowed values"};
+if(data76.exchange === undefined){
+const err211 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/required",keyword:"required",params:{missingProperty: "exchange"},message:"must have required property '"+"exchange"+"'"};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -4301,32 +4247,8 @@ vErrors.push(err211);
 }
 errors++;
 }
-let data77 = data.spool;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-if(data77.enabled === undefined){
-data77.enabled = true;
-}
-if(data77.max_bytes === undefined){
-data77.max_bytes = 1073741824;
-}
-if(data77.segment_bytes === undefined){
-data77.segment_bytes = 67108864;
-}
-if(data77.fsync === undefined){
-data77.fsync = "batch";
-}
-if(data77.fsync_interval_ms === undefined){
-data77.fsync_interval_ms = 1000;
-}
-if(data77.when_full === undefined){
-data77.when_full = "block";
-}
-if(data77.keep_order === undefined){
-data77.keep_order = true;
-}
-for(const key9 in data77){
-if(!((((((((key9 === "enabled") || (key9 === "dir")) || (key9 === "max_bytes")) || (key9 === "segment_bytes")) || (key9 === "fsync")) || (key9 === "fsync_interval_ms")) || (key9 === "when_full")) || (key9 === "keep_order"))){
-const err212 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(data76.routing_key === undefined){
+const err212 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/required",keyword:"required",params:{missingProperty: "routing_key"},message:"must have required property '"+"routing_key"+"'"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -4335,19 +4257,9 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-let data78 = data77.enabled;
-if(typeof data78 !== "boolean"){
-let coerced68 = undefined;
-if(!(coerced68 !== undefined)){
-if(data78 === "false" || data78 === 0 || data78 === null){
-coerced68 = false;
-}
-else if(data78 === "true" || data78 === 1){
-coerced68 = true;
-}
-else {
-const err213 = {instancePath:instancePath+"/spool/enabled",schemaPath:"#/properties/spool/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+for(const key9 in data76){
+if(!(func2.call(schema11.properties.output.properties.rabbitmq.properties, key9))){
+const err213 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -4357,27 +4269,20 @@ vErrors.push(err213);
 errors++;
 }
 }
-if(coerced68 !== undefined){
-data78 = coerced68;
-if(data77 !== undefined){
-data77["enabled"] = coerced68;
+if(data76.url !== undefined){
+let data77 = data76.url;
+if(typeof data77 !== "string"){
+let dataType61 = typeof data77;
+let coerced61 = undefined;
+if(!(coerced61 !== undefined)){
+if(dataType61 == "number" || dataType61 == "boolean"){
+coerced61 = "" + data77;
 }
-}
-}
-if(data77.dir !== undefined){
-let data79 = data77.dir;
-if(typeof data79 !== "string"){
-let dataType69 = typeof data79;
-let coerced69 = undefined;
-if(!(coerced69 !== undefined)){
-if(dataType69 == "number" || dataType69 == "boolean"){
-coerced69 = "" + data79;
-}
-else if(data79 === null){
-coerced69 = "";
+else if(data77 === null){
+coerced61 = "";
 }
 else {
-const err214 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err214 = {instancePath:instancePath+"/output/rabbitmq/url",schemaPath:"#/properties/output/properties/rabbitmq/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -4387,16 +4292,16 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(coerced69 !== undefined){
-data79 = coerced69;
-if(data77 !== undefined){
-data77["dir"] = coerced69;
+if(coerced61 !== undefined){
+data77 = coerced61;
+if(data76 !== undefined){
+data76["url"] = coerced61;
 }
 }
 }
-if(typeof data79 === "string"){
-if(func4(data79) < 1){
-const err215 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(typeof data77 === "string"){
+if(!pattern21.test(data77)){
+const err215 = {instancePath:instancePath+"/output/rabbitmq/url",schemaPath:"#/properties/output/properties/rabbitmq/properties/url/pattern",keyword:"pattern",params:{pattern: "^amqps?://"},message:"must match pattern \""+"^amqps?://"+"\""};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -4407,20 +4312,20 @@ errors++;
 }
 }
 }
-let data80 = data77.max_bytes;
-const _errs243 = errors;
-let valid45 = false;
-const _errs244 = errors;
-if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
-let dataType70 = typeof data80;
-let coerced70 = undefined;
-if(!(coerced70 !== undefined)){
-if(dataType70 === "boolean" || data80 === null
-              || (dataType70 === "string" && data80 && data80 == +data80 && !(data80 % 1))){
-coerced70 = +data80;
+if(data76.exchange !== undefined){
+let data78 = data76.exchange;
+if(typeof data78 !== "string"){
+let dataType62 = typeof data78;
+let coerced62 = undefined;
+if(!(coerced62 !== undefined)){
+if(dataType62 == "number" || dataType62 == "boolean"){
+coerced62 = "" + data78;
+}
+else if(data78 === null){
+coerced62 = "";
 }
 else {
-const err216 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err216 = {instancePath:instancePath+"/output/rabbitmq/exchange",schemaPath:"#/properties/output/properties/rabbitmq/properties/exchange/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -4430,16 +4335,28 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(coerced70 !== undefined){
-data80 = coerced70;
-if(data77 !== undefined){
-data77["max_bytes"] = coerced70;
+if(coerced62 !== undefined){
+data78 = coerced62;
+if(data76 !== undefined){
+data76["exchange"] = coerced62;
 }
 }
 }
-if((typeof data80 == "number") && (isFinite(data80))){
-if(data80 < 1048576 || isNaN(data80)){
-const err217 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1048576},message:"must be >= 1048576"};
+}
+if(data76.routing_key !== undefined){
+let data79 = data76.routing_key;
+if(typeof data79 !== "string"){
+let dataType63 = typeof data79;
+let coerced63 = undefined;
+if(!(coerced63 !== undefined)){
+if(dataType63 == "number" || dataType63 == "boolean"){
+coerced63 = "" + data79;
+}
+else if(data79 === null){
+coerced63 = "";
+}
+else {
+const err217 = {instancePath:instancePath+"/output/rabbitmq/routing_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/routing_key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -4449,22 +4366,16 @@ vErrors.push(err217);
 errors++;
 }
 }
-var _valid21 = _errs244 === errors;
-valid45 = valid45 || _valid21;
-if(!valid45){
-const _errs246 = errors;
-if(typeof data80 !== "string"){
-let dataType71 = typeof data80;
-let coerced71 = undefined;
-if(!(coerced71 !== undefined)){
-if(dataType71 == "number" || dataType71 == "boolean"){
-coerced71 = "" + data80;
+if(coerced63 !== undefined){
+data79 = coerced63;
+if(data76 !== undefined){
+data76["routing_key"] = coerced63;
 }
-else if(data80 === null){
-coerced71 = "";
 }
-else {
-const err218 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(typeof data79 === "string"){
+if(func4(data79) < 1){
+const err218 = {instancePath:instancePath+"/output/rabbitmq/routing_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/routing_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -4474,16 +4385,21 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(coerced71 !== undefined){
-data80 = coerced71;
-if(data77 !== undefined){
-data77["max_bytes"] = coerced71;
 }
+if(data76.dead_letter_exchange !== undefined){
+let data80 = data76.dead_letter_exchange;
+if(typeof data80 !== "string"){
+let dataType64 = typeof data80;
+let coerced64 = undefined;
+if(!(coerced64 !== undefined)){
+if(dataType64 == "number" || dataType64 == "boolean"){
+coerced64 = "" + data80;
 }
+else if(data80 === null){
+coerced64 = "";
 }
-if(typeof data80 === "string"){
-if(!pattern1.test(data80)){
-const err219 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+else {
+const err219 = {instancePath:instancePath+"/output/rabbitmq/dead_letter_exchange",schemaPath:"#/properties/output/properties/rabbitmq/properties/dead_letter_exchange/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -4493,11 +4409,27 @@ vErrors.push(err219);
 errors++;
 }
 }
-var _valid21 = _errs246 === errors;
-valid45 = valid45 || _valid21;
+if(coerced64 !== undefined){
+data80 = coerced64;
+if(data76 !== undefined){
+data76["dead_letter_exchange"] = coerced64;
 }
-if(!valid45){
-const err220 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+}
+let data81 = data76.dead_letter_routing_key;
+if(typeof data81 !== "string"){
+let dataType65 = typeof data81;
+let coerced65 = undefined;
+if(!(coerced65 !== undefined)){
+if(dataType65 == "number" || dataType65 == "boolean"){
+coerced65 = "" + data81;
+}
+else if(data81 === null){
+coerced65 = "";
+}
+else {
+const err220 = {instancePath:instancePath+"/output/rabbitmq/dead_letter_routing_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/dead_letter_routing_key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -4506,31 +4438,17 @@ vErrors.push(err220);
 }
 errors++;
 }
-else {
-errors = _errs243;
-if(vErrors !== null){
-if(_errs243){
-vErrors.length = _errs243;
 }
-else {
-vErrors = null;
+if(coerced65 !== undefined){
+data81 = coerced65;
+if(data76 !== undefined){
+data76["dead_letter_routing_key"] = coerced65;
 }
 }
 }
-let data81 = data77.segment_bytes;
-const _errs249 = errors;
-let valid46 = false;
-const _errs250 = errors;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-let dataType72 = typeof data81;
-let coerced72 = undefined;
-if(!(coerced72 !== undefined)){
-if(dataType72 === "boolean" || data81 === null
-              || (dataType72 === "string" && data81 && data81 == +data81 && !(data81 % 1))){
-coerced72 = +data81;
-}
-else {
-const err221 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(typeof data81 === "string"){
+if(func4(data81) < 1){
+const err221 = {instancePath:instancePath+"/output/rabbitmq/dead_letter_routing_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/dead_letter_routing_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -4540,16 +4458,20 @@ vErrors.push(err221);
 errors++;
 }
 }
-if(coerced72 !== undefined){
-data81 = coerced72;
-if(data77 !== undefined){
-data77["segment_bytes"] = coerced72;
+let data82 = data76.confirm_timeout_ms;
+const _errs251 = errors;
+let valid52 = false;
+const _errs252 = errors;
+if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
+let dataType66 = typeof data82;
+let coerced66 = undefined;
+if(!(coerced66 !== undefined)){
+if(dataType66 === "boolean" || data82 === null
+              || (dataType66 === "string" && data82 && data82 == +data82 && !(data82 % 1))){
+coerced66 = +data82;
 }
-}
-}
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 < 65536 || isNaN(data81)){
-const err222 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 65536},message:"must be >= 65536"};
+else {
+const err222 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -4559,22 +4481,16 @@ vErrors.push(err222);
 errors++;
 }
 }
-var _valid22 = _errs250 === errors;
-valid46 = valid46 || _valid22;
-if(!valid46){
-const _errs252 = errors;
-if(typeof data81 !== "string"){
-let dataType73 = typeof data81;
-let coerced73 = undefined;
-if(!(coerced73 !== undefined)){
-if(dataType73 == "number" || dataType73 == "boolean"){
-coerced73 = "" + data81;
+if(coerced66 !== undefined){
+data82 = coerced66;
+if(data76 !== undefined){
+data76["confirm_timeout_ms"] = coerced66;
 }
-else if(data81 === null){
-coerced73 = "";
 }
-else {
-const err223 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if((typeof data82 == "number") && (isFinite(data82))){
+if(data82 < 1 || isNaN(data82)){
+const err223 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -4584,16 +4500,22 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(coerced73 !== undefined){
-data81 = coerced73;
-if(data77 !== undefined){
-data77["segment_bytes"] = coerced73;
+var _valid22 = _errs252 === errors;
+valid52 = valid52 || _valid22;
+if(!valid52){
+const _errs254 = errors;
+if(typeof data82 !== "string"){
+let dataType67 = typeof data82;
+let coerced67 = undefined;
+if(!(coerced67 !== undefined)){
+if(dataType67 == "number" || dataType67 == "boolean"){
+coerced67 = "" + data82;
 }
+else if(data82 === null){
+coerced67 = "";
 }
-}
-if(typeof data81 === "string"){
-if(!pattern1.test(data81)){
-const err224 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+else {
+const err224 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -4603,11 +4525,16 @@ vErrors.push(err224);
 errors++;
 }
 }
-var _valid22 = _errs252 === errors;
-valid46 = valid46 || _valid22;
+if(coerced67 !== undefined){
+data82 = coerced67;
+if(data76 !== undefined){
+data76["confirm_timeout_ms"] = coerced67;
 }
-if(!valid46){
-const err225 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if(typeof data82 === "string"){
+if(!pattern2.test(data82)){
+const err225 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -4616,20 +4543,12 @@ vErrors.push(err225);
 }
 errors++;
 }
-else {
-errors = _errs249;
-if(vErrors !== null){
-if(_errs249){
-vErrors.length = _errs249;
 }
-else {
-vErrors = null;
+var _valid22 = _errs254 === errors;
+valid52 = valid52 || _valid22;
 }
-}
-}
-let data82 = data77.fsync;
-if(!(((data82 === "always") || (data82 === "batch")) || (data82 === "interval"))){
-const err226 = {instancePath:instancePath+"/spool/fsync",schemaPath:"#/properties/spool/properties/fsync/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.fsync.enum},message:"must be equal to one of the allowed values"};
+if(!valid52){
+const err226 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -4638,20 +4557,29 @@ vErrors.push(err226);
 }
 errors++;
 }
-let data83 = data77.fsync_interval_ms;
-const _errs256 = errors;
-let valid47 = false;
-const _errs257 = errors;
-if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
-let dataType74 = typeof data83;
-let coerced74 = undefined;
-if(!(coerced74 !== undefined)){
-if(dataType74 === "boolean" || data83 === null
-              || (dataType74 === "string" && data83 && data83 == +data83 && !(data83 % 1))){
-coerced74 = +data83;
+else {
+errors = _errs251;
+if(vErrors !== null){
+if(_errs251){
+vErrors.length = _errs251;
 }
 else {
-const err227 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+vErrors = null;
+}
+}
+}
+if(data76.declare !== undefined){
+let data83 = data76.declare;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.exchange_type === undefined){
+data83.exchange_type = "topic";
+}
+if(data83.binding_key === undefined){
+data83.binding_key = "#";
+}
+for(const key10 in data83){
+if(!((((key10 === "exchange_type") || (key10 === "queue")) || (key10 === "binding_key")) || (key10 === "dead_letter_queue"))){
+const err227 = {instancePath:instancePath+"/output/rabbitmq/declare",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -4661,16 +4589,9 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(coerced74 !== undefined){
-data83 = coerced74;
-if(data77 !== undefined){
-data77["fsync_interval_ms"] = coerced74;
-}
-}
-}
-if((typeof data83 == "number") && (isFinite(data83))){
-if(data83 < 1 || isNaN(data83)){
-const err228 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+let data84 = data83.exchange_type;
+if(!((((data84 === "direct") || (data84 === "topic")) || (data84 === "fanout")) || (data84 === "headers"))){
+const err228 = {instancePath:instancePath+"/output/rabbitmq/declare/exchange_type",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/exchange_type/enum",keyword:"enum",params:{allowedValues: schema11.properties.output.properties.rabbitmq.properties.declare.properties.exchange_type.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -4679,23 +4600,20 @@ vErrors.push(err228);
 }
 errors++;
 }
+if(data83.queue !== undefined){
+let data85 = data83.queue;
+if(typeof data85 !== "string"){
+let dataType68 = typeof data85;
+let coerced68 = undefined;
+if(!(coerced68 !== undefined)){
+if(dataType68 == "number" || dataType68 == "boolean"){
+coerced68 = "" + data85;
 }
-var _valid23 = _errs257 === errors;
-valid47 = valid47 || _valid23;
-if(!valid47){
-const _errs259 = errors;
-if(typeof data83 !== "string"){
-let dataType75 = typeof data83;
-let coerced75 = undefined;
-if(!(coerced75 !== undefined)){
-if(dataType75 == "number" || dataType75 == "boolean"){
-coerced75 = "" + data83;
-}
-else if(data83 === null){
-coerced75 = "";
+else if(data85 === null){
+coerced68 = "";
 }
 else {
-const err229 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err229 = {instancePath:instancePath+"/output/rabbitmq/declare/queue",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -4705,16 +4623,16 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(coerced75 !== undefined){
-data83 = coerced75;
-if(data77 !== undefined){
-data77["fsync_interval_ms"] = coerced75;
+if(coerced68 !== undefined){
+data85 = coerced68;
+if(data83 !== undefined){
+data83["queue"] = coerced68;
 }
 }
 }
-if(typeof data83 === "string"){
-if(!pattern2.test(data83)){
-const err230 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(typeof data85 === "string"){
+if(func4(data85) < 1){
+const err230 = {instancePath:instancePath+"/output/rabbitmq/declare/queue",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/queue/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -4724,11 +4642,20 @@ vErrors.push(err230);
 errors++;
 }
 }
-var _valid23 = _errs259 === errors;
-valid47 = valid47 || _valid23;
 }
-if(!valid47){
-const err231 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+let data86 = data83.binding_key;
+if(typeof data86 !== "string"){
+let dataType69 = typeof data86;
+let coerced69 = undefined;
+if(!(coerced69 !== undefined)){
+if(dataType69 == "number" || dataType69 == "boolean"){
+coerced69 = "" + data86;
+}
+else if(data86 === null){
+coerced69 = "";
+}
+else {
+const err231 = {instancePath:instancePath+"/output/rabbitmq/declare/binding_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/binding_key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -4737,20 +4664,28 @@ vErrors.push(err231);
 }
 errors++;
 }
-else {
-errors = _errs256;
-if(vErrors !== null){
-if(_errs256){
-vErrors.length = _errs256;
+}
+if(coerced69 !== undefined){
+data86 = coerced69;
+if(data83 !== undefined){
+data83["binding_key"] = coerced69;
+}
+}
+}
+if(data83.dead_letter_queue !== undefined){
+let data87 = data83.dead_letter_queue;
+if(typeof data87 !== "string"){
+let dataType70 = typeof data87;
+let coerced70 = undefined;
+if(!(coerced70 !== undefined)){
+if(dataType70 == "number" || dataType70 == "boolean"){
+coerced70 = "" + data87;
+}
+else if(data87 === null){
+coerced70 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-let data84 = data77.when_full;
-if(!((data84 === "block") || (data84 === "drop_oldest"))){
-const err232 = {instancePath:instancePath+"/spool/when_full",schemaPath:"#/properties/spool/properties/when_full/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.when_full.enum},message:"must be equal to one of the allowed values"};
+const err232 = {instancePath:instancePath+"/output/rabbitmq/declare/dead_letter_queue",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/dead_letter_queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -4759,18 +4694,17 @@ vErrors.push(err232);
 }
 errors++;
 }
-let data85 = data77.keep_order;
-if(typeof data85 !== "boolean"){
-let coerced76 = undefined;
-if(!(coerced76 !== undefined)){
-if(data85 === "false" || data85 === 0 || data85 === null){
-coerced76 = false;
 }
-else if(data85 === "true" || data85 === 1){
-coerced76 = true;
+if(coerced70 !== undefined){
+data87 = coerced70;
+if(data83 !== undefined){
+data83["dead_letter_queue"] = coerced70;
 }
-else {
-const err233 = {instancePath:instancePath+"/spool/keep_order",schemaPath:"#/properties/spool/properties/keep_order/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+}
+if(typeof data87 === "string"){
+if(func4(data87) < 1){
+const err233 = {instancePath:instancePath+"/output/rabbitmq/declare/dead_letter_queue",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/dead_letter_queue/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -4780,16 +4714,10 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(coerced76 !== undefined){
-data85 = coerced76;
-if(data77 !== undefined){
-data77["keep_order"] = coerced76;
-}
-}
 }
 }
 else {
-const err234 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err234 = {instancePath:instancePath+"/output/rabbitmq/declare",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -4798,17 +4726,21 @@ vErrors.push(err234);
 }
 errors++;
 }
-let data86 = data.metrics;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-if(data86.enabled === undefined){
-data86.enabled = true;
 }
-if(data86.listen === undefined){
-data86.listen = "127.0.0.1:9598";
+if(data76.username !== undefined){
+let data88 = data76.username;
+if(typeof data88 !== "string"){
+let dataType71 = typeof data88;
+let coerced71 = undefined;
+if(!(coerced71 !== undefined)){
+if(dataType71 == "number" || dataType71 == "boolean"){
+coerced71 = "" + data88;
 }
-for(const key10 in data86){
-if(!(((key10 === "enabled") || (key10 === "listen")) || (key10 === "tap"))){
-const err235 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+else if(data88 === null){
+coerced71 = "";
+}
+else {
+const err235 = {instancePath:instancePath+"/output/rabbitmq/username",schemaPath:"#/properties/output/properties/rabbitmq/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -4818,18 +4750,16 @@ vErrors.push(err235);
 errors++;
 }
 }
-let data87 = data86.enabled;
-if(typeof data87 !== "boolean"){
-let coerced77 = undefined;
-if(!(coerced77 !== undefined)){
-if(data87 === "false" || data87 === 0 || data87 === null){
-coerced77 = false;
+if(coerced71 !== undefined){
+data88 = coerced71;
+if(data76 !== undefined){
+data76["username"] = coerced71;
 }
-else if(data87 === "true" || data87 === 1){
-coerced77 = true;
 }
-else {
-const err236 = {instancePath:instancePath+"/metrics/enabled",schemaPath:"#/properties/metrics/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+if(typeof data88 === "string"){
+if(func4(data88) < 1){
+const err236 = {instancePath:instancePath+"/output/rabbitmq/username",schemaPath:"#/properties/output/properties/rabbitmq/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -4839,26 +4769,21 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(coerced77 !== undefined){
-data87 = coerced77;
-if(data86 !== undefined){
-data86["enabled"] = coerced77;
 }
+if(data76.password_env !== undefined){
+let data89 = data76.password_env;
+if(typeof data89 !== "string"){
+let dataType72 = typeof data89;
+let coerced72 = undefined;
+if(!(coerced72 !== undefined)){
+if(dataType72 == "number" || dataType72 == "boolean"){
+coerced72 = "" + data89;
 }
-}
-let data88 = data86.listen;
-if(typeof data88 !== "string"){
-let dataType78 = typeof data88;
-let coerced78 = undefined;
-if(!(coerced78 !== undefined)){
-if(dataType78 == "number" || dataType78 == "boolean"){
-coerced78 = "" + data88;
-}
-else if(data88 === null){
-coerced78 = "";
+else if(data89 === null){
+coerced72 = "";
 }
 else {
-const err237 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err237 = {instancePath:instancePath+"/output/rabbitmq/password_env",schemaPath:"#/properties/output/properties/rabbitmq/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -4868,16 +4793,16 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(coerced78 !== undefined){
-data88 = coerced78;
-if(data86 !== undefined){
-data86["listen"] = coerced78;
+if(coerced72 !== undefined){
+data89 = coerced72;
+if(data76 !== undefined){
+data76["password_env"] = coerced72;
 }
 }
 }
-if(typeof data88 === "string"){
-if(!pattern9.test(data88)){
-const err238 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"+"\""};
+if(typeof data89 === "string"){
+if(func4(data89) < 1){
+const err238 = {instancePath:instancePath+"/output/rabbitmq/password_env",schemaPath:"#/properties/output/properties/rabbitmq/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -4887,19 +4812,21 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data86.tap !== undefined){
-let data89 = data86.tap;
-if(typeof data89 !== "boolean"){
-let coerced79 = undefined;
-if(!(coerced79 !== undefined)){
-if(data89 === "false" || data89 === 0 || data89 === null){
-coerced79 = false;
 }
-else if(data89 === "true" || data89 === 1){
-coerced79 = true;
+if(data76.password_file !== undefined){
+let data90 = data76.password_file;
+if(typeof data90 !== "string"){
+let dataType73 = typeof data90;
+let coerced73 = undefined;
+if(!(coerced73 !== undefined)){
+if(dataType73 == "number" || dataType73 == "boolean"){
+coerced73 = "" + data90;
+}
+else if(data90 === null){
+coerced73 = "";
 }
 else {
-const err239 = {instancePath:instancePath+"/metrics/tap",schemaPath:"#/properties/metrics/properties/tap/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err239 = {instancePath:instancePath+"/output/rabbitmq/password_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -4909,17 +4836,16 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(coerced79 !== undefined){
-data89 = coerced79;
-if(data86 !== undefined){
-data86["tap"] = coerced79;
+if(coerced73 !== undefined){
+data90 = coerced73;
+if(data76 !== undefined){
+data76["password_file"] = coerced73;
 }
 }
 }
-}
-}
-else {
-const err240 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(typeof data90 === "string"){
+if(func4(data90) < 1){
+const err240 = {instancePath:instancePath+"/output/rabbitmq/password_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -4928,20 +4854,20 @@ vErrors.push(err240);
 }
 errors++;
 }
-let data90 = data.shutdown_timeout_ms;
-const _errs274 = errors;
-let valid49 = false;
-const _errs275 = errors;
-if(!(((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90))) && (isFinite(data90)))){
-let dataType80 = typeof data90;
-let coerced80 = undefined;
-if(!(coerced80 !== undefined)){
-if(dataType80 === "boolean" || data90 === null
-              || (dataType80 === "string" && data90 && data90 == +data90 && !(data90 % 1))){
-coerced80 = +data90;
 }
-else {
-const err241 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data76.tls !== undefined){
+let data91 = data76.tls;
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+if(data91.enabled === undefined){
+data91.enabled = true;
+}
+if(data91.verify === undefined){
+data91.verify = true;
+}
+for(const key11 in data91){
+if(!((((((key11 === "enabled") || (key11 === "ca_file")) || (key11 === "cert_file")) || (key11 === "key_file")) || (key11 === "server_name")) || (key11 === "verify"))){
+const err241 = {instancePath:instancePath+"/output/rabbitmq/tls",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -4951,16 +4877,12 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(coerced80 !== undefined){
-data90 = coerced80;
-if(data !== undefined){
-data["shutdown_timeout_ms"] = coerced80;
-}
-}
-}
-if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 < 1 || isNaN(data90)){
-const err242 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data91.cert_file !== undefined){
+if(data91.key_file === undefined){
+const err242 = {instancePath:instancePath+"/output/rabbitmq/tls",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
+    missingProperty: "key_file",
+    depsCount: 1,
+    deps: "key_file"},message:"must have property key_file when property cert_file is present"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -4970,22 +4892,12 @@ vErrors.push(err242);
 errors++;
 }
 }
-var _valid24 = _errs275 === errors;
-valid49 = valid49 || _valid24;
-if(!valid49){
-const _errs277 = errors;
-if(typeof data90 !== "string"){
-let dataType81 = typeof data90;
-let coerced81 = undefined;
-if(!(coerced81 !== undefined)){
-if(dataType81 == "number" || dataType81 == "boolean"){
-coerced81 = "" + data90;
-}
-else if(data90 === null){
-coerced81 = "";
-}
-else {
-const err243 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data91.key_file !== undefined){
+if(data91.cert_file === undefined){
+const err243 = {instancePath:instancePath+"/output/rabbitmq/tls",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
+    missingProperty: "cert_file",
+    depsCount: 1,
+    deps: "cert_file"},message:"must have property cert_file when property key_file is present"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -4995,16 +4907,18 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(coerced81 !== undefined){
-data90 = coerced81;
-if(data !== undefined){
-data["shutdown_timeout_ms"] = coerced81;
+let data92 = data91.enabled;
+if(typeof data92 !== "boolean"){
+let coerced74 = undefined;
+if(!(coerced74 !== undefined)){
+if(data92 === "false" || data92 === 0 || data92 === null){
+coerced74 = false;
 }
+else if(data92 === "true" || data92 === 1){
+coerced74 = true;
 }
-}
-if(typeof data90 === "string"){
-if(!pattern2.test(data90)){
-const err244 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+else {
+const err244 = {instancePath:instancePath+"/output/rabbitmq/tls/enabled",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -5014,11 +4928,27 @@ vErrors.push(err244);
 errors++;
 }
 }
-var _valid24 = _errs277 === errors;
-valid49 = valid49 || _valid24;
+if(coerced74 !== undefined){
+data92 = coerced74;
+if(data91 !== undefined){
+data91["enabled"] = coerced74;
 }
-if(!valid49){
-const err245 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if(data91.ca_file !== undefined){
+let data93 = data91.ca_file;
+if(typeof data93 !== "string"){
+let dataType75 = typeof data93;
+let coerced75 = undefined;
+if(!(coerced75 !== undefined)){
+if(dataType75 == "number" || dataType75 == "boolean"){
+coerced75 = "" + data93;
+}
+else if(data93 === null){
+coerced75 = "";
+}
+else {
+const err245 = {instancePath:instancePath+"/output/rabbitmq/tls/ca_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -5027,11 +4957,2256 @@ vErrors.push(err245);
 }
 errors++;
 }
+}
+if(coerced75 !== undefined){
+data93 = coerced75;
+if(data91 !== undefined){
+data91["ca_file"] = coerced75;
+}
+}
+}
+if(typeof data93 === "string"){
+if(func4(data93) < 1){
+const err246 = {instancePath:instancePath+"/output/rabbitmq/tls/ca_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err246];
+}
 else {
-errors = _errs274;
+vErrors.push(err246);
+}
+errors++;
+}
+}
+}
+if(data91.cert_file !== undefined){
+let data94 = data91.cert_file;
+if(typeof data94 !== "string"){
+let dataType76 = typeof data94;
+let coerced76 = undefined;
+if(!(coerced76 !== undefined)){
+if(dataType76 == "number" || dataType76 == "boolean"){
+coerced76 = "" + data94;
+}
+else if(data94 === null){
+coerced76 = "";
+}
+else {
+const err247 = {instancePath:instancePath+"/output/rabbitmq/tls/cert_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err247];
+}
+else {
+vErrors.push(err247);
+}
+errors++;
+}
+}
+if(coerced76 !== undefined){
+data94 = coerced76;
+if(data91 !== undefined){
+data91["cert_file"] = coerced76;
+}
+}
+}
+if(typeof data94 === "string"){
+if(func4(data94) < 1){
+const err248 = {instancePath:instancePath+"/output/rabbitmq/tls/cert_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err248];
+}
+else {
+vErrors.push(err248);
+}
+errors++;
+}
+}
+}
+if(data91.key_file !== undefined){
+let data95 = data91.key_file;
+if(typeof data95 !== "string"){
+let dataType77 = typeof data95;
+let coerced77 = undefined;
+if(!(coerced77 !== undefined)){
+if(dataType77 == "number" || dataType77 == "boolean"){
+coerced77 = "" + data95;
+}
+else if(data95 === null){
+coerced77 = "";
+}
+else {
+const err249 = {instancePath:instancePath+"/output/rabbitmq/tls/key_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err249];
+}
+else {
+vErrors.push(err249);
+}
+errors++;
+}
+}
+if(coerced77 !== undefined){
+data95 = coerced77;
+if(data91 !== undefined){
+data91["key_file"] = coerced77;
+}
+}
+}
+if(typeof data95 === "string"){
+if(func4(data95) < 1){
+const err250 = {instancePath:instancePath+"/output/rabbitmq/tls/key_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err250];
+}
+else {
+vErrors.push(err250);
+}
+errors++;
+}
+}
+}
+if(data91.server_name !== undefined){
+let data96 = data91.server_name;
+if(typeof data96 !== "string"){
+let dataType78 = typeof data96;
+let coerced78 = undefined;
+if(!(coerced78 !== undefined)){
+if(dataType78 == "number" || dataType78 == "boolean"){
+coerced78 = "" + data96;
+}
+else if(data96 === null){
+coerced78 = "";
+}
+else {
+const err251 = {instancePath:instancePath+"/output/rabbitmq/tls/server_name",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err251];
+}
+else {
+vErrors.push(err251);
+}
+errors++;
+}
+}
+if(coerced78 !== undefined){
+data96 = coerced78;
+if(data91 !== undefined){
+data91["server_name"] = coerced78;
+}
+}
+}
+if(typeof data96 === "string"){
+if(func4(data96) < 1){
+const err252 = {instancePath:instancePath+"/output/rabbitmq/tls/server_name",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err252];
+}
+else {
+vErrors.push(err252);
+}
+errors++;
+}
+}
+}
+let data97 = data91.verify;
+if(typeof data97 !== "boolean"){
+let coerced79 = undefined;
+if(!(coerced79 !== undefined)){
+if(data97 === "false" || data97 === 0 || data97 === null){
+coerced79 = false;
+}
+else if(data97 === "true" || data97 === 1){
+coerced79 = true;
+}
+else {
+const err253 = {instancePath:instancePath+"/output/rabbitmq/tls/verify",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err253];
+}
+else {
+vErrors.push(err253);
+}
+errors++;
+}
+}
+if(coerced79 !== undefined){
+data97 = coerced79;
+if(data91 !== undefined){
+data91["verify"] = coerced79;
+}
+}
+}
+}
+else {
+const err254 = {instancePath:instancePath+"/output/rabbitmq/tls",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err254];
+}
+else {
+vErrors.push(err254);
+}
+errors++;
+}
+}
+let data98 = data76.max_message_bytes;
+const _errs288 = errors;
+let valid56 = false;
+const _errs289 = errors;
+if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
+let dataType80 = typeof data98;
+let coerced80 = undefined;
+if(!(coerced80 !== undefined)){
+if(dataType80 === "boolean" || data98 === null
+              || (dataType80 === "string" && data98 && data98 == +data98 && !(data98 % 1))){
+coerced80 = +data98;
+}
+else {
+const err255 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err255];
+}
+else {
+vErrors.push(err255);
+}
+errors++;
+}
+}
+if(coerced80 !== undefined){
+data98 = coerced80;
+if(data76 !== undefined){
+data76["max_message_bytes"] = coerced80;
+}
+}
+}
+if((typeof data98 == "number") && (isFinite(data98))){
+if(data98 < 1 || isNaN(data98)){
+const err256 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err256];
+}
+else {
+vErrors.push(err256);
+}
+errors++;
+}
+}
+var _valid23 = _errs289 === errors;
+valid56 = valid56 || _valid23;
+if(!valid56){
+const _errs291 = errors;
+if(typeof data98 !== "string"){
+let dataType81 = typeof data98;
+let coerced81 = undefined;
+if(!(coerced81 !== undefined)){
+if(dataType81 == "number" || dataType81 == "boolean"){
+coerced81 = "" + data98;
+}
+else if(data98 === null){
+coerced81 = "";
+}
+else {
+const err257 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+}
+if(coerced81 !== undefined){
+data98 = coerced81;
+if(data76 !== undefined){
+data76["max_message_bytes"] = coerced81;
+}
+}
+}
+if(typeof data98 === "string"){
+if(!pattern1.test(data98)){
+const err258 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err258];
+}
+else {
+vErrors.push(err258);
+}
+errors++;
+}
+}
+var _valid23 = _errs291 === errors;
+valid56 = valid56 || _valid23;
+}
+if(!valid56){
+const err259 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err259];
+}
+else {
+vErrors.push(err259);
+}
+errors++;
+}
+else {
+errors = _errs288;
 if(vErrors !== null){
-if(_errs274){
-vErrors.length = _errs274;
+if(_errs288){
+vErrors.length = _errs288;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data99 = data76.connection_timeout_ms;
+const _errs294 = errors;
+let valid57 = false;
+const _errs295 = errors;
+if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
+let dataType82 = typeof data99;
+let coerced82 = undefined;
+if(!(coerced82 !== undefined)){
+if(dataType82 === "boolean" || data99 === null
+              || (dataType82 === "string" && data99 && data99 == +data99 && !(data99 % 1))){
+coerced82 = +data99;
+}
+else {
+const err260 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err260];
+}
+else {
+vErrors.push(err260);
+}
+errors++;
+}
+}
+if(coerced82 !== undefined){
+data99 = coerced82;
+if(data76 !== undefined){
+data76["connection_timeout_ms"] = coerced82;
+}
+}
+}
+if((typeof data99 == "number") && (isFinite(data99))){
+if(data99 < 1 || isNaN(data99)){
+const err261 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err261];
+}
+else {
+vErrors.push(err261);
+}
+errors++;
+}
+}
+var _valid24 = _errs295 === errors;
+valid57 = valid57 || _valid24;
+if(!valid57){
+const _errs297 = errors;
+if(typeof data99 !== "string"){
+let dataType83 = typeof data99;
+let coerced83 = undefined;
+if(!(coerced83 !== undefined)){
+if(dataType83 == "number" || dataType83 == "boolean"){
+coerced83 = "" + data99;
+}
+else if(data99 === null){
+coerced83 = "";
+}
+else {
+const err262 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err262];
+}
+else {
+vErrors.push(err262);
+}
+errors++;
+}
+}
+if(coerced83 !== undefined){
+data99 = coerced83;
+if(data76 !== undefined){
+data76["connection_timeout_ms"] = coerced83;
+}
+}
+}
+if(typeof data99 === "string"){
+if(!pattern2.test(data99)){
+const err263 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err263];
+}
+else {
+vErrors.push(err263);
+}
+errors++;
+}
+}
+var _valid24 = _errs297 === errors;
+valid57 = valid57 || _valid24;
+}
+if(!valid57){
+const err264 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err264];
+}
+else {
+vErrors.push(err264);
+}
+errors++;
+}
+else {
+errors = _errs294;
+if(vErrors !== null){
+if(_errs294){
+vErrors.length = _errs294;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data100 = data76.retry_backoff_ms;
+const _errs300 = errors;
+let valid58 = false;
+const _errs301 = errors;
+if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
+let dataType84 = typeof data100;
+let coerced84 = undefined;
+if(!(coerced84 !== undefined)){
+if(dataType84 === "boolean" || data100 === null
+              || (dataType84 === "string" && data100 && data100 == +data100 && !(data100 % 1))){
+coerced84 = +data100;
+}
+else {
+const err265 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err265];
+}
+else {
+vErrors.push(err265);
+}
+errors++;
+}
+}
+if(coerced84 !== undefined){
+data100 = coerced84;
+if(data76 !== undefined){
+data76["retry_backoff_ms"] = coerced84;
+}
+}
+}
+if((typeof data100 == "number") && (isFinite(data100))){
+if(data100 < 1 || isNaN(data100)){
+const err266 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err266];
+}
+else {
+vErrors.push(err266);
+}
+errors++;
+}
+}
+var _valid25 = _errs301 === errors;
+valid58 = valid58 || _valid25;
+if(!valid58){
+const _errs303 = errors;
+if(typeof data100 !== "string"){
+let dataType85 = typeof data100;
+let coerced85 = undefined;
+if(!(coerced85 !== undefined)){
+if(dataType85 == "number" || dataType85 == "boolean"){
+coerced85 = "" + data100;
+}
+else if(data100 === null){
+coerced85 = "";
+}
+else {
+const err267 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err267];
+}
+else {
+vErrors.push(err267);
+}
+errors++;
+}
+}
+if(coerced85 !== undefined){
+data100 = coerced85;
+if(data76 !== undefined){
+data76["retry_backoff_ms"] = coerced85;
+}
+}
+}
+if(typeof data100 === "string"){
+if(!pattern2.test(data100)){
+const err268 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+}
+var _valid25 = _errs303 === errors;
+valid58 = valid58 || _valid25;
+}
+if(!valid58){
+const err269 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+}
+else {
+errors = _errs300;
+if(vErrors !== null){
+if(_errs300){
+vErrors.length = _errs300;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data101 = data76.retry_backoff_max_ms;
+const _errs306 = errors;
+let valid59 = false;
+const _errs307 = errors;
+if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
+let dataType86 = typeof data101;
+let coerced86 = undefined;
+if(!(coerced86 !== undefined)){
+if(dataType86 === "boolean" || data101 === null
+              || (dataType86 === "string" && data101 && data101 == +data101 && !(data101 % 1))){
+coerced86 = +data101;
+}
+else {
+const err270 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err270];
+}
+else {
+vErrors.push(err270);
+}
+errors++;
+}
+}
+if(coerced86 !== undefined){
+data101 = coerced86;
+if(data76 !== undefined){
+data76["retry_backoff_max_ms"] = coerced86;
+}
+}
+}
+if((typeof data101 == "number") && (isFinite(data101))){
+if(data101 < 1 || isNaN(data101)){
+const err271 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err271];
+}
+else {
+vErrors.push(err271);
+}
+errors++;
+}
+}
+var _valid26 = _errs307 === errors;
+valid59 = valid59 || _valid26;
+if(!valid59){
+const _errs309 = errors;
+if(typeof data101 !== "string"){
+let dataType87 = typeof data101;
+let coerced87 = undefined;
+if(!(coerced87 !== undefined)){
+if(dataType87 == "number" || dataType87 == "boolean"){
+coerced87 = "" + data101;
+}
+else if(data101 === null){
+coerced87 = "";
+}
+else {
+const err272 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err272];
+}
+else {
+vErrors.push(err272);
+}
+errors++;
+}
+}
+if(coerced87 !== undefined){
+data101 = coerced87;
+if(data76 !== undefined){
+data76["retry_backoff_max_ms"] = coerced87;
+}
+}
+}
+if(typeof data101 === "string"){
+if(!pattern2.test(data101)){
+const err273 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err273];
+}
+else {
+vErrors.push(err273);
+}
+errors++;
+}
+}
+var _valid26 = _errs309 === errors;
+valid59 = valid59 || _valid26;
+}
+if(!valid59){
+const err274 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err274];
+}
+else {
+vErrors.push(err274);
+}
+errors++;
+}
+else {
+errors = _errs306;
+if(vErrors !== null){
+if(_errs306){
+vErrors.length = _errs306;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data102 = data76.max_in_flight;
+if(!(((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102))) && (isFinite(data102)))){
+let dataType88 = typeof data102;
+let coerced88 = undefined;
+if(!(coerced88 !== undefined)){
+if(dataType88 === "boolean" || data102 === null
+              || (dataType88 === "string" && data102 && data102 == +data102 && !(data102 % 1))){
+coerced88 = +data102;
+}
+else {
+const err275 = {instancePath:instancePath+"/output/rabbitmq/max_in_flight",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err275];
+}
+else {
+vErrors.push(err275);
+}
+errors++;
+}
+}
+if(coerced88 !== undefined){
+data102 = coerced88;
+if(data76 !== undefined){
+data76["max_in_flight"] = coerced88;
+}
+}
+}
+if((typeof data102 == "number") && (isFinite(data102))){
+if(data102 < 1 || isNaN(data102)){
+const err276 = {instancePath:instancePath+"/output/rabbitmq/max_in_flight",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err276];
+}
+else {
+vErrors.push(err276);
+}
+errors++;
+}
+}
+}
+else {
+const err277 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err277];
+}
+else {
+vErrors.push(err277);
+}
+errors++;
+}
+}
+if(data72.redis !== undefined){
+let data103 = data72.redis;
+const _errs315 = errors;
+const _errs316 = errors;
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
+let missing10;
+if(((data103.password_env === undefined) && (missing10 = "password_env")) || ((data103.password_file === undefined) && (missing10 = "password_file"))){
+const err278 = {};
+if(vErrors === null){
+vErrors = [err278];
+}
+else {
+vErrors.push(err278);
+}
+errors++;
+}
+}
+var valid60 = _errs316 === errors;
+if(valid60){
+const err279 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/not",keyword:"not",params:{},message:"must NOT be valid"};
+if(vErrors === null){
+vErrors = [err279];
+}
+else {
+vErrors.push(err279);
+}
+errors++;
+}
+else {
+errors = _errs315;
+if(vErrors !== null){
+if(_errs315){
+vErrors.length = _errs315;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
+if(data103.dead_letter_stream === undefined){
+data103.dead_letter_stream = "logship-dead-letter";
+}
+if(data103.command_timeout_ms === undefined){
+data103.command_timeout_ms = 30000;
+}
+if(data103.max_message_bytes === undefined){
+data103.max_message_bytes = 1000000;
+}
+if(data103.connection_timeout_ms === undefined){
+data103.connection_timeout_ms = 10000;
+}
+if(data103.retry_backoff_ms === undefined){
+data103.retry_backoff_ms = 100;
+}
+if(data103.retry_backoff_max_ms === undefined){
+data103.retry_backoff_max_ms = 30000;
+}
+if(data103.max_in_flight === undefined){
+data103.max_in_flight = 4;
+}
+if(data103.url === undefined){
+const err280 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+if(vErrors === null){
+vErrors = [err280];
+}
+else {
+vErrors.push(err280);
+}
+errors++;
+}
+if(data103.stream === undefined){
+const err281 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/required",keyword:"required",params:{missingProperty: "stream"},message:"must have required property '"+"stream"+"'"};
+if(vErrors === null){
+vErrors = [err281];
+}
+else {
+vErrors.push(err281);
+}
+errors++;
+}
+for(const key12 in data103){
+if(!(func2.call(schema11.properties.output.properties.redis.properties, key12))){
+const err282 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err282];
+}
+else {
+vErrors.push(err282);
+}
+errors++;
+}
+}
+if(data103.url !== undefined){
+let data104 = data103.url;
+if(typeof data104 !== "string"){
+let dataType89 = typeof data104;
+let coerced89 = undefined;
+if(!(coerced89 !== undefined)){
+if(dataType89 == "number" || dataType89 == "boolean"){
+coerced89 = "" + data104;
+}
+else if(data104 === null){
+coerced89 = "";
+}
+else {
+const err283 = {instancePath:instancePath+"/output/redis/url",schemaPath:"#/properties/output/properties/redis/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err283];
+}
+else {
+vErrors.push(err283);
+}
+errors++;
+}
+}
+if(coerced89 !== undefined){
+data104 = coerced89;
+if(data103 !== undefined){
+data103["url"] = coerced89;
+}
+}
+}
+if(typeof data104 === "string"){
+if(!pattern27.test(data104)){
+const err284 = {instancePath:instancePath+"/output/redis/url",schemaPath:"#/properties/output/properties/redis/properties/url/pattern",keyword:"pattern",params:{pattern: "^rediss?://"},message:"must match pattern \""+"^rediss?://"+"\""};
+if(vErrors === null){
+vErrors = [err284];
+}
+else {
+vErrors.push(err284);
+}
+errors++;
+}
+}
+}
+if(data103.stream !== undefined){
+let data105 = data103.stream;
+if(typeof data105 !== "string"){
+let dataType90 = typeof data105;
+let coerced90 = undefined;
+if(!(coerced90 !== undefined)){
+if(dataType90 == "number" || dataType90 == "boolean"){
+coerced90 = "" + data105;
+}
+else if(data105 === null){
+coerced90 = "";
+}
+else {
+const err285 = {instancePath:instancePath+"/output/redis/stream",schemaPath:"#/properties/output/properties/redis/properties/stream/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err285];
+}
+else {
+vErrors.push(err285);
+}
+errors++;
+}
+}
+if(coerced90 !== undefined){
+data105 = coerced90;
+if(data103 !== undefined){
+data103["stream"] = coerced90;
+}
+}
+}
+if(typeof data105 === "string"){
+if(func4(data105) < 1){
+const err286 = {instancePath:instancePath+"/output/redis/stream",schemaPath:"#/properties/output/properties/redis/properties/stream/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err286];
+}
+else {
+vErrors.push(err286);
+}
+errors++;
+}
+}
+}
+let data106 = data103.dead_letter_stream;
+if(typeof data106 !== "string"){
+let dataType91 = typeof data106;
+let coerced91 = undefined;
+if(!(coerced91 !== undefined)){
+if(dataType91 == "number" || dataType91 == "boolean"){
+coerced91 = "" + data106;
+}
+else if(data106 === null){
+coerced91 = "";
+}
+else {
+const err287 = {instancePath:instancePath+"/output/redis/dead_letter_stream",schemaPath:"#/properties/output/properties/redis/properties/dead_letter_stream/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err287];
+}
+else {
+vErrors.push(err287);
+}
+errors++;
+}
+}
+if(coerced91 !== undefined){
+data106 = coerced91;
+if(data103 !== undefined){
+data103["dead_letter_stream"] = coerced91;
+}
+}
+}
+if(typeof data106 === "string"){
+if(func4(data106) < 1){
+const err288 = {instancePath:instancePath+"/output/redis/dead_letter_stream",schemaPath:"#/properties/output/properties/redis/properties/dead_letter_stream/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err288];
+}
+else {
+vErrors.push(err288);
+}
+errors++;
+}
+}
+if(data103.maxlen !== undefined){
+let data107 = data103.maxlen;
+if(!(((typeof data107 == "number") && (!(data107 % 1) && !isNaN(data107))) && (isFinite(data107)))){
+let dataType92 = typeof data107;
+let coerced92 = undefined;
+if(!(coerced92 !== undefined)){
+if(dataType92 === "boolean" || data107 === null
+              || (dataType92 === "string" && data107 && data107 == +data107 && !(data107 % 1))){
+coerced92 = +data107;
+}
+else {
+const err289 = {instancePath:instancePath+"/output/redis/maxlen",schemaPath:"#/properties/output/properties/redis/properties/maxlen/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err289];
+}
+else {
+vErrors.push(err289);
+}
+errors++;
+}
+}
+if(coerced92 !== undefined){
+data107 = coerced92;
+if(data103 !== undefined){
+data103["maxlen"] = coerced92;
+}
+}
+}
+if((typeof data107 == "number") && (isFinite(data107))){
+if(data107 < 1 || isNaN(data107)){
+const err290 = {instancePath:instancePath+"/output/redis/maxlen",schemaPath:"#/properties/output/properties/redis/properties/maxlen/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err290];
+}
+else {
+vErrors.push(err290);
+}
+errors++;
+}
+}
+}
+let data108 = data103.command_timeout_ms;
+const _errs327 = errors;
+let valid62 = false;
+const _errs328 = errors;
+if(!(((typeof data108 == "number") && (!(data108 % 1) && !isNaN(data108))) && (isFinite(data108)))){
+let dataType93 = typeof data108;
+let coerced93 = undefined;
+if(!(coerced93 !== undefined)){
+if(dataType93 === "boolean" || data108 === null
+              || (dataType93 === "string" && data108 && data108 == +data108 && !(data108 % 1))){
+coerced93 = +data108;
+}
+else {
+const err291 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err291];
+}
+else {
+vErrors.push(err291);
+}
+errors++;
+}
+}
+if(coerced93 !== undefined){
+data108 = coerced93;
+if(data103 !== undefined){
+data103["command_timeout_ms"] = coerced93;
+}
+}
+}
+if((typeof data108 == "number") && (isFinite(data108))){
+if(data108 < 1 || isNaN(data108)){
+const err292 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err292];
+}
+else {
+vErrors.push(err292);
+}
+errors++;
+}
+}
+var _valid27 = _errs328 === errors;
+valid62 = valid62 || _valid27;
+if(!valid62){
+const _errs330 = errors;
+if(typeof data108 !== "string"){
+let dataType94 = typeof data108;
+let coerced94 = undefined;
+if(!(coerced94 !== undefined)){
+if(dataType94 == "number" || dataType94 == "boolean"){
+coerced94 = "" + data108;
+}
+else if(data108 === null){
+coerced94 = "";
+}
+else {
+const err293 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err293];
+}
+else {
+vErrors.push(err293);
+}
+errors++;
+}
+}
+if(coerced94 !== undefined){
+data108 = coerced94;
+if(data103 !== undefined){
+data103["command_timeout_ms"] = coerced94;
+}
+}
+}
+if(typeof data108 === "string"){
+if(!pattern2.test(data108)){
+const err294 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err294];
+}
+else {
+vErrors.push(err294);
+}
+errors++;
+}
+}
+var _valid27 = _errs330 === errors;
+valid62 = valid62 || _valid27;
+}
+if(!valid62){
+const err295 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err295];
+}
+else {
+vErrors.push(err295);
+}
+errors++;
+}
+else {
+errors = _errs327;
+if(vErrors !== null){
+if(_errs327){
+vErrors.length = _errs327;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(data103.username !== undefined){
+let data109 = data103.username;
+if(typeof data109 !== "string"){
+let dataType95 = typeof data109;
+let coerced95 = undefined;
+if(!(coerced95 !== undefined)){
+if(dataType95 == "number" || dataType95 == "boolean"){
+coerced95 = "" + data109;
+}
+else if(data109 === null){
+coerced95 = "";
+}
+else {
+const err296 = {instancePath:instancePath+"/output/redis/username",schemaPath:"#/properties/output/properties/redis/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err296];
+}
+else {
+vErrors.push(err296);
+}
+errors++;
+}
+}
+if(coerced95 !== undefined){
+data109 = coerced95;
+if(data103 !== undefined){
+data103["username"] = coerced95;
+}
+}
+}
+if(typeof data109 === "string"){
+if(func4(data109) < 1){
+const err297 = {instancePath:instancePath+"/output/redis/username",schemaPath:"#/properties/output/properties/redis/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err297];
+}
+else {
+vErrors.push(err297);
+}
+errors++;
+}
+}
+}
+if(data103.password_env !== undefined){
+let data110 = data103.password_env;
+if(typeof data110 !== "string"){
+let dataType96 = typeof data110;
+let coerced96 = undefined;
+if(!(coerced96 !== undefined)){
+if(dataType96 == "number" || dataType96 == "boolean"){
+coerced96 = "" + data110;
+}
+else if(data110 === null){
+coerced96 = "";
+}
+else {
+const err298 = {instancePath:instancePath+"/output/redis/password_env",schemaPath:"#/properties/output/properties/redis/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err298];
+}
+else {
+vErrors.push(err298);
+}
+errors++;
+}
+}
+if(coerced96 !== undefined){
+data110 = coerced96;
+if(data103 !== undefined){
+data103["password_env"] = coerced96;
+}
+}
+}
+if(typeof data110 === "string"){
+if(func4(data110) < 1){
+const err299 = {instancePath:instancePath+"/output/redis/password_env",schemaPath:"#/properties/output/properties/redis/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err299];
+}
+else {
+vErrors.push(err299);
+}
+errors++;
+}
+}
+}
+if(data103.password_file !== undefined){
+let data111 = data103.password_file;
+if(typeof data111 !== "string"){
+let dataType97 = typeof data111;
+let coerced97 = undefined;
+if(!(coerced97 !== undefined)){
+if(dataType97 == "number" || dataType97 == "boolean"){
+coerced97 = "" + data111;
+}
+else if(data111 === null){
+coerced97 = "";
+}
+else {
+const err300 = {instancePath:instancePath+"/output/redis/password_file",schemaPath:"#/properties/output/properties/redis/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err300];
+}
+else {
+vErrors.push(err300);
+}
+errors++;
+}
+}
+if(coerced97 !== undefined){
+data111 = coerced97;
+if(data103 !== undefined){
+data103["password_file"] = coerced97;
+}
+}
+}
+if(typeof data111 === "string"){
+if(func4(data111) < 1){
+const err301 = {instancePath:instancePath+"/output/redis/password_file",schemaPath:"#/properties/output/properties/redis/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err301];
+}
+else {
+vErrors.push(err301);
+}
+errors++;
+}
+}
+}
+if(data103.tls !== undefined){
+let data112 = data103.tls;
+if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
+if(data112.enabled === undefined){
+data112.enabled = true;
+}
+if(data112.verify === undefined){
+data112.verify = true;
+}
+for(const key13 in data112){
+if(!((((((key13 === "enabled") || (key13 === "ca_file")) || (key13 === "cert_file")) || (key13 === "key_file")) || (key13 === "server_name")) || (key13 === "verify"))){
+const err302 = {instancePath:instancePath+"/output/redis/tls",schemaPath:"#/properties/output/properties/redis/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err302];
+}
+else {
+vErrors.push(err302);
+}
+errors++;
+}
+}
+if(data112.cert_file !== undefined){
+if(data112.key_file === undefined){
+const err303 = {instancePath:instancePath+"/output/redis/tls",schemaPath:"#/properties/output/properties/redis/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
+    missingProperty: "key_file",
+    depsCount: 1,
+    deps: "key_file"},message:"must have property key_file when property cert_file is present"};
+if(vErrors === null){
+vErrors = [err303];
+}
+else {
+vErrors.push(err303);
+}
+errors++;
+}
+}
+if(data112.key_file !== undefined){
+if(data112.cert_file === undefined){
+const err304 = {instancePath:instancePath+"/output/redis/tls",schemaPath:"#/properties/output/properties/redis/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
+    missingProperty: "cert_file",
+    depsCount: 1,
+    deps: "cert_file"},message:"must have property cert_file when property key_file is present"};
+if(vErrors === null){
+vErrors = [err304];
+}
+else {
+vErrors.push(err304);
+}
+errors++;
+}
+}
+let data113 = data112.enabled;
+if(typeof data113 !== "boolean"){
+let coerced98 = undefined;
+if(!(coerced98 !== undefined)){
+if(data113 === "false" || data113 === 0 || data113 === null){
+coerced98 = false;
+}
+else if(data113 === "true" || data113 === 1){
+coerced98 = true;
+}
+else {
+const err305 = {instancePath:instancePath+"/output/redis/tls/enabled",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err305];
+}
+else {
+vErrors.push(err305);
+}
+errors++;
+}
+}
+if(coerced98 !== undefined){
+data113 = coerced98;
+if(data112 !== undefined){
+data112["enabled"] = coerced98;
+}
+}
+}
+if(data112.ca_file !== undefined){
+let data114 = data112.ca_file;
+if(typeof data114 !== "string"){
+let dataType99 = typeof data114;
+let coerced99 = undefined;
+if(!(coerced99 !== undefined)){
+if(dataType99 == "number" || dataType99 == "boolean"){
+coerced99 = "" + data114;
+}
+else if(data114 === null){
+coerced99 = "";
+}
+else {
+const err306 = {instancePath:instancePath+"/output/redis/tls/ca_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err306];
+}
+else {
+vErrors.push(err306);
+}
+errors++;
+}
+}
+if(coerced99 !== undefined){
+data114 = coerced99;
+if(data112 !== undefined){
+data112["ca_file"] = coerced99;
+}
+}
+}
+if(typeof data114 === "string"){
+if(func4(data114) < 1){
+const err307 = {instancePath:instancePath+"/output/redis/tls/ca_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err307];
+}
+else {
+vErrors.push(err307);
+}
+errors++;
+}
+}
+}
+if(data112.cert_file !== undefined){
+let data115 = data112.cert_file;
+if(typeof data115 !== "string"){
+let dataType100 = typeof data115;
+let coerced100 = undefined;
+if(!(coerced100 !== undefined)){
+if(dataType100 == "number" || dataType100 == "boolean"){
+coerced100 = "" + data115;
+}
+else if(data115 === null){
+coerced100 = "";
+}
+else {
+const err308 = {instancePath:instancePath+"/output/redis/tls/cert_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err308];
+}
+else {
+vErrors.push(err308);
+}
+errors++;
+}
+}
+if(coerced100 !== undefined){
+data115 = coerced100;
+if(data112 !== undefined){
+data112["cert_file"] = coerced100;
+}
+}
+}
+if(typeof data115 === "string"){
+if(func4(data115) < 1){
+const err309 = {instancePath:instancePath+"/output/redis/tls/cert_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err309];
+}
+else {
+vErrors.push(err309);
+}
+errors++;
+}
+}
+}
+if(data112.key_file !== undefined){
+let data116 = data112.key_file;
+if(typeof data116 !== "string"){
+let dataType101 = typeof data116;
+let coerced101 = undefined;
+if(!(coerced101 !== undefined)){
+if(dataType101 == "number" || dataType101 == "boolean"){
+coerced101 = "" + data116;
+}
+else if(data116 === null){
+coerced101 = "";
+}
+else {
+const err310 = {instancePath:instancePath+"/output/redis/tls/key_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err310];
+}
+else {
+vErrors.push(err310);
+}
+errors++;
+}
+}
+if(coerced101 !== undefined){
+data116 = coerced101;
+if(data112 !== undefined){
+data112["key_file"] = coerced101;
+}
+}
+}
+if(typeof data116 === "string"){
+if(func4(data116) < 1){
+const err311 = {instancePath:instancePath+"/output/redis/tls/key_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err311];
+}
+else {
+vErrors.push(err311);
+}
+errors++;
+}
+}
+}
+if(data112.server_name !== undefined){
+let data117 = data112.server_name;
+if(typeof data117 !== "string"){
+let dataType102 = typeof data117;
+let coerced102 = undefined;
+if(!(coerced102 !== undefined)){
+if(dataType102 == "number" || dataType102 == "boolean"){
+coerced102 = "" + data117;
+}
+else if(data117 === null){
+coerced102 = "";
+}
+else {
+const err312 = {instancePath:instancePath+"/output/redis/tls/server_name",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err312];
+}
+else {
+vErrors.push(err312);
+}
+errors++;
+}
+}
+if(coerced102 !== undefined){
+data117 = coerced102;
+if(data112 !== undefined){
+data112["server_name"] = coerced102;
+}
+}
+}
+if(typeof data117 === "string"){
+if(func4(data117) < 1){
+const err313 = {instancePath:instancePath+"/output/redis/tls/server_name",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err313];
+}
+else {
+vErrors.push(err313);
+}
+errors++;
+}
+}
+}
+let data118 = data112.verify;
+if(typeof data118 !== "boolean"){
+let coerced103 = undefined;
+if(!(coerced103 !== undefined)){
+if(data118 === "false" || data118 === 0 || data118 === null){
+coerced103 = false;
+}
+else if(data118 === "true" || data118 === 1){
+coerced103 = true;
+}
+else {
+const err314 = {instancePath:instancePath+"/output/redis/tls/verify",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err314];
+}
+else {
+vErrors.push(err314);
+}
+errors++;
+}
+}
+if(coerced103 !== undefined){
+data118 = coerced103;
+if(data112 !== undefined){
+data112["verify"] = coerced103;
+}
+}
+}
+}
+else {
+const err315 = {instancePath:instancePath+"/output/redis/tls",schemaPath:"#/properties/output/properties/redis/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err315];
+}
+else {
+vErrors.push(err315);
+}
+errors++;
+}
+}
+let data119 = data103.max_message_bytes;
+const _errs354 = errors;
+let valid65 = false;
+const _errs355 = errors;
+if(!(((typeof data119 == "number") && (!(data119 % 1) && !isNaN(data119))) && (isFinite(data119)))){
+let dataType104 = typeof data119;
+let coerced104 = undefined;
+if(!(coerced104 !== undefined)){
+if(dataType104 === "boolean" || data119 === null
+              || (dataType104 === "string" && data119 && data119 == +data119 && !(data119 % 1))){
+coerced104 = +data119;
+}
+else {
+const err316 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err316];
+}
+else {
+vErrors.push(err316);
+}
+errors++;
+}
+}
+if(coerced104 !== undefined){
+data119 = coerced104;
+if(data103 !== undefined){
+data103["max_message_bytes"] = coerced104;
+}
+}
+}
+if((typeof data119 == "number") && (isFinite(data119))){
+if(data119 < 1 || isNaN(data119)){
+const err317 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err317];
+}
+else {
+vErrors.push(err317);
+}
+errors++;
+}
+}
+var _valid28 = _errs355 === errors;
+valid65 = valid65 || _valid28;
+if(!valid65){
+const _errs357 = errors;
+if(typeof data119 !== "string"){
+let dataType105 = typeof data119;
+let coerced105 = undefined;
+if(!(coerced105 !== undefined)){
+if(dataType105 == "number" || dataType105 == "boolean"){
+coerced105 = "" + data119;
+}
+else if(data119 === null){
+coerced105 = "";
+}
+else {
+const err318 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err318];
+}
+else {
+vErrors.push(err318);
+}
+errors++;
+}
+}
+if(coerced105 !== undefined){
+data119 = coerced105;
+if(data103 !== undefined){
+data103["max_message_bytes"] = coerced105;
+}
+}
+}
+if(typeof data119 === "string"){
+if(!pattern1.test(data119)){
+const err319 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err319];
+}
+else {
+vErrors.push(err319);
+}
+errors++;
+}
+}
+var _valid28 = _errs357 === errors;
+valid65 = valid65 || _valid28;
+}
+if(!valid65){
+const err320 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err320];
+}
+else {
+vErrors.push(err320);
+}
+errors++;
+}
+else {
+errors = _errs354;
+if(vErrors !== null){
+if(_errs354){
+vErrors.length = _errs354;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data120 = data103.connection_timeout_ms;
+const _errs360 = errors;
+let valid66 = false;
+const _errs361 = errors;
+if(!(((typeof data120 == "number") && (!(data120 % 1) && !isNaN(data120))) && (isFinite(data120)))){
+let dataType106 = typeof data120;
+let coerced106 = undefined;
+if(!(coerced106 !== undefined)){
+if(dataType106 === "boolean" || data120 === null
+              || (dataType106 === "string" && data120 && data120 == +data120 && !(data120 % 1))){
+coerced106 = +data120;
+}
+else {
+const err321 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err321];
+}
+else {
+vErrors.push(err321);
+}
+errors++;
+}
+}
+if(coerced106 !== undefined){
+data120 = coerced106;
+if(data103 !== undefined){
+data103["connection_timeout_ms"] = coerced106;
+}
+}
+}
+if((typeof data120 == "number") && (isFinite(data120))){
+if(data120 < 1 || isNaN(data120)){
+const err322 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err322];
+}
+else {
+vErrors.push(err322);
+}
+errors++;
+}
+}
+var _valid29 = _errs361 === errors;
+valid66 = valid66 || _valid29;
+if(!valid66){
+const _errs363 = errors;
+if(typeof data120 !== "string"){
+let dataType107 = typeof data120;
+let coerced107 = undefined;
+if(!(coerced107 !== undefined)){
+if(dataType107 == "number" || dataType107 == "boolean"){
+coerced107 = "" + data120;
+}
+else if(data120 === null){
+coerced107 = "";
+}
+else {
+const err323 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err323];
+}
+else {
+vErrors.push(err323);
+}
+errors++;
+}
+}
+if(coerced107 !== undefined){
+data120 = coerced107;
+if(data103 !== undefined){
+data103["connection_timeout_ms"] = coerced107;
+}
+}
+}
+if(typeof data120 === "string"){
+if(!pattern2.test(data120)){
+const err324 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err324];
+}
+else {
+vErrors.push(err324);
+}
+errors++;
+}
+}
+var _valid29 = _errs363 === errors;
+valid66 = valid66 || _valid29;
+}
+if(!valid66){
+const err325 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err325];
+}
+else {
+vErrors.push(err325);
+}
+errors++;
+}
+else {
+errors = _errs360;
+if(vErrors !== null){
+if(_errs360){
+vErrors.length = _errs360;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data121 = data103.retry_backoff_ms;
+const _errs366 = errors;
+let valid67 = false;
+const _errs367 = errors;
+if(!(((typeof data121 == "number") && (!(data121 % 1) && !isNaN(data121))) && (isFinite(data121)))){
+let dataType108 = typeof data121;
+let coerced108 = undefined;
+if(!(coerced108 !== undefined)){
+if(dataType108 === "boolean" || data121 === null
+              || (dataType108 === "string" && data121 && data121 == +data121 && !(data121 % 1))){
+coerced108 = +data121;
+}
+else {
+const err326 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err326];
+}
+else {
+vErrors.push(err326);
+}
+errors++;
+}
+}
+if(coerced108 !== undefined){
+data121 = coerced108;
+if(data103 !== undefined){
+data103["retry_backoff_ms"] = coerced108;
+}
+}
+}
+if((typeof data121 == "number") && (isFinite(data121))){
+if(data121 < 1 || isNaN(data121)){
+const err327 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err327];
+}
+else {
+vErrors.push(err327);
+}
+errors++;
+}
+}
+var _valid30 = _errs367 === errors;
+valid67 = valid67 || _valid30;
+if(!valid67){
+const _errs369 = errors;
+if(typeof data121 !== "string"){
+let dataType109 = typeof data121;
+let coerced109 = undefined;
+if(!(coerced109 !== undefined)){
+if(dataType109 == "number" || dataType109 == "boolean"){
+coerced109 = "" + data121;
+}
+else if(data121 === null){
+coerced109 = "";
+}
+else {
+const err328 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err328];
+}
+else {
+vErrors.push(err328);
+}
+errors++;
+}
+}
+if(coerced109 !== undefined){
+data121 = coerced109;
+if(data103 !== undefined){
+data103["retry_backoff_ms"] = coerced109;
+}
+}
+}
+if(typeof data121 === "string"){
+if(!pattern2.test(data121)){
+const err329 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err329];
+}
+else {
+vErrors.push(err329);
+}
+errors++;
+}
+}
+var _valid30 = _errs369 === errors;
+valid67 = valid67 || _valid30;
+}
+if(!valid67){
+const err330 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err330];
+}
+else {
+vErrors.push(err330);
+}
+errors++;
+}
+else {
+errors = _errs366;
+if(vErrors !== null){
+if(_errs366){
+vErrors.length = _errs366;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data122 = data103.retry_backoff_max_ms;
+const _errs372 = errors;
+let valid68 = false;
+const _errs373 = errors;
+if(!(((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122))) && (isFinite(data122)))){
+let dataType110 = typeof data122;
+let coerced110 = undefined;
+if(!(coerced110 !== undefined)){
+if(dataType110 === "boolean" || data122 === null
+              || (dataType110 === "string" && data122 && data122 == +data122 && !(data122 % 1))){
+coerced110 = +data122;
+}
+else {
+const err331 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err331];
+}
+else {
+vErrors.push(err331);
+}
+errors++;
+}
+}
+if(coerced110 !== undefined){
+data122 = coerced110;
+if(data103 !== undefined){
+data103["retry_backoff_max_ms"] = coerced110;
+}
+}
+}
+if((typeof data122 == "number") && (isFinite(data122))){
+if(data122 < 1 || isNaN(data122)){
+const err332 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err332];
+}
+else {
+vErrors.push(err332);
+}
+errors++;
+}
+}
+var _valid31 = _errs373 === errors;
+valid68 = valid68 || _valid31;
+if(!valid68){
+const _errs375 = errors;
+if(typeof data122 !== "string"){
+let dataType111 = typeof data122;
+let coerced111 = undefined;
+if(!(coerced111 !== undefined)){
+if(dataType111 == "number" || dataType111 == "boolean"){
+coerced111 = "" + data122;
+}
+else if(data122 === null){
+coerced111 = "";
+}
+else {
+const err333 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err333];
+}
+else {
+vErrors.push(err333);
+}
+errors++;
+}
+}
+if(coerced111 !== undefined){
+data122 = coerced111;
+if(data103 !== undefined){
+data103["retry_backoff_max_ms"] = coerced111;
+}
+}
+}
+if(typeof data122 === "string"){
+if(!pattern2.test(data122)){
+const err334 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err334];
+}
+else {
+vErrors.push(err334);
+}
+errors++;
+}
+}
+var _valid31 = _errs375 === errors;
+valid68 = valid68 || _valid31;
+}
+if(!valid68){
+const err335 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err335];
+}
+else {
+vErrors.push(err335);
+}
+errors++;
+}
+else {
+errors = _errs372;
+if(vErrors !== null){
+if(_errs372){
+vErrors.length = _errs372;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data123 = data103.max_in_flight;
+if(!(((typeof data123 == "number") && (!(data123 % 1) && !isNaN(data123))) && (isFinite(data123)))){
+let dataType112 = typeof data123;
+let coerced112 = undefined;
+if(!(coerced112 !== undefined)){
+if(dataType112 === "boolean" || data123 === null
+              || (dataType112 === "string" && data123 && data123 == +data123 && !(data123 % 1))){
+coerced112 = +data123;
+}
+else {
+const err336 = {instancePath:instancePath+"/output/redis/max_in_flight",schemaPath:"#/properties/output/properties/redis/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err336];
+}
+else {
+vErrors.push(err336);
+}
+errors++;
+}
+}
+if(coerced112 !== undefined){
+data123 = coerced112;
+if(data103 !== undefined){
+data103["max_in_flight"] = coerced112;
+}
+}
+}
+if((typeof data123 == "number") && (isFinite(data123))){
+if(data123 < 1 || isNaN(data123)){
+const err337 = {instancePath:instancePath+"/output/redis/max_in_flight",schemaPath:"#/properties/output/properties/redis/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err337];
+}
+else {
+vErrors.push(err337);
+}
+errors++;
+}
+}
+}
+else {
+const err338 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err338];
+}
+else {
+vErrors.push(err338);
+}
+errors++;
+}
+}
+}
+else {
+const err339 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err339];
+}
+else {
+vErrors.push(err339);
+}
+errors++;
+}
+let data124 = data.batch;
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+if(data124.max_records === undefined){
+data124.max_records = 1000;
+}
+if(data124.max_bytes === undefined){
+data124.max_bytes = 1000000;
+}
+if(data124.linger_ms === undefined){
+data124.linger_ms = 200;
+}
+for(const key14 in data124){
+if(!(((key14 === "max_records") || (key14 === "max_bytes")) || (key14 === "linger_ms"))){
+const err340 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err340];
+}
+else {
+vErrors.push(err340);
+}
+errors++;
+}
+}
+let data125 = data124.max_records;
+if(!(((typeof data125 == "number") && (!(data125 % 1) && !isNaN(data125))) && (isFinite(data125)))){
+let dataType113 = typeof data125;
+let coerced113 = undefined;
+if(!(coerced113 !== undefined)){
+if(dataType113 === "boolean" || data125 === null
+              || (dataType113 === "string" && data125 && data125 == +data125 && !(data125 % 1))){
+coerced113 = +data125;
+}
+else {
+const err341 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err341];
+}
+else {
+vErrors.push(err341);
+}
+errors++;
+}
+}
+if(coerced113 !== undefined){
+data125 = coerced113;
+if(data124 !== undefined){
+data124["max_records"] = coerced113;
+}
+}
+}
+if((typeof data125 == "number") && (isFinite(data125))){
+if(data125 < 1 || isNaN(data125)){
+const err342 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err342];
+}
+else {
+vErrors.push(err342);
+}
+errors++;
+}
+}
+let data126 = data124.max_bytes;
+const _errs385 = errors;
+let valid70 = false;
+const _errs386 = errors;
+if(!(((typeof data126 == "number") && (!(data126 % 1) && !isNaN(data126))) && (isFinite(data126)))){
+let dataType114 = typeof data126;
+let coerced114 = undefined;
+if(!(coerced114 !== undefined)){
+if(dataType114 === "boolean" || data126 === null
+              || (dataType114 === "string" && data126 && data126 == +data126 && !(data126 % 1))){
+coerced114 = +data126;
+}
+else {
+const err343 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err343];
+}
+else {
+vErrors.push(err343);
+}
+errors++;
+}
+}
+if(coerced114 !== undefined){
+data126 = coerced114;
+if(data124 !== undefined){
+data124["max_bytes"] = coerced114;
+}
+}
+}
+if((typeof data126 == "number") && (isFinite(data126))){
+if(data126 < 1 || isNaN(data126)){
+const err344 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err344];
+}
+else {
+vErrors.push(err344);
+}
+errors++;
+}
+}
+var _valid32 = _errs386 === errors;
+valid70 = valid70 || _valid32;
+if(!valid70){
+const _errs388 = errors;
+if(typeof data126 !== "string"){
+let dataType115 = typeof data126;
+let coerced115 = undefined;
+if(!(coerced115 !== undefined)){
+if(dataType115 == "number" || dataType115 == "boolean"){
+coerced115 = "" + data126;
+}
+else if(data126 === null){
+coerced115 = "";
+}
+else {
+const err345 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err345];
+}
+else {
+vErrors.push(err345);
+}
+errors++;
+}
+}
+if(coerced115 !== undefined){
+data126 = coerced115;
+if(data124 !== undefined){
+data124["max_bytes"] = coerced115;
+}
+}
+}
+if(typeof data126 === "string"){
+if(!pattern1.test(data126)){
+const err346 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err346];
+}
+else {
+vErrors.push(err346);
+}
+errors++;
+}
+}
+var _valid32 = _errs388 === errors;
+valid70 = valid70 || _valid32;
+}
+if(!valid70){
+const err347 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err347];
+}
+else {
+vErrors.push(err347);
+}
+errors++;
+}
+else {
+errors = _errs385;
+if(vErrors !== null){
+if(_errs385){
+vErrors.length = _errs385;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data127 = data124.linger_ms;
+const _errs391 = errors;
+let valid71 = false;
+const _errs392 = errors;
+if(!(((typeof data127 == "number") && (!(data127 % 1) && !isNaN(data127))) && (isFinite(data127)))){
+let dataType116 = typeof data127;
+let coerced116 = undefined;
+if(!(coerced116 !== undefined)){
+if(dataType116 === "boolean" || data127 === null
+              || (dataType116 === "string" && data127 && data127 == +data127 && !(data127 % 1))){
+coerced116 = +data127;
+}
+else {
+const err348 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err348];
+}
+else {
+vErrors.push(err348);
+}
+errors++;
+}
+}
+if(coerced116 !== undefined){
+data127 = coerced116;
+if(data124 !== undefined){
+data124["linger_ms"] = coerced116;
+}
+}
+}
+if((typeof data127 == "number") && (isFinite(data127))){
+if(data127 < 0 || isNaN(data127)){
+const err349 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err349];
+}
+else {
+vErrors.push(err349);
+}
+errors++;
+}
+}
+var _valid33 = _errs392 === errors;
+valid71 = valid71 || _valid33;
+if(!valid71){
+const _errs394 = errors;
+if(typeof data127 !== "string"){
+let dataType117 = typeof data127;
+let coerced117 = undefined;
+if(!(coerced117 !== undefined)){
+if(dataType117 == "number" || dataType117 == "boolean"){
+coerced117 = "" + data127;
+}
+else if(data127 === null){
+coerced117 = "";
+}
+else {
+const err350 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err350];
+}
+else {
+vErrors.push(err350);
+}
+errors++;
+}
+}
+if(coerced117 !== undefined){
+data127 = coerced117;
+if(data124 !== undefined){
+data124["linger_ms"] = coerced117;
+}
+}
+}
+if(typeof data127 === "string"){
+if(!pattern2.test(data127)){
+const err351 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err351];
+}
+else {
+vErrors.push(err351);
+}
+errors++;
+}
+}
+var _valid33 = _errs394 === errors;
+valid71 = valid71 || _valid33;
+}
+if(!valid71){
+const err352 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err352];
+}
+else {
+vErrors.push(err352);
+}
+errors++;
+}
+else {
+errors = _errs391;
+if(vErrors !== null){
+if(_errs391){
+vErrors.length = _errs391;
 }
 else {
 vErrors = null;
@@ -5040,12 +7215,855 @@ vErrors = null;
 }
 }
 else {
-const err246 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err353 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err246];
+vErrors = [err353];
 }
 else {
-vErrors.push(err246);
+vErrors.push(err353);
+}
+errors++;
+}
+let data128 = data.state_dir;
+if(typeof data128 !== "string"){
+let dataType118 = typeof data128;
+let coerced118 = undefined;
+if(!(coerced118 !== undefined)){
+if(dataType118 == "number" || dataType118 == "boolean"){
+coerced118 = "" + data128;
+}
+else if(data128 === null){
+coerced118 = "";
+}
+else {
+const err354 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err354];
+}
+else {
+vErrors.push(err354);
+}
+errors++;
+}
+}
+if(coerced118 !== undefined){
+data128 = coerced118;
+if(data !== undefined){
+data["state_dir"] = coerced118;
+}
+}
+}
+if(typeof data128 === "string"){
+if(func4(data128) < 1){
+const err355 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err355];
+}
+else {
+vErrors.push(err355);
+}
+errors++;
+}
+}
+if(data.host !== undefined){
+let data129 = data.host;
+if(typeof data129 !== "string"){
+let dataType119 = typeof data129;
+let coerced119 = undefined;
+if(!(coerced119 !== undefined)){
+if(dataType119 == "number" || dataType119 == "boolean"){
+coerced119 = "" + data129;
+}
+else if(data129 === null){
+coerced119 = "";
+}
+else {
+const err356 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err356];
+}
+else {
+vErrors.push(err356);
+}
+errors++;
+}
+}
+if(coerced119 !== undefined){
+data129 = coerced119;
+if(data !== undefined){
+data["host"] = coerced119;
+}
+}
+}
+if(typeof data129 === "string"){
+if(func4(data129) < 1){
+const err357 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err357];
+}
+else {
+vErrors.push(err357);
+}
+errors++;
+}
+}
+}
+let data130 = data.log_level;
+if(!(((((((data130 === "fatal") || (data130 === "error")) || (data130 === "warn")) || (data130 === "info")) || (data130 === "debug")) || (data130 === "trace")) || (data130 === "silent"))){
+const err358 = {instancePath:instancePath+"/log_level",schemaPath:"#/properties/log_level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log_level.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err358];
+}
+else {
+vErrors.push(err358);
+}
+errors++;
+}
+let data131 = data.spool;
+if(data131 && typeof data131 == "object" && !Array.isArray(data131)){
+if(data131.enabled === undefined){
+data131.enabled = true;
+}
+if(data131.max_bytes === undefined){
+data131.max_bytes = 1073741824;
+}
+if(data131.segment_bytes === undefined){
+data131.segment_bytes = 67108864;
+}
+if(data131.fsync === undefined){
+data131.fsync = "batch";
+}
+if(data131.fsync_interval_ms === undefined){
+data131.fsync_interval_ms = 1000;
+}
+if(data131.when_full === undefined){
+data131.when_full = "block";
+}
+if(data131.keep_order === undefined){
+data131.keep_order = true;
+}
+for(const key15 in data131){
+if(!((((((((key15 === "enabled") || (key15 === "dir")) || (key15 === "max_bytes")) || (key15 === "segment_bytes")) || (key15 === "fsync")) || (key15 === "fsync_interval_ms")) || (key15 === "when_full")) || (key15 === "keep_order"))){
+const err359 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err359];
+}
+else {
+vErrors.push(err359);
+}
+errors++;
+}
+}
+let data132 = data131.enabled;
+if(typeof data132 !== "boolean"){
+let coerced120 = undefined;
+if(!(coerced120 !== undefined)){
+if(data132 === "false" || data132 === 0 || data132 === null){
+coerced120 = false;
+}
+else if(data132 === "true" || data132 === 1){
+coerced120 = true;
+}
+else {
+const err360 = {instancePath:instancePath+"/spool/enabled",schemaPath:"#/properties/spool/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err360];
+}
+else {
+vErrors.push(err360);
+}
+errors++;
+}
+}
+if(coerced120 !== undefined){
+data132 = coerced120;
+if(data131 !== undefined){
+data131["enabled"] = coerced120;
+}
+}
+}
+if(data131.dir !== undefined){
+let data133 = data131.dir;
+if(typeof data133 !== "string"){
+let dataType121 = typeof data133;
+let coerced121 = undefined;
+if(!(coerced121 !== undefined)){
+if(dataType121 == "number" || dataType121 == "boolean"){
+coerced121 = "" + data133;
+}
+else if(data133 === null){
+coerced121 = "";
+}
+else {
+const err361 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err361];
+}
+else {
+vErrors.push(err361);
+}
+errors++;
+}
+}
+if(coerced121 !== undefined){
+data133 = coerced121;
+if(data131 !== undefined){
+data131["dir"] = coerced121;
+}
+}
+}
+if(typeof data133 === "string"){
+if(func4(data133) < 1){
+const err362 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err362];
+}
+else {
+vErrors.push(err362);
+}
+errors++;
+}
+}
+}
+let data134 = data131.max_bytes;
+const _errs409 = errors;
+let valid73 = false;
+const _errs410 = errors;
+if(!(((typeof data134 == "number") && (!(data134 % 1) && !isNaN(data134))) && (isFinite(data134)))){
+let dataType122 = typeof data134;
+let coerced122 = undefined;
+if(!(coerced122 !== undefined)){
+if(dataType122 === "boolean" || data134 === null
+              || (dataType122 === "string" && data134 && data134 == +data134 && !(data134 % 1))){
+coerced122 = +data134;
+}
+else {
+const err363 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err363];
+}
+else {
+vErrors.push(err363);
+}
+errors++;
+}
+}
+if(coerced122 !== undefined){
+data134 = coerced122;
+if(data131 !== undefined){
+data131["max_bytes"] = coerced122;
+}
+}
+}
+if((typeof data134 == "number") && (isFinite(data134))){
+if(data134 < 1048576 || isNaN(data134)){
+const err364 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1048576},message:"must be >= 1048576"};
+if(vErrors === null){
+vErrors = [err364];
+}
+else {
+vErrors.push(err364);
+}
+errors++;
+}
+}
+var _valid34 = _errs410 === errors;
+valid73 = valid73 || _valid34;
+if(!valid73){
+const _errs412 = errors;
+if(typeof data134 !== "string"){
+let dataType123 = typeof data134;
+let coerced123 = undefined;
+if(!(coerced123 !== undefined)){
+if(dataType123 == "number" || dataType123 == "boolean"){
+coerced123 = "" + data134;
+}
+else if(data134 === null){
+coerced123 = "";
+}
+else {
+const err365 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err365];
+}
+else {
+vErrors.push(err365);
+}
+errors++;
+}
+}
+if(coerced123 !== undefined){
+data134 = coerced123;
+if(data131 !== undefined){
+data131["max_bytes"] = coerced123;
+}
+}
+}
+if(typeof data134 === "string"){
+if(!pattern1.test(data134)){
+const err366 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err366];
+}
+else {
+vErrors.push(err366);
+}
+errors++;
+}
+}
+var _valid34 = _errs412 === errors;
+valid73 = valid73 || _valid34;
+}
+if(!valid73){
+const err367 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err367];
+}
+else {
+vErrors.push(err367);
+}
+errors++;
+}
+else {
+errors = _errs409;
+if(vErrors !== null){
+if(_errs409){
+vErrors.length = _errs409;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data135 = data131.segment_bytes;
+const _errs415 = errors;
+let valid74 = false;
+const _errs416 = errors;
+if(!(((typeof data135 == "number") && (!(data135 % 1) && !isNaN(data135))) && (isFinite(data135)))){
+let dataType124 = typeof data135;
+let coerced124 = undefined;
+if(!(coerced124 !== undefined)){
+if(dataType124 === "boolean" || data135 === null
+              || (dataType124 === "string" && data135 && data135 == +data135 && !(data135 % 1))){
+coerced124 = +data135;
+}
+else {
+const err368 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err368];
+}
+else {
+vErrors.push(err368);
+}
+errors++;
+}
+}
+if(coerced124 !== undefined){
+data135 = coerced124;
+if(data131 !== undefined){
+data131["segment_bytes"] = coerced124;
+}
+}
+}
+if((typeof data135 == "number") && (isFinite(data135))){
+if(data135 < 65536 || isNaN(data135)){
+const err369 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 65536},message:"must be >= 65536"};
+if(vErrors === null){
+vErrors = [err369];
+}
+else {
+vErrors.push(err369);
+}
+errors++;
+}
+}
+var _valid35 = _errs416 === errors;
+valid74 = valid74 || _valid35;
+if(!valid74){
+const _errs418 = errors;
+if(typeof data135 !== "string"){
+let dataType125 = typeof data135;
+let coerced125 = undefined;
+if(!(coerced125 !== undefined)){
+if(dataType125 == "number" || dataType125 == "boolean"){
+coerced125 = "" + data135;
+}
+else if(data135 === null){
+coerced125 = "";
+}
+else {
+const err370 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err370];
+}
+else {
+vErrors.push(err370);
+}
+errors++;
+}
+}
+if(coerced125 !== undefined){
+data135 = coerced125;
+if(data131 !== undefined){
+data131["segment_bytes"] = coerced125;
+}
+}
+}
+if(typeof data135 === "string"){
+if(!pattern1.test(data135)){
+const err371 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err371];
+}
+else {
+vErrors.push(err371);
+}
+errors++;
+}
+}
+var _valid35 = _errs418 === errors;
+valid74 = valid74 || _valid35;
+}
+if(!valid74){
+const err372 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err372];
+}
+else {
+vErrors.push(err372);
+}
+errors++;
+}
+else {
+errors = _errs415;
+if(vErrors !== null){
+if(_errs415){
+vErrors.length = _errs415;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data136 = data131.fsync;
+if(!(((data136 === "always") || (data136 === "batch")) || (data136 === "interval"))){
+const err373 = {instancePath:instancePath+"/spool/fsync",schemaPath:"#/properties/spool/properties/fsync/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.fsync.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err373];
+}
+else {
+vErrors.push(err373);
+}
+errors++;
+}
+let data137 = data131.fsync_interval_ms;
+const _errs422 = errors;
+let valid75 = false;
+const _errs423 = errors;
+if(!(((typeof data137 == "number") && (!(data137 % 1) && !isNaN(data137))) && (isFinite(data137)))){
+let dataType126 = typeof data137;
+let coerced126 = undefined;
+if(!(coerced126 !== undefined)){
+if(dataType126 === "boolean" || data137 === null
+              || (dataType126 === "string" && data137 && data137 == +data137 && !(data137 % 1))){
+coerced126 = +data137;
+}
+else {
+const err374 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+}
+if(coerced126 !== undefined){
+data137 = coerced126;
+if(data131 !== undefined){
+data131["fsync_interval_ms"] = coerced126;
+}
+}
+}
+if((typeof data137 == "number") && (isFinite(data137))){
+if(data137 < 1 || isNaN(data137)){
+const err375 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err375];
+}
+else {
+vErrors.push(err375);
+}
+errors++;
+}
+}
+var _valid36 = _errs423 === errors;
+valid75 = valid75 || _valid36;
+if(!valid75){
+const _errs425 = errors;
+if(typeof data137 !== "string"){
+let dataType127 = typeof data137;
+let coerced127 = undefined;
+if(!(coerced127 !== undefined)){
+if(dataType127 == "number" || dataType127 == "boolean"){
+coerced127 = "" + data137;
+}
+else if(data137 === null){
+coerced127 = "";
+}
+else {
+const err376 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err376];
+}
+else {
+vErrors.push(err376);
+}
+errors++;
+}
+}
+if(coerced127 !== undefined){
+data137 = coerced127;
+if(data131 !== undefined){
+data131["fsync_interval_ms"] = coerced127;
+}
+}
+}
+if(typeof data137 === "string"){
+if(!pattern2.test(data137)){
+const err377 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err377];
+}
+else {
+vErrors.push(err377);
+}
+errors++;
+}
+}
+var _valid36 = _errs425 === errors;
+valid75 = valid75 || _valid36;
+}
+if(!valid75){
+const err378 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err378];
+}
+else {
+vErrors.push(err378);
+}
+errors++;
+}
+else {
+errors = _errs422;
+if(vErrors !== null){
+if(_errs422){
+vErrors.length = _errs422;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data138 = data131.when_full;
+if(!((data138 === "block") || (data138 === "drop_oldest"))){
+const err379 = {instancePath:instancePath+"/spool/when_full",schemaPath:"#/properties/spool/properties/when_full/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.when_full.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err379];
+}
+else {
+vErrors.push(err379);
+}
+errors++;
+}
+let data139 = data131.keep_order;
+if(typeof data139 !== "boolean"){
+let coerced128 = undefined;
+if(!(coerced128 !== undefined)){
+if(data139 === "false" || data139 === 0 || data139 === null){
+coerced128 = false;
+}
+else if(data139 === "true" || data139 === 1){
+coerced128 = true;
+}
+else {
+const err380 = {instancePath:instancePath+"/spool/keep_order",schemaPath:"#/properties/spool/properties/keep_order/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
+}
+errors++;
+}
+}
+if(coerced128 !== undefined){
+data139 = coerced128;
+if(data131 !== undefined){
+data131["keep_order"] = coerced128;
+}
+}
+}
+}
+else {
+const err381 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+let data140 = data.metrics;
+if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
+if(data140.enabled === undefined){
+data140.enabled = true;
+}
+if(data140.listen === undefined){
+data140.listen = "127.0.0.1:9598";
+}
+for(const key16 in data140){
+if(!(((key16 === "enabled") || (key16 === "listen")) || (key16 === "tap"))){
+const err382 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+}
+let data141 = data140.enabled;
+if(typeof data141 !== "boolean"){
+let coerced129 = undefined;
+if(!(coerced129 !== undefined)){
+if(data141 === "false" || data141 === 0 || data141 === null){
+coerced129 = false;
+}
+else if(data141 === "true" || data141 === 1){
+coerced129 = true;
+}
+else {
+const err383 = {instancePath:instancePath+"/metrics/enabled",schemaPath:"#/properties/metrics/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+}
+if(coerced129 !== undefined){
+data141 = coerced129;
+if(data140 !== undefined){
+data140["enabled"] = coerced129;
+}
+}
+}
+let data142 = data140.listen;
+if(typeof data142 !== "string"){
+let dataType130 = typeof data142;
+let coerced130 = undefined;
+if(!(coerced130 !== undefined)){
+if(dataType130 == "number" || dataType130 == "boolean"){
+coerced130 = "" + data142;
+}
+else if(data142 === null){
+coerced130 = "";
+}
+else {
+const err384 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+}
+if(coerced130 !== undefined){
+data142 = coerced130;
+if(data140 !== undefined){
+data140["listen"] = coerced130;
+}
+}
+}
+if(typeof data142 === "string"){
+if(!pattern9.test(data142)){
+const err385 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"+"\""};
+if(vErrors === null){
+vErrors = [err385];
+}
+else {
+vErrors.push(err385);
+}
+errors++;
+}
+}
+if(data140.tap !== undefined){
+let data143 = data140.tap;
+if(typeof data143 !== "boolean"){
+let coerced131 = undefined;
+if(!(coerced131 !== undefined)){
+if(data143 === "false" || data143 === 0 || data143 === null){
+coerced131 = false;
+}
+else if(data143 === "true" || data143 === 1){
+coerced131 = true;
+}
+else {
+const err386 = {instancePath:instancePath+"/metrics/tap",schemaPath:"#/properties/metrics/properties/tap/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err386];
+}
+else {
+vErrors.push(err386);
+}
+errors++;
+}
+}
+if(coerced131 !== undefined){
+data143 = coerced131;
+if(data140 !== undefined){
+data140["tap"] = coerced131;
+}
+}
+}
+}
+}
+else {
+const err387 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err387];
+}
+else {
+vErrors.push(err387);
+}
+errors++;
+}
+let data144 = data.shutdown_timeout_ms;
+const _errs440 = errors;
+let valid77 = false;
+const _errs441 = errors;
+if(!(((typeof data144 == "number") && (!(data144 % 1) && !isNaN(data144))) && (isFinite(data144)))){
+let dataType132 = typeof data144;
+let coerced132 = undefined;
+if(!(coerced132 !== undefined)){
+if(dataType132 === "boolean" || data144 === null
+              || (dataType132 === "string" && data144 && data144 == +data144 && !(data144 % 1))){
+coerced132 = +data144;
+}
+else {
+const err388 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err388];
+}
+else {
+vErrors.push(err388);
+}
+errors++;
+}
+}
+if(coerced132 !== undefined){
+data144 = coerced132;
+if(data !== undefined){
+data["shutdown_timeout_ms"] = coerced132;
+}
+}
+}
+if((typeof data144 == "number") && (isFinite(data144))){
+if(data144 < 1 || isNaN(data144)){
+const err389 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err389];
+}
+else {
+vErrors.push(err389);
+}
+errors++;
+}
+}
+var _valid37 = _errs441 === errors;
+valid77 = valid77 || _valid37;
+if(!valid77){
+const _errs443 = errors;
+if(typeof data144 !== "string"){
+let dataType133 = typeof data144;
+let coerced133 = undefined;
+if(!(coerced133 !== undefined)){
+if(dataType133 == "number" || dataType133 == "boolean"){
+coerced133 = "" + data144;
+}
+else if(data144 === null){
+coerced133 = "";
+}
+else {
+const err390 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err390];
+}
+else {
+vErrors.push(err390);
+}
+errors++;
+}
+}
+if(coerced133 !== undefined){
+data144 = coerced133;
+if(data !== undefined){
+data["shutdown_timeout_ms"] = coerced133;
+}
+}
+}
+if(typeof data144 === "string"){
+if(!pattern2.test(data144)){
+const err391 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err391];
+}
+else {
+vErrors.push(err391);
+}
+errors++;
+}
+}
+var _valid37 = _errs443 === errors;
+valid77 = valid77 || _valid37;
+}
+if(!valid77){
+const err392 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err392];
+}
+else {
+vErrors.push(err392);
+}
+errors++;
+}
+else {
+errors = _errs440;
+if(vErrors !== null){
+if(_errs440){
+vErrors.length = _errs440;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+else {
+const err393 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err393];
+}
+else {
+vErrors.push(err393);
 }
 errors++;
 }

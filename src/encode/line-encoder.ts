@@ -6,10 +6,12 @@ import { NO_TAP, type TapPoint } from '../observe/tap.ts';
 import { ParseError, type LineParser, type LogRecord } from '../parse/types.ts';
 import type { FileSource, LineSink } from '../tail/types.ts';
 import { failedLineJson, HOST_HEADER, PATH_HEADER, recordId, recordIdPrefix, RECORD_ID_HEADER, sourceTail, withId, withSource } from './record-json.ts';
-import { topicName, type Template } from './template.ts';
+import type { Template } from './template.ts';
 
 export interface Routing {
   topic: Template;
+  /** A rendered topic template as a name the output takes (template.ts destinationName). */
+  destination: (rendered: string) => string;
   key: Template | undefined;
   deadLetterTopic: string;
   onError: OnParseError;
@@ -143,7 +145,7 @@ export class LineEncoder implements LineSink {
 
   private topic(record: LogRecord, file: FileSource): string {
     const template = this.routing.topic;
-    return template.constant ?? topicName(template.render(record, file.source));
+    return template.constant ?? this.routing.destination(template.render(record, file.source));
   }
 }
 

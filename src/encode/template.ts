@@ -1,3 +1,4 @@
+import type { OutputType } from '../config/types.ts';
 import type { FieldValue, LogRecord } from '../parse/types.ts';
 
 /**
@@ -62,4 +63,17 @@ export function compileTemplate(template: string, known: { record: readonly stri
 export function topicName(rendered: string): string {
   const safe = rendered.replace(/[^a-zA-Z0-9._-]/g, '_');
   return safe.length > 249 ? safe.slice(0, 249) : safe;
+}
+
+/** A RabbitMQ routing key is at most 255 bytes (AMQP's short string); any characters. */
+function routingKey(rendered: string): string {
+  return Buffer.byteLength(rendered) <= 255 ? rendered : Buffer.from(rendered).subarray(0, 255).toString('utf8').replace(/\uFFFD$/, '');
+}
+
+/** A Redis key can be any string. */
+const asRendered = (rendered: string): string => rendered;
+
+/** How a rendered topic template becomes a name the output takes: a Kafka topic, a RabbitMQ routing key, a Redis stream. */
+export function destinationName(output: OutputType): (rendered: string) => string {
+  return output === 'kafka' ? topicName : output === 'rabbitmq' ? routingKey : asRendered;
 }

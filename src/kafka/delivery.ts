@@ -333,7 +333,8 @@ export class Delivery {
 
   private reportFailure(err: unknown, batches: readonly Batch[]): void {
     this.stats.inc('batch_send_errors');
-    const { kind, message } = describeKafkaError(err, { brokers: this.options.brokers, topics: topicsOf(batches) });
+    const topics = topicsOf(batches);
+    const { kind, message } = this.producer.describeError?.(err, topics) ?? describeKafkaError(err, { brokers: this.options.brokers, topics });
     this.stats.error(kind);
     const now = Date.now();
     if (message !== this.lastError || now - this.lastErrorAt >= REPEAT_LOG_MS) {

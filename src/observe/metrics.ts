@@ -24,6 +24,8 @@ export interface MetricsSources {
   memoryBound(): number;
   /** The last produce request (or the first contact) to Kafka succeeded; false until one did. */
   outputUp(): boolean;
+  /** The configured output's type, the `output` label. */
+  output: string;
 }
 
 /** Per-input counter → metric name and help. */
@@ -54,13 +56,17 @@ const INPUT_COUNTER_METRICS: Record<InputCounterName, [string, string]> = {
 
 /** The agent's counter → metric name and help. */
 const AGENT_COUNTER_METRICS: Record<AgentCounterName, [string, string]> = {
-  batches_sent: ['logship_batches_sent_total', 'Batches acknowledged by Kafka.'],
+  batches_sent: ['logship_batches_sent_total', 'Batches acknowledged by the output.'],
   batch_send_errors: ['logship_send_failures_total', 'Produce requests that failed (and were retried or spooled).'],
   batches_spooled: ['logship_spooled_batches_total', 'Batches written to the on-disk spool.'],
   records_spooled: ['logship_spooled_records_total', 'Records written to the on-disk spool.'],
-  batches_replayed: ['logship_replayed_batches_total', 'Spooled batches sent to Kafka.'],
-  records_replayed: ['logship_replayed_records_total', 'Records of spooled batches acknowledged by Kafka (the spool does not keep their input).'],
+  batches_replayed: ['logship_replayed_batches_total', 'Spooled batches acknowledged by the output.'],
+  records_replayed: ['logship_replayed_records_total', 'Records of spooled batches acknowledged by the output (the spool does not keep their input).'],
+  records_unroutable: ['logship_unroutable_records_total', 'Records the output could not route (RabbitMQ returned them; a Redis key that is not a stream), sent to its dead-letter destination with the reason.'],
 };
+
+/** The agent's counters about the output carry its name (`output`: kafka, rabbitmq, redis), as output_up and send_duration do. */
+const OUTPUT_COUNTERS: ReadonlySet<AgentCounterName> = new Set(['batches_sent', 'batch_send_errors', 'batches_replayed', 'records_replayed', 'records_unroutable']);
 
 /** A counter whose value is read at scrape time. */
 function counter(registry: Registry, name: string, help: string, labelNames: string[], read: (c: Counter) => void): void {
@@ -116,7 +122,8 @@ export function createMetrics(sources: MetricsSources): Registry {
   );
   for (const name of AGENT_COUNTERS) {
     const [metric, help] = AGENT_COUNTER_METRICS[name];
-    counter(registry, metric, help, [], (c) => c.inc(stats.agent[name]));
+    if (OUTPUT_COUNTERS.has(name)) counter(registry, metric, help, ['output'], (c) => c.inc({ output: sources.output }, stats.agent[name]));
+    else counter(registry, metric, help, [], (c) => c.inc(stats.agent[name]));
   }
   counter(registry, 'logship_errors_total', `Errors by kind: ${[...stats.errors.keys()].join(', ')}.`, ['kind'], (c) => {
     for (const [kind, count] of stats.errors) c.inc({ kind }, count);
@@ -126,9 +133,9 @@ export function createMetrics(sources: MetricsSources): Registry {
   counter(registry, 'logship_spool_corrupt_entries_total', 'Corrupt spool entries (or runs of corrupt bytes) skipped when the spool was opened or replayed; their records are lost.', [], (c) =>
     c.inc(sources.spool()?.corruptSkipped ?? 0),
   );
-  gauge(registry, 'logship_in_flight_batches', 'Batches handed to Kafka and not yet acknowledged.', [], (g) => g.set(stats.inFlight));
+  gauge(registry, 'logship_in_flight_batches', 'Batches handed to the output and not yet acknowledged.', ['output'], (g) => g.set({ output: sources.output }, stats.inFlight));
   gauge(registry, 'logship_output_up', 'The output works: 1 when its last request (or its first connection) succeeded, 0 while it fails and until it first connects.', ['output'], (g) =>
-    g.set({ output: 'kafka' }, sources.outputUp() ? 1 : 0),
+    g.set({ output: sources.output }, sources.outputUp() ? 1 : 0),
   );
   gauge(registry, 'logship_memory_bound_bytes', 'The most resident memory these settings take with the files followed now: set a container limit above it (compare process_resident_memory_bytes).', [], (g) =>
     g.set(sources.memoryBound()),
@@ -157,10 +164,12 @@ export function createMetrics(sources: MetricsSources): Registry {
   gauge(registry, 'logship_spool_oldest_age_seconds', 'Age of the oldest batch in the spool (0 when empty).', [], (g) => g.set((sources.spool()?.oldestAgeMs ?? 0) / 1000));
   const sendDuration = new Histogram({
     name: 'logship_send_duration_seconds',
-    help: 'Time from sending a produce request to its acknowledgement.',
+    help: 'Time from sending a request (a batch) to the output to its acknowledgement.',
+    labelNames: ['output'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  stats.onSendDuration = (seconds) => sendDuration.observe(seconds);
+  const observed = sendDuration.labels({ output: sources.output });
+  stats.onSendDuration = (seconds) => observed.observe(seconds);
   return registry;
 }

@@ -42,6 +42,8 @@ export const AGENT_COUNTERS = [
   'records_spooled',
   'batches_replayed',
   'records_replayed',
+  /** Records the output could not route (RabbitMQ returned them, a Redis key that is not a stream): sent to its dead-letter destination. */
+  'records_unroutable',
 ] as const;
 
 export type InputCounterName = (typeof INPUT_COUNTERS)[number];

@@ -86,7 +86,7 @@ export function agentConfig(configMap: Manifest, env: NodeJS.ProcessEnv): Config
   const text = new ConfigMap(configMap).data?.['logship.yaml'];
   assert.ok(text, `ConfigMap ${configMap.metadata.name} has no logship.yaml`);
   const config = buildConfig(interpolateTree(parseAllDocuments(text)[0]!.toJS(), env), {}, `ConfigMap ${configMap.metadata.name}`);
-  config.inputs.forEach((input, index) => inputRouting(input, index, config.kafka));
+  config.inputs.forEach((input, index) => inputRouting(input, index, config));
   return config;
 }
 

@@ -51,7 +51,7 @@ test('/metrics counts what was read and sent per input, dead letters apart; /hea
   assert.equal(metric(metrics, 'logship_dead_letter_records_total{input="web",reason="parse_error"}'), 0, 'on_error: raw ships it to its own topic');
   assert.ok(metric(metrics, 'logship_read_bytes_total{input="web"}') > 10_000);
   assert.equal(metric(metrics, 'logship_open_files'), 2);
-  assert.match(metrics, /logship_send_duration_seconds_count \d+/);
+  assert.match(metrics, /logship_send_duration_seconds_count\{output="kafka"\} \d+/);
   assert.match(metrics, new RegExp(`logship_file_lag_bytes\\{path="${log.replace(/[/.]/g, '\\$&')}",input="web"\\} 0`));
   assert.match(metrics, new RegExp(`logship_file_lag_seconds\\{path="${log.replace(/[/.]/g, '\\$&')}",input="web"\\} 0`));
   assert.equal(metric(metrics, 'logship_output_up{output="kafka"}'), 1);

@@ -6,7 +6,7 @@ import { createMetrics, type MetricsSources } from '../../src/observe/metrics.ts
 import { ERROR_KINDS, Stats } from '../../src/observe/stats.ts';
 
 function sources(stats: Stats, more: Partial<MetricsSources> = {}): MetricsSources {
-  return { stats, files: () => [], openFiles: () => 0, spool: () => undefined, memoryBound: () => 0, outputUp: () => true, ...more };
+  return { stats, files: () => [], openFiles: () => 0, spool: () => undefined, memoryBound: () => 0, outputUp: () => true, output: 'kafka', ...more };
 }
 
 /** The value of the sample `series` (name with its labels as exposed), or undefined. */
