@@ -107,8 +107,8 @@ test('the .deb: installs, runs as the logship user, removes to its configuration
   await t.test('logship version and bash completion, as installed, with no node on PATH', async () => {
     const out = await run(INSTALLED.binary, ['version'], noNode);
     assert.equal(out.stdout, `logship ${version} (node ${process.versions.node})\n`);
-    const completion = await run('bash', ['-c', `source ${INSTALLED.completion}; COMP_WORDS=(logship ch); COMP_CWORD=1; _logship_yargs_completions; echo "\${COMPREPLY[@]}"`], { PATH: `/usr/bin:/bin` });
-    assert.equal(completion.stdout.trim(), 'check', completion.stderr);
+    const completion = await run('bash', ['-c', `source ${INSTALLED.completion}; COMP_WORDS=(logship checkp); COMP_CWORD=1; _logship_yargs_completions; echo "\${COMPREPLY[@]}"`], { PATH: `/usr/bin:/bin` });
+    assert.equal(completion.stdout.trim(), 'checkpoints', completion.stderr);
   });
 
   await t.test('logship check on the installed configuration, as the logship user, brokers from KAFKA_BROKERS', async (st) => {
