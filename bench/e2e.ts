@@ -4,7 +4,7 @@
  * against a real Kafka, measured from the outside with the agent's own
  * counters, the broker's clock and /proc. Numbers only; nothing asserts them.
  *
- *   node bench/e2e.ts [--lines 2000000] [--formats combined,upstreaminfo]
+ *   node bench/e2e.ts [--lines 2000000] [--formats combined,combined+transforms,upstreaminfo]
  *                     [--rate 5000,20000,100000] [--seconds 20] [--latency-format combined]
  *                     [--idle-seconds 30]
  *                     [--profile] [--agent-flags="--max-semi-space-size=4"]
@@ -17,6 +17,9 @@
  * --agent-flags passes Node flags to the agent process, to try things.
  * --outputs runs the first format's lines again to each of these outputs
  * (bench/output-run.ts), printed beside Kafka's figures; --outputs '' skips.
+ * `combined+transforms` is `combined` with filter, sampling and IP
+ * anonymisation on (bench/transforms-case.ts): both are printed with the
+ * difference in CPU per line.
  *
  * Starts a local single-node Kafka unless KAFKA_BROKERS is set. Every topic
  * it uses is created with message.timestamp.type=LogAppendTime, so each
@@ -48,7 +51,7 @@
  *   with kcat (`%T`: the LogAppendTime); latency = append time - write time,
  *   ms resolution on both sides, same clock. Lag at the end: lines written
  *   but not yet acked when the writer finished, and how long until all were.
- * - parse stage alone: the agent's own LineEncoder (UTF-8 decode, parse,
+ * - parse stage alone: the agent's own LineEncoder (bench/encoder-stage.ts: UTF-8 decode, parse,
  *   record JSON, id and headers: everything per line between the tailer and
  *   the batcher) in this process on one core, over lines of the same file;
  *   best of 3 rounds, CPU time from process.cpuUsage().
@@ -58,7 +61,7 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, linkSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, linkSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,21 +70,14 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { stringify } from 'yaml';
-import type { Batcher } from '../src/batch/batcher.ts';
-import { EncodedRecords } from '../src/batch/encoded-records.ts';
 import type { OutMessage } from '../src/batch/types.ts';
-import type { OffsetTracker } from '../src/checkpoint/offset-tracker.ts';
-import { LineEncoder, type Routing } from '../src/encode/line-encoder.ts';
-import { sourceOf } from '../src/encode/record-json.ts';
-import { compileTemplate, destinationName } from '../src/encode/template.ts';
-import { Stats } from '../src/observe/stats.ts';
-import { compileLogFormat, resolveFormat } from '../src/parse/index.ts';
-import type { FileSource } from '../src/tail/types.ts';
 import { agentNodeFlags } from '../scripts/agent-launch.ts';
 import { defaultKafkaVersion, LocalKafka } from '../scripts/kafka/local-kafka.ts';
 import { runBench } from './run-bench.ts';
 import { formatProfileSummary, summariseProfile } from './cpu-profile.ts';
 import { describeWindow, measureIdle, per30s, type IdleResult } from './idle-run.ts';
+import { encoderStage, headOfFile, type StageResult } from './encoder-stage.ts';
+import { baseFormat, BENCH_TRANSFORMS, benchTransforms } from './transforms-case.ts';
 import { InstalledAgent } from './installed-agent.ts';
 import { outputTable, outputThroughputRun, type BenchOutput, type OutputRunResult } from './output-run.ts';
 import { generateLines } from './generate-lines.ts';
@@ -179,11 +175,18 @@ async function stopAgent(agent: InstalledAgent): Promise<Record<string, number>>
 function writeAgentConfig(dir: string, format: string, logPath: string, brokers: string[], topic: string): string {
   // Only what a run needs: paths, format, brokers, topic, state dir. Everything else is the default.
   const file = join(dir, 'logship.yaml');
-  writeFileSync(file, stringify({ inputs: [{ name: 'bench', paths: [logPath], format }], kafka: { brokers, topic }, state_dir: join(dir, 'state') }));
+  // `combined+transforms`: the `combined` format with the bench's transforms (bench/transforms-case.ts).
+  const transforms = benchTransforms(format);
+  writeFileSync(file, stringify({ inputs: [{ name: 'bench', paths: [logPath], format: baseFormat(format), ...(transforms ? { transforms } : {}) }], kafka: { brokers, topic }, state_dir: join(dir, 'state') }));
   return file;
 }
 
 // ---------------------------------------------------------------- Kafka helpers
+
+/** A case's name as a topic name can have it (`combined+transforms` → `combined-transforms`). */
+function topicPart(format: string): string {
+  return format.replace(/[^a-zA-Z0-9._-]/g, '-');
+}
 
 async function createTopic(admin: Admin, prefix: string): Promise<string> {
   const topic = `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -239,7 +242,7 @@ interface ThroughputResult {
 async function throughputRun(admin: Admin, brokers: string[], format: string, file: string, lines: number, bytes: number, profile: boolean, agentFlags: string[]): Promise<ThroughputResult> {
   const dir = tempDir(`logship-bench-${format}-`);
   const logPath = join(dir, 'access.log');
-  const topic = await createTopic(admin, `bench-${format}`);
+  const topic = await createTopic(admin, `bench-${topicPart(format)}`);
   const profileDir = join(dir, 'profile');
   const agent = startAgent(writeAgentConfig(dir, format, logPath, brokers, topic), [...agentFlags, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]);
   try {
@@ -382,7 +385,7 @@ async function latencyRun(admin: Admin, brokers: string[], format: string, rate:
   const dir = tempDir('logship-bench-latency-');
   const logPath = join(dir, 'access.log');
   writeFileSync(logPath, '');
-  const topic = await createTopic(admin, `bench-latency-${format}`);
+  const topic = await createTopic(admin, `bench-latency-${topicPart(format)}`);
   const agent = startAgent(writeAgentConfig(dir, format, logPath, brokers, topic), agentFlags);
   let writer: ChildProcess | undefined;
   try {
@@ -390,7 +393,7 @@ async function latencyRun(admin: Admin, brokers: string[], format: string, rate:
     await agent.waitForLog('logship running');
     await agent.waitForLog('connected to Kafka');
     await sleep(1000);
-    writer = track(spawn(process.execPath, [WRITER, '--file', logPath, '--format', format, '--rate', String(rate), '--seconds', String(seconds)], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    writer = track(spawn(process.execPath, [WRITER, '--file', logPath, '--format', baseFormat(format), '--rate', String(rate), '--seconds', String(seconds)], { stdio: ['pipe', 'pipe', 'inherit'] }));
     const messages: string[] = [];
     let pending = '';
     writer.stdout!.setEncoding('utf8').on('data', (c: string) => {
@@ -469,80 +472,6 @@ async function latencyRun(admin: Admin, brokers: string[], format: string, rate:
 }
 
 // ---------------------------------------------------------------- in-process stages
-
-/** The first `count` lines of a generated file (bytes, '\n'-terminated). */
-function headOfFile(file: string, count: number): Buffer {
-  const fd = openSync(file, 'r');
-  const buf = Buffer.allocUnsafe(count * 1024);
-  const n = readSync(fd, buf, 0, buf.length, 0);
-  closeSync(fd);
-  let end = 0;
-  for (let i = 0; i < count; i++) {
-    const nl = buf.indexOf(10, end);
-    if (nl === -1 || nl >= n) break;
-    end = nl + 1;
-  }
-  return buf.subarray(0, end);
-}
-
-interface StageResult {
-  lines: number;
-  linesPerSecond: number;
-  cpuPerMillion: number;
-  nsPerLine: number;
-  messages: OutMessage[];
-}
-
-/** The agent's per-line work between tailer and batcher (LineEncoder), one core, best of 3. */
-function parseStage(format: string, data: Buffer): StageResult {
-  const parser = compileLogFormat(resolveFormat({ format }));
-  const routing: Routing = {
-    topic: compileTemplate('bench', { record: parser.fields, source: ['host', 'path', 'input'] }, 'kafka.topic'),
-    destination: destinationName('kafka'),
-    key: undefined,
-    deadLetterTopic: 'logship-dead-letter',
-    onError: 'dead_letter',
-    idInRecord: false,
-    maxMessageBytes: 1_000_000,
-  };
-  const source = sourceOf('bench-host', '/var/log/nginx/access.log', 'bench');
-  const file: FileSource = { key: '2049:1234567:9f1c2b3a', id: '2049:1234567:9f1c2b3a', path: source.path!, tracker: undefined as unknown as OffsetTracker, source, sourceJson: JSON.stringify(source) };
-  // A batcher that keeps the first 1000 records (for the kafkajs stage) and counts the rest.
-  let records = new EncodedRecords();
-  let kept: EncodedRecords | undefined;
-  let sink = 0;
-  const batcher = {
-    recordsFor() {
-      if (records.count >= 1000) {
-        kept ??= records;
-        sink += records.length;
-        records = new EncodedRecords();
-      }
-      return records;
-    },
-    added() {},
-    skip() {},
-  } as unknown as Batcher;
-  const stats = new Stats();
-  const encoder = new LineEncoder(parser, routing, batcher, () => false, stats.input('bench'));
-  let best = Infinity;
-  let lines = 0;
-  for (let round = 0; round < 3; round++) {
-    lines = 0;
-    const cpu = process.cpuUsage();
-    let pos = 0;
-    let nl;
-    while ((nl = data.indexOf(10, pos)) !== -1) {
-      encoder.line(file, data, pos, nl, pos, nl + 1, false);
-      pos = nl + 1;
-      lines++;
-    }
-    const used = process.cpuUsage(cpu);
-    best = Math.min(best, (used.user + used.system) / 1e6);
-  }
-  if (sink === 0 || stats.counters.parse_errors > 0) throw new Error(`${format}: ${stats.counters.parse_errors} parse errors`);
-  return { lines, linesPerSecond: lines / best, cpuPerMillion: (best / lines) * 1e6, nsPerLine: (best / lines) * 1e9, messages: kept?.toMessages() ?? [] };
-}
 
 interface EncodeResult {
   /** The agent's messages as they are (the three logship-* headers). */
@@ -673,6 +602,21 @@ function table(machine: Machine, runs: ThroughputResult[], stages: Map<string, S
         `for 1000 records, ${int(encode.groupNs4000)} ns for 4000 (linear since the patch; it was quadratic).`,
     );
   }
+  const plain = runs.find((r) => r.format === 'combined');
+  const transformed = runs.find((r) => r.format === 'combined+transforms');
+  if (plain && transformed) {
+    const more = transformed.cpuPerMillion / plain.cpuPerMillion - 1;
+    const stagePlain = stages.get('combined');
+    const stageTransformed = stages.get('combined+transforms');
+    out.push(
+      '',
+      `Transforms (\`combined+transforms\`: ${JSON.stringify(BENCH_TRANSFORMS)}, evaluated on every line, every record kept): ` +
+        `agent CPU ${fixed(transformed.cpuPerMillion)} against ${fixed(plain.cpuPerMillion)} s per million lines, ${more >= 0 ? '+' : ''}${fixed(more * 100, 1)} % ${mark(more <= 0.15)} (target ≤ +15 %)` +
+        (stagePlain && stageTransformed
+          ? `; the LineEncoder alone ${int(stageTransformed.nsPerLine)} against ${int(stagePlain.nsPerLine)} ns per line (+${int(stageTransformed.nsPerLine - stagePlain.nsPerLine)} ns, ${fixed((stageTransformed.nsPerLine / stagePlain.nsPerLine - 1) * 100, 1)} %).`
+          : '.'),
+    );
+  }
   if (native) {
     out.push(
       '',
@@ -689,7 +633,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       lines: { type: 'string', default: '2000000' },
-      formats: { type: 'string', default: 'combined,upstreaminfo' },
+      // A format, or `combined+transforms`: combined's lines through bench/transforms-case.ts's transforms.
+      formats: { type: 'string', default: 'combined,combined+transforms,upstreaminfo' },
       // Latency runs, one per rate (lines/s), each --seconds long.
       rate: { type: 'string', default: '5000,20000,100000' },
       seconds: { type: 'string', default: '20' },
@@ -729,24 +674,26 @@ async function main(): Promise<void> {
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
 
   const dataDir = tempDir('logship-bench-data-');
-  const files = new Map(formats.map((f) => [f, join(dataDir, `${f}.log`)]));
+  // One generated file per format: `combined+transforms` reads combined's.
+  const generatedFormats = [...new Set(formats.map(baseFormat))];
+  const files = new Map(formats.map((f) => [f, join(dataDir, `${baseFormat(f)}.log`)]));
   say(`generating the logs (worker threads) ${process.env.KAFKA_BROKERS ? '' : 'while a local Kafka starts'}...`);
-  const generated = Promise.all(formats.map((format) => generateInWorker({ format, count: lines, file: files.get(format)! })));
+  const generated = Promise.all(generatedFormats.map((format) => generateInWorker({ format, count: lines, file: join(dataDir, `${format}.log`) })));
   let brokers = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
   if (!brokers) {
     kafka = new LocalKafka();
     brokers = await kafka.start();
   }
   const sizes = await generated;
-  const bytes = new Map(formats.map((f, i) => [f, sizes[i]!]));
-  say(`Kafka at ${brokers.join(',')}; logs: ${formats.map((f) => `${f} ${mib(bytes.get(f)!)}`).join(', ')}`);
+  const bytes = new Map(formats.map((f) => [f, sizes[generatedFormats.indexOf(baseFormat(f))]!]));
+  say(`Kafka at ${brokers.join(',')}; logs: ${generatedFormats.map((f, i) => `${f} ${mib(sizes[i]!)}`).join(', ')}`);
 
   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     const stages = new Map<string, StageResult>();
     for (const format of formats) {
-      const stage = parseStage(format, headOfFile(files.get(format)!, 200_000));
+      const stage = encoderStage(baseFormat(format), headOfFile(files.get(format)!, 200_000), { transforms: benchTransforms(format) });
       stages.set(format, stage);
       say(`parse stage alone, ${format}: ${int(stage.linesPerSecond)} lines/s on one core (${int(stage.nsPerLine)} ns/line)`);
     }

@@ -34,6 +34,7 @@ import { readiness, type Readiness } from './observe/readiness.ts';
 import { Tap, tapPolicy } from './observe/tap.ts';
 import { Spool, spoolOptions } from './spool/index.ts';
 import { Tailer } from './tail/tailer.ts';
+import { transformsOf } from './transform/routing.ts';
 import type { LineSink } from './tail/types.ts';
 import { SyslogInput } from './syslog/syslog-input.ts';
 import { syslogEncoders } from './syslog/syslog-encoders.ts';
@@ -54,7 +55,7 @@ const K8S_SOURCE_FIELDS = ['namespace', 'pod', 'container', 'container_id'];
  * one is a configuration error naming the input, raised before anything
  * starts, not at the first line.
  */
-export function inputRouting(input: InputConfig, index: number, config: Pick<Config, 'kafka' | 'output'>): { parser: LineParser; routing: Routing } {
+export function inputRouting(input: InputConfig, index: number, config: Pick<Config, 'kafka' | 'output'>, env: NodeJS.ProcessEnv = process.env): { parser: LineParser; routing: Routing } {
   const { kafka } = config;
   const where = `inputs[${index}] (${input.name})`;
   let parser: LineParser;
@@ -64,10 +65,12 @@ export function inputRouting(input: InputConfig, index: number, config: Pick<Con
     throw new ConfigError(where, [formatProblem(err, input.format, `inputs[${index}].${input.format !== undefined ? 'format' : 'nginx_conf'}`)]);
   }
   try {
+    // Templates name the fields of the record as shipped: after its transforms.
+    const transforms = transformsOf(input, index, parser, kafka, env);
     const known = {
-      record: parser.fields,
+      record: transforms?.fields.names ?? parser.fields,
       source: input.type === 'syslog' ? SYSLOG_SOURCE_FIELDS : input.container === 'none' ? SOURCE_FIELDS : [...SOURCE_FIELDS, ...K8S_SOURCE_FIELDS],
-      openRecord: parser.openKeys === true,
+      openRecord: transforms?.fields.open ?? parser.openKeys === true,
     };
     const routing: Routing = {
       topic: compileTemplate(input.topic ?? kafka.topic, known, input.topic ? `${where}.topic` : 'kafka.topic'),
@@ -77,6 +80,7 @@ export function inputRouting(input: InputConfig, index: number, config: Pick<Con
       onError: input.on_error,
       idInRecord: kafka.message_format === 'ndjson',
       maxMessageBytes: kafka.max_message_bytes,
+      transforms,
     };
     return { parser, routing };
   } catch (err) {

@@ -2,6 +2,7 @@
  * JSON Schema of the configuration file: the single source of validation,
  * defaults (filled in by Ajv's useDefaults) and editor completion.
  */
+import { transformsSchema } from '../transform/schema.ts';
 import { BROKER_ADDRESS, DURATION_PATTERN, LISTEN_ADDRESS, SIZE_PATTERN, TOPIC_NAME, TOPIC_NAME_OR_TEMPLATE } from './patterns.ts';
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
@@ -173,6 +174,7 @@ export const configSchema = {
               },
             },
           },
+          transforms: transformsSchema,
         },
         if: { properties: { type: { const: 'syslog' } }, required: ['type'] },
         then: { required: ['syslog'] },

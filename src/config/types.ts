@@ -49,6 +49,8 @@ export interface InputConfig {
   /** Unwrap container runtime lines (Kubernetes CRI, Docker json-file) and add pod metadata. */
   container: ContainerMode;
   syslog?: SyslogConfig;
+  /** Per-record transforms, applied in a fixed order (src/transform/compile.ts). */
+  transforms?: TransformsConfig;
 }
 
 /** A syslog tag's own format (and topic), for several nginx access logs on one port. */
@@ -70,6 +72,36 @@ export interface SyslogConfig {
   queue_messages: number;
   max_connections: number;
   tags: Record<string, SyslogTagConfig>;
+}
+
+/** `inputs[].transforms`: applied filter → sample → privacy → enrich → fields, whatever the order in the file. */
+export interface TransformsConfig {
+  /** One of the two (checked at compile): an expression (src/transform/expression.ts). */
+  filter?: { drop_when?: string; keep_when?: string };
+  sample?: { rate: number; key?: string; always_keep?: string };
+  privacy?: PrivacyConfig;
+  enrich?: { user_agent: boolean; user_agent_field: string };
+  fields?: FieldsConfig;
+}
+
+export interface PrivacyConfig {
+  /** The key of every keyed hash (ip mode hash, headers.hash): HMAC-SHA256. */
+  secret_env?: string;
+  secret_file?: string;
+  ip?: { fields?: string[]; mode: 'truncate' | 'hash'; ipv4_prefix: number; ipv6_prefix: number };
+  redact_query?: { params?: string[]; fields?: string[]; replacement: string };
+  headers?: { drop?: string[]; hash?: string[] };
+  /** A line that did not parse: shipped redacted (query parameters, IP addresses), or without its text. */
+  dead_letter_raw: 'redact' | 'omit';
+}
+
+export interface FieldsConfig {
+  keep?: string[];
+  drop?: string[];
+  rename?: Record<string, string>;
+  add?: Record<string, string | number | boolean>;
+  /** Where the file's `source` goes: the record (body), Kafka headers, or both (the default). */
+  source: 'body' | 'headers' | 'both';
 }
 
 export interface TlsConfig {

@@ -4,7 +4,7 @@ import runtime0 from 'ajv/dist/runtime/ucs2length.js';
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://logship.dev/schema/config.json","title":"logship configuration","type":"object","additionalProperties":false,"required":["inputs"],"if":{"properties":{"output":{"type":"object","properties":{"type":{"const":"kafka"}}}}},"then":{"required":["kafka"]},"properties":{"inputs":{"description":"Log files to follow; each input has its own format.","type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"Names the input in logs and metrics."},"type":{"enum":["file","syslog"],"default":"file","description":"file: follow paths; syslog: receive what nginx sends with access_log syslog:server=... (settings under syslog)."},"paths":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"Files or globs."},"exclude":{"type":"array","items":{"type":"string","minLength":1},"default":[],"description":"Globs of files to leave alone."},"format":{"type":"string","minLength":1,"description":"A preset (combined, common, main, upstreaminfo, ...) or a log_format string."},"nginx_conf":{"type":"string","minLength":1,"description":"Read the log_format from this nginx.conf (includes followed)."},"format_name":{"type":"string","minLength":1,"description":"The log_format name to read from nginx_conf."},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Overrides kafka.topic for this input."},"start_at":{"enum":["beginning","end"],"default":"beginning","description":"Where to start in a file seen for the first time."},"on_error":{"enum":["dead_letter","raw","drop"],"default":"dead_letter","description":"What to do with a line that does not match the format."},"max_line_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":65536,"description":"Longest line kept whole; bounds memory for a runaway line."},"on_long_line":{"enum":["truncate","skip"],"default":"truncate","description":"Cut a longer line to max_line_bytes, or skip it."},"poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":250,"description":"Check of a changing file (growth, rotation, truncation) when no file event arrived."},"idle_poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Longest a quiet file goes unchecked when no file event arrived: the check interval doubles from poll_interval_ms up to this while nothing changes, so thousands of idle files cost little."},"scan_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000,"description":"Glob re-scan, the safety net for missed events."},"rotate_wait_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Keep a rotated or deleted file open this long for late writes."},"fingerprint_bytes":{"anyOf":[{"type":"integer","minimum":16,"maximum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":256,"description":"Bytes of a file's first line hashed into its identity."},"max_open_files":{"type":"integer","minimum":2,"default":1024,"description":"Descriptors this input may hold; idle files beyond it are closed and reopened when they grow."},"ignore_older_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Leave files not modified for this long (and without a checkpoint) alone; 0 = off."},"partial_line_flush_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Ship a last line without newline after this long without growth; 0 = wait for the newline."},"flush_partial_on_stop":{"type":"boolean","default":false,"description":"Ship last lines without newline when the agent stops."},"container":{"enum":["none","cri","docker","auto"],"default":"none","description":"Unwrap container runtime lines (CRI, Docker json-file) and add pod metadata from the file name."},"syslog":{"type":"object","additionalProperties":false,"description":"For type: syslog (udp, tcp or both). The message of each syslog message is parsed with the input format, or its tag's.","properties":{"udp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for datagrams, as nginx sends them (access_log syslog:server=host:port)."},"tcp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for TCP from relays (rsyslog, syslog-ng): octet-counted or newline-framed."},"receive_buffer_bytes":{"anyOf":[{"type":"integer","minimum":1024},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"description":"SO_RCVBUF of the UDP socket: what the kernel holds while the agent is busy (capped by net.core.rmem_max)."},"queue_messages":{"type":"integer","minimum":1,"default":10000,"description":"UDP messages held while Kafka is slow (and at most 16 MiB of them); more are dropped and counted (UDP has no backpressure)."},"max_connections":{"type":"integer","minimum":1,"default":256,"description":"TCP connections at once; more are refused."},"tags":{"type":"object","default":{},"description":"Formats (and topics) by syslog tag, for several access logs on one port; other tags use the input format.","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"format":{"type":"string","minLength":1},"nginx_conf":{"type":"string","minLength":1},"format_name":{"type":"string","minLength":1},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"}}}}}}},"if":{"properties":{"type":{"const":"syslog"}},"required":["type"]},"then":{"required":["syslog"]},"else":{"required":["paths"]},"oneOf":[{"required":["format"],"not":{"anyOf":[{"required":["nginx_conf"]},{"required":["format_name"]}]}},{"required":["nginx_conf","format_name"],"not":{"required":["format"]}}]}},"kafka":{"type":"object","additionalProperties":false,"required":["brokers","topic"],"properties":{"brokers":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},"description":"host:port of bootstrap brokers."},"client_id":{"type":"string","minLength":1,"default":"logship"},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Topic for records; a template: {{ field }} or {{ source.field }}."},"key":{"type":"string","minLength":1,"description":"Message key template, e.g. \"{{ remote_addr }}\"; none: no key (records spread over partitions)."},"dead_letter_topic":{"type":"string","pattern":"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$","default":"logship-dead-letter","description":"Topic for lines that did not parse (on_error: dead_letter) and records too large to send."},"message_format":{"enum":["record","ndjson"],"default":"record","description":"One JSON record per message, or one message per batch and key of newline-joined records."},"acks":{"enum":["all",1,0],"default":"all","description":"all waits for every in-sync replica: the only setting that cannot lose acked data."},"idempotent":{"type":"boolean","default":false,"description":"kafkajs' idempotent producer (needs acks: all): no duplicates from its own retries."},"compression":{"enum":["none","gzip","snappy","lz4","zstd"],"default":"none"},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"request_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed request is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to Kafka and not yet acked (acked lines whose checkpoint is not on disk yet count too, batch.max_records to a batch); when reached, reading pauses."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the broker certificate against (default: the broker host)."},"verify":{"type":"boolean","default":true,"description":"Check the broker certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"sasl":{"type":"object","additionalProperties":false,"required":["mechanism","username"],"properties":{"mechanism":{"enum":["plain","scram-sha-256","scram-sha-512"]},"username":{"type":"string","minLength":1},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."}},"oneOf":[{"required":["password_env"]},{"required":["password_file"]}]}},"if":{"properties":{"idempotent":{"const":true}},"required":["idempotent"]},"then":{"properties":{"acks":{"const":"all"}}}},"output":{"type":"object","additionalProperties":false,"default":{},"properties":{"type":{"enum":["kafka","rabbitmq","redis"],"default":"kafka","description":"kafka (settings under kafka:), rabbitmq or redis (settings under output.<type>)."},"rabbitmq":{"type":"object","additionalProperties":false,"required":["url","exchange","routing_key"],"properties":{"url":{"type":"string","pattern":"^amqps?://","description":"amqp://host:5672/vhost, or amqps:// for TLS; credentials go in username and password_env / password_file."},"exchange":{"type":"string","description":"Exchange records are published to (\"\" is the default exchange: the routing key names a queue)."},"routing_key":{"type":"string","minLength":1,"description":"Routing key for records; a template: {{ field }} or {{ source.field }} (inputs[].topic overrides it)."},"dead_letter_exchange":{"type":"string","description":"Exchange for lines that did not parse, records too large and unroutable records (default: exchange)."},"dead_letter_routing_key":{"type":"string","minLength":1,"default":"logship-dead-letter","description":"Routing key of dead letters; the reason rides in the logship-reason header."},"confirm_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest wait for the publisher confirms of a batch (a broker under a resource alarm blocks publishers); then it goes to the spool."},"declare":{"type":"object","additionalProperties":false,"description":"Declare the exchange (durable), and a durable queue bound to it, at start-up: for a quick start.","properties":{"exchange_type":{"enum":["direct","topic","fanout","headers"],"default":"topic"},"queue":{"type":"string","minLength":1,"description":"A durable queue to declare and bind."},"binding_key":{"type":"string","default":"#","description":"The queue's binding key."},"dead_letter_queue":{"type":"string","minLength":1,"description":"A durable queue bound to the dead-letter exchange with dead_letter_routing_key."}}},"username":{"type":"string","minLength":1,"description":"User to authenticate as (RabbitMQ user, Redis ACL user)."},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the server certificate against (default: the URL's host)."},"verify":{"type":"boolean","default":true,"description":"Check the server certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed batch is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to the output and not yet acknowledged; when reached, reading pauses."}},"not":{"required":["password_env","password_file"]}},"redis":{"type":"object","additionalProperties":false,"required":["url","stream"],"properties":{"url":{"type":"string","pattern":"^rediss?://","description":"redis://host:6379/db, or rediss:// for TLS; credentials go in username and password_env / password_file."},"stream":{"type":"string","minLength":1,"description":"Stream (key) for records; a template: {{ field }} or {{ source.field }} (inputs[].topic overrides it)."},"dead_letter_stream":{"type":"string","minLength":1,"default":"logship-dead-letter","description":"Stream for lines that did not parse, records too large, and records a stream key refuses."},"maxlen":{"type":"integer","minimum":1,"description":"Trim each stream to about this many entries (XADD MAXLEN ~); none: no trimming."},"command_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest wait for the replies of a batch; then it goes to the spool."},"username":{"type":"string","minLength":1,"description":"User to authenticate as (RabbitMQ user, Redis ACL user)."},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the server certificate against (default: the URL's host)."},"verify":{"type":"boolean","default":true,"description":"Check the server certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed batch is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to the output and not yet acknowledged; when reached, reading pauses."}},"not":{"required":["password_env","password_file"]}}},"allOf":[{"if":{"type":"object","properties":{"type":{"const":"rabbitmq"}},"required":["type"]},"then":{"required":["rabbitmq"]}},{"if":{"type":"object","properties":{"type":{"const":"redis"}},"required":["type"]},"then":{"required":["redis"]}}]},"batch":{"type":"object","additionalProperties":false,"default":{},"properties":{"max_records":{"type":"integer","minimum":1,"default":1000},"max_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"Bytes of records per batch: values, keys, headers and Kafka's per-record framing. Keep it under the topic's max.message.bytes (broker default 1048588), which refuses a larger record batch."},"linger_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":200,"description":"Longest a batch stays open. Not a wait: when nothing is in flight the lines just read go at once; while a request is in flight (until acked and checkpointed) the next batch fills, and goes when that request is done, when full, or after linger_ms, whichever comes first."}}},"state_dir":{"type":"string","minLength":1,"default":"/var/lib/logship","description":"Checkpoints live here."},"host":{"type":"string","minLength":1,"description":"Host name in each record; defaults to the machine name."},"log_level":{"enum":["fatal","error","warn","info","debug","trace","silent"],"default":"info"},"spool":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true,"description":"Write batches Kafka cannot take now to disk, and replay them when it can."},"dir":{"type":"string","minLength":1,"description":"Default: <state_dir>/spool."},"max_bytes":{"anyOf":[{"type":"integer","minimum":1048576},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1073741824,"description":"Bound on all segment files."},"segment_bytes":{"anyOf":[{"type":"integer","minimum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":67108864},"fsync":{"enum":["always","batch","interval"],"default":"batch"},"fsync_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":1000},"when_full":{"enum":["block","drop_oldest"],"default":"block"},"keep_order":{"type":"boolean","default":true,"description":"New batches go through the spool while it holds older ones."}}},"metrics":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true},"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","default":"127.0.0.1:9598","description":"host:port for /metrics, /healthz and /readyz."},"tap":{"type":"boolean","description":"Serve `logship tap` (sample messages as Kafka gets them, which may hold personal data) on /tap. Unset: on when listen is a loopback address, off otherwise."}}},"shutdown_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest a SIGTERM drain may take."}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://logship.dev/schema/config.json","title":"logship configuration","type":"object","additionalProperties":false,"required":["inputs"],"if":{"properties":{"output":{"type":"object","properties":{"type":{"const":"kafka"}}}}},"then":{"required":["kafka"]},"properties":{"inputs":{"description":"Log files to follow; each input has its own format.","type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"Names the input in logs and metrics."},"type":{"enum":["file","syslog"],"default":"file","description":"file: follow paths; syslog: receive what nginx sends with access_log syslog:server=... (settings under syslog)."},"paths":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"Files or globs."},"exclude":{"type":"array","items":{"type":"string","minLength":1},"default":[],"description":"Globs of files to leave alone."},"format":{"type":"string","minLength":1,"description":"A preset (combined, common, main, upstreaminfo, ...) or a log_format string."},"nginx_conf":{"type":"string","minLength":1,"description":"Read the log_format from this nginx.conf (includes followed)."},"format_name":{"type":"string","minLength":1,"description":"The log_format name to read from nginx_conf."},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Overrides kafka.topic for this input."},"start_at":{"enum":["beginning","end"],"default":"beginning","description":"Where to start in a file seen for the first time."},"on_error":{"enum":["dead_letter","raw","drop"],"default":"dead_letter","description":"What to do with a line that does not match the format."},"max_line_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":65536,"description":"Longest line kept whole; bounds memory for a runaway line."},"on_long_line":{"enum":["truncate","skip"],"default":"truncate","description":"Cut a longer line to max_line_bytes, or skip it."},"poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":250,"description":"Check of a changing file (growth, rotation, truncation) when no file event arrived."},"idle_poll_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Longest a quiet file goes unchecked when no file event arrived: the check interval doubles from poll_interval_ms up to this while nothing changes, so thousands of idle files cost little."},"scan_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000,"description":"Glob re-scan, the safety net for missed events."},"rotate_wait_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":5000,"description":"Keep a rotated or deleted file open this long for late writes."},"fingerprint_bytes":{"anyOf":[{"type":"integer","minimum":16,"maximum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":256,"description":"Bytes of a file's first line hashed into its identity."},"max_open_files":{"type":"integer","minimum":2,"default":1024,"description":"Descriptors this input may hold; idle files beyond it are closed and reopened when they grow."},"ignore_older_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Leave files not modified for this long (and without a checkpoint) alone; 0 = off."},"partial_line_flush_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":0,"description":"Ship a last line without newline after this long without growth; 0 = wait for the newline."},"flush_partial_on_stop":{"type":"boolean","default":false,"description":"Ship last lines without newline when the agent stops."},"container":{"enum":["none","cri","docker","auto"],"default":"none","description":"Unwrap container runtime lines (CRI, Docker json-file) and add pod metadata from the file name."},"syslog":{"type":"object","additionalProperties":false,"description":"For type: syslog (udp, tcp or both). The message of each syslog message is parsed with the input format, or its tag's.","properties":{"udp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for datagrams, as nginx sends them (access_log syslog:server=host:port)."},"tcp":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","description":"host:port for TCP from relays (rsyslog, syslog-ng): octet-counted or newline-framed."},"receive_buffer_bytes":{"anyOf":[{"type":"integer","minimum":1024},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"description":"SO_RCVBUF of the UDP socket: what the kernel holds while the agent is busy (capped by net.core.rmem_max)."},"queue_messages":{"type":"integer","minimum":1,"default":10000,"description":"UDP messages held while Kafka is slow (and at most 16 MiB of them); more are dropped and counted (UDP has no backpressure)."},"max_connections":{"type":"integer","minimum":1,"default":256,"description":"TCP connections at once; more are refused."},"tags":{"type":"object","default":{},"description":"Formats (and topics) by syslog tag, for several access logs on one port; other tags use the input format.","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"format":{"type":"string","minLength":1},"nginx_conf":{"type":"string","minLength":1},"format_name":{"type":"string","minLength":1},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"}}}}}},"transforms":{"type":"object","additionalProperties":false,"description":"Per-record transforms, applied in this order whatever the order in the file: filter, sample, privacy, enrich, fields.","properties":{"filter":{"type":"object","additionalProperties":false,"description":"Drop records by a condition on their fields (an expression: ==, !=, <, <=, >, >=, ~, ~*, in [...], and, or, not).","properties":{"drop_when":{"type":"string","minLength":1,"description":"Records for which this is true are dropped (counted; their offsets still advance the checkpoint)."},"keep_when":{"type":"string","minLength":1,"description":"Only records for which this is true are kept (instead of drop_when)."}}},"sample":{"type":"object","additionalProperties":false,"required":["rate"],"description":"Keep 1 record in `rate`, chosen by a hash of `key` (all records with the same key are kept or dropped together).","properties":{"rate":{"type":"integer","minimum":1,"description":"Keep 1 in this many."},"key":{"type":"string","minLength":1,"description":"The field whose value decides (e.g. remote_addr, request_id); none: every rate-th record."},"always_keep":{"type":"string","minLength":1,"description":"Records for which this is true are kept whatever the sampling (e.g. status >= 500)."}}},"privacy":{"type":"object","additionalProperties":false,"properties":{"secret_env":{"type":"string","minLength":1,"description":"Environment variable holding the key of the keyed hashes (HMAC-SHA256)."},"secret_file":{"type":"string","minLength":1,"description":"File holding the key of the keyed hashes (trailing newline ignored)."},"ip":{"type":"object","additionalProperties":false,"properties":{"fields":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Fields holding addresses or lists of them (default: remote_addr, http_x_forwarded_for, realip_remote_addr, http_x_real_ip, those the format has)."},"mode":{"enum":["truncate","hash"],"default":"truncate","description":"truncate: keep the network prefix; hash: a keyed hash (needs secret_env or secret_file)."},"ipv4_prefix":{"type":"integer","minimum":0,"maximum":32,"default":24},"ipv6_prefix":{"type":"integer","minimum":0,"maximum":128,"default":48}}},"redact_query":{"type":"object","additionalProperties":false,"properties":{"params":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Query parameter names whose values are replaced (case-insensitive, URL-encoded names too); replaces the default list."},"fields":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Fields holding URLs or query strings (default: request, request_uri, request_query, args, query_string, http_referer, those the format has)."},"replacement":{"type":"string","default":"REDACTED"}}},"headers":{"type":"object","additionalProperties":false,"properties":{"drop":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Fields (e.g. http_cookie, http_authorization) left out of the record."},"hash":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Fields replaced by their keyed hash (needs secret_env or secret_file)."}}},"dead_letter_raw":{"enum":["redact","omit"],"default":"redact","description":"A line that did not parse: shipped with its query parameters and IP addresses redacted, or without its text (header values cannot be found in a line that did not parse)."}}},"enrich":{"type":"object","additionalProperties":false,"properties":{"user_agent":{"type":"boolean","default":false,"description":"Add ua_browser, ua_browser_version, ua_os, ua_os_version, ua_device, read from the User-Agent."},"user_agent_field":{"type":"string","minLength":1,"default":"http_user_agent","description":"The field holding the User-Agent (a JSON log with its own keys: e.g. ua)."}}},"fields":{"type":"object","additionalProperties":false,"properties":{"keep":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Only these fields are shipped (instead of drop)."},"drop":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1},"description":"These fields are left out."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"old name: new name."},"add":{"type":"object","additionalProperties":{"type":["string","number","boolean"]},"description":"Static fields (${ENV} is read at start-up), e.g. datacenter: ${DC}."},"source":{"enum":["body","headers","both"],"default":"both","description":"Where the file's source (host, path, input, pod) goes: the record, Kafka headers (logship-host, ...), or both."}}}}}},"if":{"properties":{"type":{"const":"syslog"}},"required":["type"]},"then":{"required":["syslog"]},"else":{"required":["paths"]},"oneOf":[{"required":["format"],"not":{"anyOf":[{"required":["nginx_conf"]},{"required":["format_name"]}]}},{"required":["nginx_conf","format_name"],"not":{"required":["format"]}}]}},"kafka":{"type":"object","additionalProperties":false,"required":["brokers","topic"],"properties":{"brokers":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},"description":"host:port of bootstrap brokers."},"client_id":{"type":"string","minLength":1,"default":"logship"},"topic":{"type":"string","pattern":"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$","description":"Topic for records; a template: {{ field }} or {{ source.field }}."},"key":{"type":"string","minLength":1,"description":"Message key template, e.g. \"{{ remote_addr }}\"; none: no key (records spread over partitions)."},"dead_letter_topic":{"type":"string","pattern":"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$","default":"logship-dead-letter","description":"Topic for lines that did not parse (on_error: dead_letter) and records too large to send."},"message_format":{"enum":["record","ndjson"],"default":"record","description":"One JSON record per message, or one message per batch and key of newline-joined records."},"acks":{"enum":["all",1,0],"default":"all","description":"all waits for every in-sync replica: the only setting that cannot lose acked data."},"idempotent":{"type":"boolean","default":false,"description":"kafkajs' idempotent producer (needs acks: all): no duplicates from its own retries."},"compression":{"enum":["none","gzip","snappy","lz4","zstd"],"default":"none"},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"request_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed request is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to Kafka and not yet acked (acked lines whose checkpoint is not on disk yet count too, batch.max_records to a batch); when reached, reading pauses."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the broker certificate against (default: the broker host)."},"verify":{"type":"boolean","default":true,"description":"Check the broker certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"sasl":{"type":"object","additionalProperties":false,"required":["mechanism","username"],"properties":{"mechanism":{"enum":["plain","scram-sha-256","scram-sha-512"]},"username":{"type":"string","minLength":1},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."}},"oneOf":[{"required":["password_env"]},{"required":["password_file"]}]}},"if":{"properties":{"idempotent":{"const":true}},"required":["idempotent"]},"then":{"properties":{"acks":{"const":"all"}}}},"output":{"type":"object","additionalProperties":false,"default":{},"properties":{"type":{"enum":["kafka","rabbitmq","redis"],"default":"kafka","description":"kafka (settings under kafka:), rabbitmq or redis (settings under output.<type>)."},"rabbitmq":{"type":"object","additionalProperties":false,"required":["url","exchange","routing_key"],"properties":{"url":{"type":"string","pattern":"^amqps?://","description":"amqp://host:5672/vhost, or amqps:// for TLS; credentials go in username and password_env / password_file."},"exchange":{"type":"string","description":"Exchange records are published to (\"\" is the default exchange: the routing key names a queue)."},"routing_key":{"type":"string","minLength":1,"description":"Routing key for records; a template: {{ field }} or {{ source.field }} (inputs[].topic overrides it)."},"dead_letter_exchange":{"type":"string","description":"Exchange for lines that did not parse, records too large and unroutable records (default: exchange)."},"dead_letter_routing_key":{"type":"string","minLength":1,"default":"logship-dead-letter","description":"Routing key of dead letters; the reason rides in the logship-reason header."},"confirm_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest wait for the publisher confirms of a batch (a broker under a resource alarm blocks publishers); then it goes to the spool."},"declare":{"type":"object","additionalProperties":false,"description":"Declare the exchange (durable), and a durable queue bound to it, at start-up: for a quick start.","properties":{"exchange_type":{"enum":["direct","topic","fanout","headers"],"default":"topic"},"queue":{"type":"string","minLength":1,"description":"A durable queue to declare and bind."},"binding_key":{"type":"string","default":"#","description":"The queue's binding key."},"dead_letter_queue":{"type":"string","minLength":1,"description":"A durable queue bound to the dead-letter exchange with dead_letter_routing_key."}}},"username":{"type":"string","minLength":1,"description":"User to authenticate as (RabbitMQ user, Redis ACL user)."},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the server certificate against (default: the URL's host)."},"verify":{"type":"boolean","default":true,"description":"Check the server certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed batch is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to the output and not yet acknowledged; when reached, reading pauses."}},"not":{"required":["password_env","password_file"]}},"redis":{"type":"object","additionalProperties":false,"required":["url","stream"],"properties":{"url":{"type":"string","pattern":"^rediss?://","description":"redis://host:6379/db, or rediss:// for TLS; credentials go in username and password_env / password_file."},"stream":{"type":"string","minLength":1,"description":"Stream (key) for records; a template: {{ field }} or {{ source.field }} (inputs[].topic overrides it)."},"dead_letter_stream":{"type":"string","minLength":1,"default":"logship-dead-letter","description":"Stream for lines that did not parse, records too large, and records a stream key refuses."},"maxlen":{"type":"integer","minimum":1,"description":"Trim each stream to about this many entries (XADD MAXLEN ~); none: no trimming."},"command_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest wait for the replies of a batch; then it goes to the spool."},"username":{"type":"string","minLength":1,"description":"User to authenticate as (RabbitMQ user, Redis ACL user)."},"password_env":{"type":"string","minLength":1,"description":"Environment variable holding the password."},"password_file":{"type":"string","minLength":1,"description":"File holding the password (trailing newline ignored)."},"tls":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true},"ca_file":{"type":"string","minLength":1,"description":"PEM CA bundle to trust (default: Node's)."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate (mTLS)."},"key_file":{"type":"string","minLength":1,"description":"PEM client key (mTLS)."},"server_name":{"type":"string","minLength":1,"description":"Name to check the server certificate against (default: the URL's host)."},"verify":{"type":"boolean","default":true,"description":"Check the server certificate and its name. Off only for tests."}},"dependencies":{"cert_file":["key_file"],"key_file":["cert_file"]}},"max_message_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"A larger record is dead-lettered with its reason instead of retried forever."},"connection_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":10000},"retry_backoff_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":100,"description":"First delay before a failed batch is sent again; doubles, with jitter."},"retry_backoff_max_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest delay between two tries."},"max_in_flight":{"type":"integer","minimum":1,"default":4,"description":"Batches handed to the output and not yet acknowledged; when reached, reading pauses."}},"not":{"required":["password_env","password_file"]}}},"allOf":[{"if":{"type":"object","properties":{"type":{"const":"rabbitmq"}},"required":["type"]},"then":{"required":["rabbitmq"]}},{"if":{"type":"object","properties":{"type":{"const":"redis"}},"required":["type"]},"then":{"required":["redis"]}}]},"batch":{"type":"object","additionalProperties":false,"default":{},"properties":{"max_records":{"type":"integer","minimum":1,"default":1000},"max_bytes":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1000000,"description":"Bytes of records per batch: values, keys, headers and Kafka's per-record framing. Keep it under the topic's max.message.bytes (broker default 1048588), which refuses a larger record batch."},"linger_ms":{"anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":200,"description":"Longest a batch stays open. Not a wait: when nothing is in flight the lines just read go at once; while a request is in flight (until acked and checkpointed) the next batch fills, and goes when that request is done, when full, or after linger_ms, whichever comes first."}}},"state_dir":{"type":"string","minLength":1,"default":"/var/lib/logship","description":"Checkpoints live here."},"host":{"type":"string","minLength":1,"description":"Host name in each record; defaults to the machine name."},"log_level":{"enum":["fatal","error","warn","info","debug","trace","silent"],"default":"info"},"spool":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true,"description":"Write batches Kafka cannot take now to disk, and replay them when it can."},"dir":{"type":"string","minLength":1,"description":"Default: <state_dir>/spool."},"max_bytes":{"anyOf":[{"type":"integer","minimum":1048576},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":1073741824,"description":"Bound on all segment files."},"segment_bytes":{"anyOf":[{"type":"integer","minimum":65536},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"}],"default":67108864},"fsync":{"enum":["always","batch","interval"],"default":"batch"},"fsync_interval_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":1000},"when_full":{"enum":["block","drop_oldest"],"default":"block"},"keep_order":{"type":"boolean","default":true,"description":"New batches go through the spool while it holds older ones."}}},"metrics":{"type":"object","additionalProperties":false,"default":{},"properties":{"enabled":{"type":"boolean","default":true},"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$","default":"127.0.0.1:9598","description":"host:port for /metrics, /healthz and /readyz."},"tap":{"type":"boolean","description":"Serve `logship tap` (sample messages as Kafka gets them, which may hold personal data) on /tap. Unset: on when listen is a loopback address, off otherwise."}}},"shutdown_timeout_ms":{"anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"}],"default":30000,"description":"Longest a SIGTERM drain may take."}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func4 = runtime0.default;
 const pattern0 = new RegExp("^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$", "u");
@@ -2371,9 +2371,12 @@ vErrors.push(err114);
 errors++;
 }
 }
-}
-else {
-const err115 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data3.transforms !== undefined){
+let data41 = data3.transforms;
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+for(const key5 in data41){
+if(!(((((key5 === "filter") || (key5 === "sample")) || (key5 === "privacy")) || (key5 === "enrich")) || (key5 === "fields"))){
+const err115 = {instancePath:instancePath+"/inputs/" + i0+"/transforms",schemaPath:"#/properties/inputs/items/properties/transforms/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -2383,9 +2386,12 @@ vErrors.push(err115);
 errors++;
 }
 }
-}
-else {
-const err116 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data41.filter !== undefined){
+let data42 = data41.filter;
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+for(const key6 in data42){
+if(!((key6 === "drop_when") || (key6 === "keep_when"))){
+const err116 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/filter",schemaPath:"#/properties/inputs/items/properties/transforms/properties/filter/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -2395,15 +2401,20 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data.kafka !== undefined){
-let data41 = data.kafka;
-const _errs136 = errors;
-let valid29 = true;
-const _errs137 = errors;
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-let missing4;
-if((data41.idempotent === undefined) && (missing4 = "idempotent")){
-const err117 = {};
+if(data42.drop_when !== undefined){
+let data43 = data42.drop_when;
+if(typeof data43 !== "string"){
+let dataType35 = typeof data43;
+let coerced35 = undefined;
+if(!(coerced35 !== undefined)){
+if(dataType35 == "number" || dataType35 == "boolean"){
+coerced35 = "" + data43;
+}
+else if(data43 === null){
+coerced35 = "";
+}
+else {
+const err117 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/filter/drop_when",schemaPath:"#/properties/inputs/items/properties/transforms/properties/filter/properties/drop_when/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -2412,10 +2423,17 @@ vErrors.push(err117);
 }
 errors++;
 }
-else {
-if(data41.idempotent !== undefined){
-if(true !== data41.idempotent){
-const err118 = {};
+}
+if(coerced35 !== undefined){
+data43 = coerced35;
+if(data42 !== undefined){
+data42["drop_when"] = coerced35;
+}
+}
+}
+if(typeof data43 === "string"){
+if(func4(data43) < 1){
+const err118 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/filter/drop_when",schemaPath:"#/properties/inputs/items/properties/transforms/properties/filter/properties/drop_when/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -2426,23 +2444,20 @@ errors++;
 }
 }
 }
+if(data42.keep_when !== undefined){
+let data44 = data42.keep_when;
+if(typeof data44 !== "string"){
+let dataType36 = typeof data44;
+let coerced36 = undefined;
+if(!(coerced36 !== undefined)){
+if(dataType36 == "number" || dataType36 == "boolean"){
+coerced36 = "" + data44;
 }
-var _valid13 = _errs137 === errors;
-errors = _errs136;
-if(vErrors !== null){
-if(_errs136){
-vErrors.length = _errs136;
+else if(data44 === null){
+coerced36 = "";
 }
 else {
-vErrors = null;
-}
-}
-if(_valid13){
-const _errs139 = errors;
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-if(data41.acks !== undefined){
-if("all" !== data41.acks){
-const err119 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/then/properties/acks/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant"};
+const err119 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/filter/keep_when",schemaPath:"#/properties/inputs/items/properties/transforms/properties/filter/properties/keep_when/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -2452,12 +2467,16 @@ vErrors.push(err119);
 errors++;
 }
 }
+if(coerced36 !== undefined){
+data44 = coerced36;
+if(data42 !== undefined){
+data42["keep_when"] = coerced36;
 }
-var _valid13 = _errs139 === errors;
-valid29 = _valid13;
 }
-if(!valid29){
-const err120 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+}
+if(typeof data44 === "string"){
+if(func4(data44) < 1){
+const err120 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/filter/keep_when",schemaPath:"#/properties/inputs/items/properties/transforms/properties/filter/properties/keep_when/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -2466,45 +2485,11 @@ vErrors.push(err120);
 }
 errors++;
 }
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-if(data41.client_id === undefined){
-data41.client_id = "logship";
 }
-if(data41.dead_letter_topic === undefined){
-data41.dead_letter_topic = "logship-dead-letter";
 }
-if(data41.message_format === undefined){
-data41.message_format = "record";
 }
-if(data41.acks === undefined){
-data41.acks = "all";
-}
-if(data41.idempotent === undefined){
-data41.idempotent = false;
-}
-if(data41.compression === undefined){
-data41.compression = "none";
-}
-if(data41.max_message_bytes === undefined){
-data41.max_message_bytes = 1000000;
-}
-if(data41.request_timeout_ms === undefined){
-data41.request_timeout_ms = 30000;
-}
-if(data41.connection_timeout_ms === undefined){
-data41.connection_timeout_ms = 10000;
-}
-if(data41.retry_backoff_ms === undefined){
-data41.retry_backoff_ms = 100;
-}
-if(data41.retry_backoff_max_ms === undefined){
-data41.retry_backoff_max_ms = 30000;
-}
-if(data41.max_in_flight === undefined){
-data41.max_in_flight = 4;
-}
-if(data41.brokers === undefined){
-const err121 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "brokers"},message:"must have required property '"+"brokers"+"'"};
+else {
+const err121 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/filter",schemaPath:"#/properties/inputs/items/properties/transforms/properties/filter/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -2513,8 +2498,12 @@ vErrors.push(err121);
 }
 errors++;
 }
-if(data41.topic === undefined){
-const err122 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};
+}
+if(data41.sample !== undefined){
+let data45 = data41.sample;
+if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
+if(data45.rate === undefined){
+const err122 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/sample",schemaPath:"#/properties/inputs/items/properties/transforms/properties/sample/required",keyword:"required",params:{missingProperty: "rate"},message:"must have required property '"+"rate"+"'"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -2523,9 +2512,9 @@ vErrors.push(err122);
 }
 errors++;
 }
-for(const key5 in data41){
-if(!(func2.call(schema11.properties.kafka.properties, key5))){
-const err123 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+for(const key7 in data45){
+if(!(((key7 === "rate") || (key7 === "key")) || (key7 === "always_keep"))){
+const err123 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/sample",schemaPath:"#/properties/inputs/items/properties/transforms/properties/sample/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -2535,11 +2524,18 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data41.brokers !== undefined){
-let data44 = data41.brokers;
-if(Array.isArray(data44)){
-if(data44.length < 1){
-const err124 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data45.rate !== undefined){
+let data46 = data45.rate;
+if(!(((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46))) && (isFinite(data46)))){
+let dataType37 = typeof data46;
+let coerced37 = undefined;
+if(!(coerced37 !== undefined)){
+if(dataType37 === "boolean" || data46 === null
+              || (dataType37 === "string" && data46 && data46 == +data46 && !(data46 % 1))){
+coerced37 = +data46;
+}
+else {
+const err124 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/sample/rate",schemaPath:"#/properties/inputs/items/properties/transforms/properties/sample/properties/rate/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -2548,21 +2544,17 @@ vErrors.push(err124);
 }
 errors++;
 }
-const len3 = data44.length;
-for(let i3=0; i3<len3; i3++){
-let data45 = data44[i3];
-if(typeof data45 !== "string"){
-let dataType35 = typeof data45;
-let coerced35 = undefined;
-if(!(coerced35 !== undefined)){
-if(dataType35 == "number" || dataType35 == "boolean"){
-coerced35 = "" + data45;
 }
-else if(data45 === null){
-coerced35 = "";
+if(coerced37 !== undefined){
+data46 = coerced37;
+if(data45 !== undefined){
+data45["rate"] = coerced37;
 }
-else {
-const err125 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+if((typeof data46 == "number") && (isFinite(data46))){
+if(data46 < 1 || isNaN(data46)){
+const err125 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/sample/rate",schemaPath:"#/properties/inputs/items/properties/transforms/properties/sample/properties/rate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -2572,16 +2564,21 @@ vErrors.push(err125);
 errors++;
 }
 }
-if(coerced35 !== undefined){
-data45 = coerced35;
-if(data44 !== undefined){
-data44[i3] = coerced35;
 }
+if(data45.key !== undefined){
+let data47 = data45.key;
+if(typeof data47 !== "string"){
+let dataType38 = typeof data47;
+let coerced38 = undefined;
+if(!(coerced38 !== undefined)){
+if(dataType38 == "number" || dataType38 == "boolean"){
+coerced38 = "" + data47;
 }
+else if(data47 === null){
+coerced38 = "";
 }
-if(typeof data45 === "string"){
-if(!pattern13.test(data45)){
-const err126 = {instancePath:instancePath+"/kafka/brokers/" + i3,schemaPath:"#/properties/kafka/properties/brokers/items/pattern",keyword:"pattern",params:{pattern: "^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\""};
+else {
+const err126 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/sample/key",schemaPath:"#/properties/inputs/items/properties/transforms/properties/sample/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -2591,10 +2588,16 @@ vErrors.push(err126);
 errors++;
 }
 }
+if(coerced38 !== undefined){
+data47 = coerced38;
+if(data45 !== undefined){
+data45["key"] = coerced38;
 }
 }
-else {
-const err127 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+}
+if(typeof data47 === "string"){
+if(func4(data47) < 1){
+const err127 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/sample/key",schemaPath:"#/properties/inputs/items/properties/transforms/properties/sample/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -2604,19 +2607,21 @@ vErrors.push(err127);
 errors++;
 }
 }
-let data46 = data41.client_id;
-if(typeof data46 !== "string"){
-let dataType36 = typeof data46;
-let coerced36 = undefined;
-if(!(coerced36 !== undefined)){
-if(dataType36 == "number" || dataType36 == "boolean"){
-coerced36 = "" + data46;
 }
-else if(data46 === null){
-coerced36 = "";
+if(data45.always_keep !== undefined){
+let data48 = data45.always_keep;
+if(typeof data48 !== "string"){
+let dataType39 = typeof data48;
+let coerced39 = undefined;
+if(!(coerced39 !== undefined)){
+if(dataType39 == "number" || dataType39 == "boolean"){
+coerced39 = "" + data48;
+}
+else if(data48 === null){
+coerced39 = "";
 }
 else {
-const err128 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err128 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/sample/always_keep",schemaPath:"#/properties/inputs/items/properties/transforms/properties/sample/properties/always_keep/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -2626,16 +2631,16 @@ vErrors.push(err128);
 errors++;
 }
 }
-if(coerced36 !== undefined){
-data46 = coerced36;
-if(data41 !== undefined){
-data41["client_id"] = coerced36;
+if(coerced39 !== undefined){
+data48 = coerced39;
+if(data45 !== undefined){
+data45["always_keep"] = coerced39;
 }
 }
 }
-if(typeof data46 === "string"){
-if(func4(data46) < 1){
-const err129 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(typeof data48 === "string"){
+if(func4(data48) < 1){
+const err129 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/sample/always_keep",schemaPath:"#/properties/inputs/items/properties/transforms/properties/sample/properties/always_keep/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -2645,20 +2650,10 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data41.topic !== undefined){
-let data47 = data41.topic;
-if(typeof data47 !== "string"){
-let dataType37 = typeof data47;
-let coerced37 = undefined;
-if(!(coerced37 !== undefined)){
-if(dataType37 == "number" || dataType37 == "boolean"){
-coerced37 = "" + data47;
 }
-else if(data47 === null){
-coerced37 = "";
 }
 else {
-const err130 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err130 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/sample",schemaPath:"#/properties/inputs/items/properties/transforms/properties/sample/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -2668,16 +2663,15 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(coerced37 !== undefined){
-data47 = coerced37;
-if(data41 !== undefined){
-data41["topic"] = coerced37;
+if(data41.privacy !== undefined){
+let data49 = data41.privacy;
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+if(data49.dead_letter_raw === undefined){
+data49.dead_letter_raw = "redact";
 }
-}
-}
-if(typeof data47 === "string"){
-if(!pattern0.test(data47)){
-const err131 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
+for(const key8 in data49){
+if(!((((((key8 === "secret_env") || (key8 === "secret_file")) || (key8 === "ip")) || (key8 === "redact_query")) || (key8 === "headers")) || (key8 === "dead_letter_raw"))){
+const err131 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -2687,21 +2681,20 @@ vErrors.push(err131);
 errors++;
 }
 }
+if(data49.secret_env !== undefined){
+let data50 = data49.secret_env;
+if(typeof data50 !== "string"){
+let dataType40 = typeof data50;
+let coerced40 = undefined;
+if(!(coerced40 !== undefined)){
+if(dataType40 == "number" || dataType40 == "boolean"){
+coerced40 = "" + data50;
 }
-if(data41.key !== undefined){
-let data48 = data41.key;
-if(typeof data48 !== "string"){
-let dataType38 = typeof data48;
-let coerced38 = undefined;
-if(!(coerced38 !== undefined)){
-if(dataType38 == "number" || dataType38 == "boolean"){
-coerced38 = "" + data48;
-}
-else if(data48 === null){
-coerced38 = "";
+else if(data50 === null){
+coerced40 = "";
 }
 else {
-const err132 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err132 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/secret_env",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/secret_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -2711,16 +2704,16 @@ vErrors.push(err132);
 errors++;
 }
 }
-if(coerced38 !== undefined){
-data48 = coerced38;
-if(data41 !== undefined){
-data41["key"] = coerced38;
+if(coerced40 !== undefined){
+data50 = coerced40;
+if(data49 !== undefined){
+data49["secret_env"] = coerced40;
 }
 }
 }
-if(typeof data48 === "string"){
-if(func4(data48) < 1){
-const err133 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(typeof data50 === "string"){
+if(func4(data50) < 1){
+const err133 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/secret_env",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/secret_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -2731,19 +2724,20 @@ errors++;
 }
 }
 }
-let data49 = data41.dead_letter_topic;
-if(typeof data49 !== "string"){
-let dataType39 = typeof data49;
-let coerced39 = undefined;
-if(!(coerced39 !== undefined)){
-if(dataType39 == "number" || dataType39 == "boolean"){
-coerced39 = "" + data49;
+if(data49.secret_file !== undefined){
+let data51 = data49.secret_file;
+if(typeof data51 !== "string"){
+let dataType41 = typeof data51;
+let coerced41 = undefined;
+if(!(coerced41 !== undefined)){
+if(dataType41 == "number" || dataType41 == "boolean"){
+coerced41 = "" + data51;
 }
-else if(data49 === null){
-coerced39 = "";
+else if(data51 === null){
+coerced41 = "";
 }
 else {
-const err134 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err134 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/secret_file",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/secret_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -2753,16 +2747,16 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(coerced39 !== undefined){
-data49 = coerced39;
-if(data41 !== undefined){
-data41["dead_letter_topic"] = coerced39;
+if(coerced41 !== undefined){
+data51 = coerced41;
+if(data49 !== undefined){
+data49["secret_file"] = coerced41;
 }
 }
 }
-if(typeof data49 === "string"){
-if(!pattern15.test(data49)){
-const err135 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"},message:"must match pattern \""+"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"+"\""};
+if(typeof data51 === "string"){
+if(func4(data51) < 1){
+const err135 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/secret_file",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/secret_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -2772,9 +2766,22 @@ vErrors.push(err135);
 errors++;
 }
 }
-let data50 = data41.message_format;
-if(!((data50 === "record") || (data50 === "ndjson"))){
-const err136 = {instancePath:instancePath+"/kafka/message_format",schemaPath:"#/properties/kafka/properties/message_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.message_format.enum},message:"must be equal to one of the allowed values"};
+}
+if(data49.ip !== undefined){
+let data52 = data49.ip;
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+if(data52.mode === undefined){
+data52.mode = "truncate";
+}
+if(data52.ipv4_prefix === undefined){
+data52.ipv4_prefix = 24;
+}
+if(data52.ipv6_prefix === undefined){
+data52.ipv6_prefix = 48;
+}
+for(const key9 in data52){
+if(!((((key9 === "fields") || (key9 === "mode")) || (key9 === "ipv4_prefix")) || (key9 === "ipv6_prefix"))){
+const err136 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -2783,9 +2790,12 @@ vErrors.push(err136);
 }
 errors++;
 }
-let data51 = data41.acks;
-if(!(((data51 === "all") || (data51 === 1)) || (data51 === 0))){
-const err137 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/properties/acks/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.acks.enum},message:"must be equal to one of the allowed values"};
+}
+if(data52.fields !== undefined){
+let data53 = data52.fields;
+if(Array.isArray(data53)){
+if(data53.length < 1){
+const err137 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip/fields",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/properties/fields/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -2794,91 +2804,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-let data52 = data41.idempotent;
-if(typeof data52 !== "boolean"){
-let coerced40 = undefined;
-if(!(coerced40 !== undefined)){
-if(data52 === "false" || data52 === 0 || data52 === null){
-coerced40 = false;
-}
-else if(data52 === "true" || data52 === 1){
-coerced40 = true;
-}
-else {
-const err138 = {instancePath:instancePath+"/kafka/idempotent",schemaPath:"#/properties/kafka/properties/idempotent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err138];
-}
-else {
-vErrors.push(err138);
-}
-errors++;
-}
-}
-if(coerced40 !== undefined){
-data52 = coerced40;
-if(data41 !== undefined){
-data41["idempotent"] = coerced40;
-}
-}
-}
-let data53 = data41.compression;
-if(!(((((data53 === "none") || (data53 === "gzip")) || (data53 === "snappy")) || (data53 === "lz4")) || (data53 === "zstd"))){
-const err139 = {instancePath:instancePath+"/kafka/compression",schemaPath:"#/properties/kafka/properties/compression/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.compression.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err139];
-}
-else {
-vErrors.push(err139);
-}
-errors++;
-}
-let data54 = data41.max_message_bytes;
-const _errs160 = errors;
-let valid35 = false;
-const _errs161 = errors;
-if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
-let dataType41 = typeof data54;
-let coerced41 = undefined;
-if(!(coerced41 !== undefined)){
-if(dataType41 === "boolean" || data54 === null
-              || (dataType41 === "string" && data54 && data54 == +data54 && !(data54 % 1))){
-coerced41 = +data54;
-}
-else {
-const err140 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err140];
-}
-else {
-vErrors.push(err140);
-}
-errors++;
-}
-}
-if(coerced41 !== undefined){
-data54 = coerced41;
-if(data41 !== undefined){
-data41["max_message_bytes"] = coerced41;
-}
-}
-}
-if((typeof data54 == "number") && (isFinite(data54))){
-if(data54 < 1 || isNaN(data54)){
-const err141 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err141];
-}
-else {
-vErrors.push(err141);
-}
-errors++;
-}
-}
-var _valid14 = _errs161 === errors;
-valid35 = valid35 || _valid14;
-if(!valid35){
-const _errs163 = errors;
+const len3 = data53.length;
+for(let i3=0; i3<len3; i3++){
+let data54 = data53[i3];
 if(typeof data54 !== "string"){
 let dataType42 = typeof data54;
 let coerced42 = undefined;
@@ -2890,7 +2818,75 @@ else if(data54 === null){
 coerced42 = "";
 }
 else {
-const err142 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err138 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip/fields/" + i3,schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/properties/fields/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+}
+if(coerced42 !== undefined){
+data54 = coerced42;
+if(data53 !== undefined){
+data53[i3] = coerced42;
+}
+}
+}
+if(typeof data54 === "string"){
+if(func4(data54) < 1){
+const err139 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip/fields/" + i3,schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/properties/fields/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+}
+}
+let i4 = data53.length;
+let j0;
+if(i4 > 1){
+const indices0 = {};
+for(;i4--;){
+let item0 = data53[i4];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err140 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip/fields",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/properties/fields/uniqueItems",keyword:"uniqueItems",params:{i: i4, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i4+" are identical)"};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+break;
+}
+indices0[item0] = i4;
+}
+}
+}
+else {
+const err141 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip/fields",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/properties/fields/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+}
+let data55 = data52.mode;
+if(!((data55 === "truncate") || (data55 === "hash"))){
+const err142 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip/mode",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.transforms.properties.privacy.properties.ip.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -2899,17 +2895,17 @@ vErrors.push(err142);
 }
 errors++;
 }
+let data56 = data52.ipv4_prefix;
+if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
+let dataType43 = typeof data56;
+let coerced43 = undefined;
+if(!(coerced43 !== undefined)){
+if(dataType43 === "boolean" || data56 === null
+              || (dataType43 === "string" && data56 && data56 == +data56 && !(data56 % 1))){
+coerced43 = +data56;
 }
-if(coerced42 !== undefined){
-data54 = coerced42;
-if(data41 !== undefined){
-data41["max_message_bytes"] = coerced42;
-}
-}
-}
-if(typeof data54 === "string"){
-if(!pattern1.test(data54)){
-const err143 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+else {
+const err143 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip/ipv4_prefix",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/properties/ipv4_prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -2919,11 +2915,16 @@ vErrors.push(err143);
 errors++;
 }
 }
-var _valid14 = _errs163 === errors;
-valid35 = valid35 || _valid14;
+if(coerced43 !== undefined){
+data56 = coerced43;
+if(data52 !== undefined){
+data52["ipv4_prefix"] = coerced43;
 }
-if(!valid35){
-const err144 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if((typeof data56 == "number") && (isFinite(data56))){
+if(data56 > 32 || isNaN(data56)){
+const err144 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip/ipv4_prefix",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/properties/ipv4_prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -2932,31 +2933,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-else {
-errors = _errs160;
-if(vErrors !== null){
-if(_errs160){
-vErrors.length = _errs160;
-}
-else {
-vErrors = null;
-}
-}
-}
-let data55 = data41.request_timeout_ms;
-const _errs166 = errors;
-let valid36 = false;
-const _errs167 = errors;
-if(!(((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55))) && (isFinite(data55)))){
-let dataType43 = typeof data55;
-let coerced43 = undefined;
-if(!(coerced43 !== undefined)){
-if(dataType43 === "boolean" || data55 === null
-              || (dataType43 === "string" && data55 && data55 == +data55 && !(data55 % 1))){
-coerced43 = +data55;
-}
-else {
-const err145 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data56 < 0 || isNaN(data56)){
+const err145 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip/ipv4_prefix",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/properties/ipv4_prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -2966,16 +2944,17 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(coerced43 !== undefined){
-data55 = coerced43;
-if(data41 !== undefined){
-data41["request_timeout_ms"] = coerced43;
+let data57 = data52.ipv6_prefix;
+if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
+let dataType44 = typeof data57;
+let coerced44 = undefined;
+if(!(coerced44 !== undefined)){
+if(dataType44 === "boolean" || data57 === null
+              || (dataType44 === "string" && data57 && data57 == +data57 && !(data57 % 1))){
+coerced44 = +data57;
 }
-}
-}
-if((typeof data55 == "number") && (isFinite(data55))){
-if(data55 < 1 || isNaN(data55)){
-const err146 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err146 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip/ipv6_prefix",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/properties/ipv6_prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -2985,22 +2964,16 @@ vErrors.push(err146);
 errors++;
 }
 }
-var _valid15 = _errs167 === errors;
-valid36 = valid36 || _valid15;
-if(!valid36){
-const _errs169 = errors;
-if(typeof data55 !== "string"){
-let dataType44 = typeof data55;
-let coerced44 = undefined;
-if(!(coerced44 !== undefined)){
-if(dataType44 == "number" || dataType44 == "boolean"){
-coerced44 = "" + data55;
+if(coerced44 !== undefined){
+data57 = coerced44;
+if(data52 !== undefined){
+data52["ipv6_prefix"] = coerced44;
 }
-else if(data55 === null){
-coerced44 = "";
 }
-else {
-const err147 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if((typeof data57 == "number") && (isFinite(data57))){
+if(data57 > 128 || isNaN(data57)){
+const err147 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip/ipv6_prefix",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/properties/ipv6_prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 128},message:"must be <= 128"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -3009,17 +2982,8 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-if(coerced44 !== undefined){
-data55 = coerced44;
-if(data41 !== undefined){
-data41["request_timeout_ms"] = coerced44;
-}
-}
-}
-if(typeof data55 === "string"){
-if(!pattern2.test(data55)){
-const err148 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(data57 < 0 || isNaN(data57)){
+const err148 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip/ipv6_prefix",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/properties/ipv6_prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -3029,11 +2993,9 @@ vErrors.push(err148);
 errors++;
 }
 }
-var _valid15 = _errs169 === errors;
-valid36 = valid36 || _valid15;
 }
-if(!valid36){
-const err149 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+const err149 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/ip",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/ip/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -3042,31 +3004,16 @@ vErrors.push(err149);
 }
 errors++;
 }
-else {
-errors = _errs166;
-if(vErrors !== null){
-if(_errs166){
-vErrors.length = _errs166;
 }
-else {
-vErrors = null;
+if(data49.redact_query !== undefined){
+let data58 = data49.redact_query;
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+if(data58.replacement === undefined){
+data58.replacement = "REDACTED";
 }
-}
-}
-let data56 = data41.connection_timeout_ms;
-const _errs172 = errors;
-let valid37 = false;
-const _errs173 = errors;
-if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
-let dataType45 = typeof data56;
-let coerced45 = undefined;
-if(!(coerced45 !== undefined)){
-if(dataType45 === "boolean" || data56 === null
-              || (dataType45 === "string" && data56 && data56 == +data56 && !(data56 % 1))){
-coerced45 = +data56;
-}
-else {
-const err150 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key10 in data58){
+if(!(((key10 === "params") || (key10 === "fields")) || (key10 === "replacement"))){
+const err150 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/redact_query",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/redact_query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -3076,16 +3023,11 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(coerced45 !== undefined){
-data56 = coerced45;
-if(data41 !== undefined){
-data41["connection_timeout_ms"] = coerced45;
-}
-}
-}
-if((typeof data56 == "number") && (isFinite(data56))){
-if(data56 < 1 || isNaN(data56)){
-const err151 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data58.params !== undefined){
+let data59 = data58.params;
+if(Array.isArray(data59)){
+if(data59.length < 1){
+const err151 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/redact_query/params",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/redact_query/properties/params/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -3094,23 +3036,21 @@ vErrors.push(err151);
 }
 errors++;
 }
+const len4 = data59.length;
+for(let i5=0; i5<len4; i5++){
+let data60 = data59[i5];
+if(typeof data60 !== "string"){
+let dataType45 = typeof data60;
+let coerced45 = undefined;
+if(!(coerced45 !== undefined)){
+if(dataType45 == "number" || dataType45 == "boolean"){
+coerced45 = "" + data60;
 }
-var _valid16 = _errs173 === errors;
-valid37 = valid37 || _valid16;
-if(!valid37){
-const _errs175 = errors;
-if(typeof data56 !== "string"){
-let dataType46 = typeof data56;
-let coerced46 = undefined;
-if(!(coerced46 !== undefined)){
-if(dataType46 == "number" || dataType46 == "boolean"){
-coerced46 = "" + data56;
-}
-else if(data56 === null){
-coerced46 = "";
+else if(data60 === null){
+coerced45 = "";
 }
 else {
-const err152 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err152 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/redact_query/params/" + i5,schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/redact_query/properties/params/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -3120,16 +3060,16 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(coerced46 !== undefined){
-data56 = coerced46;
-if(data41 !== undefined){
-data41["connection_timeout_ms"] = coerced46;
+if(coerced45 !== undefined){
+data60 = coerced45;
+if(data59 !== undefined){
+data59[i5] = coerced45;
 }
 }
 }
-if(typeof data56 === "string"){
-if(!pattern2.test(data56)){
-const err153 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(typeof data60 === "string"){
+if(func4(data60) < 1){
+const err153 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/redact_query/params/" + i5,schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/redact_query/properties/params/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -3139,11 +3079,19 @@ vErrors.push(err153);
 errors++;
 }
 }
-var _valid16 = _errs175 === errors;
-valid37 = valid37 || _valid16;
 }
-if(!valid37){
-const err154 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+let i6 = data59.length;
+let j1;
+if(i6 > 1){
+const indices1 = {};
+for(;i6--;){
+let item1 = data59[i6];
+if(typeof item1 !== "string"){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err154 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/redact_query/params",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/redact_query/properties/params/uniqueItems",keyword:"uniqueItems",params:{i: i6, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i6+" are identical)"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -3151,32 +3099,14 @@ else {
 vErrors.push(err154);
 }
 errors++;
+break;
+}
+indices1[item1] = i6;
+}
+}
 }
 else {
-errors = _errs172;
-if(vErrors !== null){
-if(_errs172){
-vErrors.length = _errs172;
-}
-else {
-vErrors = null;
-}
-}
-}
-let data57 = data41.retry_backoff_ms;
-const _errs178 = errors;
-let valid38 = false;
-const _errs179 = errors;
-if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
-let dataType47 = typeof data57;
-let coerced47 = undefined;
-if(!(coerced47 !== undefined)){
-if(dataType47 === "boolean" || data57 === null
-              || (dataType47 === "string" && data57 && data57 == +data57 && !(data57 % 1))){
-coerced47 = +data57;
-}
-else {
-const err155 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err155 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/redact_query/params",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/redact_query/properties/params/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -3186,16 +3116,11 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(coerced47 !== undefined){
-data57 = coerced47;
-if(data41 !== undefined){
-data41["retry_backoff_ms"] = coerced47;
-}
-}
-}
-if((typeof data57 == "number") && (isFinite(data57))){
-if(data57 < 1 || isNaN(data57)){
-const err156 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data58.fields !== undefined){
+let data61 = data58.fields;
+if(Array.isArray(data61)){
+if(data61.length < 1){
+const err156 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/redact_query/fields",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/redact_query/properties/fields/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -3204,23 +3129,21 @@ vErrors.push(err156);
 }
 errors++;
 }
+const len5 = data61.length;
+for(let i7=0; i7<len5; i7++){
+let data62 = data61[i7];
+if(typeof data62 !== "string"){
+let dataType46 = typeof data62;
+let coerced46 = undefined;
+if(!(coerced46 !== undefined)){
+if(dataType46 == "number" || dataType46 == "boolean"){
+coerced46 = "" + data62;
 }
-var _valid17 = _errs179 === errors;
-valid38 = valid38 || _valid17;
-if(!valid38){
-const _errs181 = errors;
-if(typeof data57 !== "string"){
-let dataType48 = typeof data57;
-let coerced48 = undefined;
-if(!(coerced48 !== undefined)){
-if(dataType48 == "number" || dataType48 == "boolean"){
-coerced48 = "" + data57;
-}
-else if(data57 === null){
-coerced48 = "";
+else if(data62 === null){
+coerced46 = "";
 }
 else {
-const err157 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err157 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/redact_query/fields/" + i7,schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/redact_query/properties/fields/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -3230,16 +3153,16 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(coerced48 !== undefined){
-data57 = coerced48;
-if(data41 !== undefined){
-data41["retry_backoff_ms"] = coerced48;
+if(coerced46 !== undefined){
+data62 = coerced46;
+if(data61 !== undefined){
+data61[i7] = coerced46;
 }
 }
 }
-if(typeof data57 === "string"){
-if(!pattern2.test(data57)){
-const err158 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(typeof data62 === "string"){
+if(func4(data62) < 1){
+const err158 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/redact_query/fields/" + i7,schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/redact_query/properties/fields/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -3249,11 +3172,19 @@ vErrors.push(err158);
 errors++;
 }
 }
-var _valid17 = _errs181 === errors;
-valid38 = valid38 || _valid17;
 }
-if(!valid38){
-const err159 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+let i8 = data61.length;
+let j2;
+if(i8 > 1){
+const indices2 = {};
+for(;i8--;){
+let item2 = data61[i8];
+if(typeof item2 !== "string"){
+continue;
+}
+if(typeof indices2[item2] == "number"){
+j2 = indices2[item2];
+const err159 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/redact_query/fields",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/redact_query/properties/fields/uniqueItems",keyword:"uniqueItems",params:{i: i8, j: j2},message:"must NOT have duplicate items (items ## "+j2+" and "+i8+" are identical)"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -3261,32 +3192,14 @@ else {
 vErrors.push(err159);
 }
 errors++;
+break;
+}
+indices2[item2] = i8;
+}
+}
 }
 else {
-errors = _errs178;
-if(vErrors !== null){
-if(_errs178){
-vErrors.length = _errs178;
-}
-else {
-vErrors = null;
-}
-}
-}
-let data58 = data41.retry_backoff_max_ms;
-const _errs184 = errors;
-let valid39 = false;
-const _errs185 = errors;
-if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
-let dataType49 = typeof data58;
-let coerced49 = undefined;
-if(!(coerced49 !== undefined)){
-if(dataType49 === "boolean" || data58 === null
-              || (dataType49 === "string" && data58 && data58 == +data58 && !(data58 % 1))){
-coerced49 = +data58;
-}
-else {
-const err160 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err160 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/redact_query/fields",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/redact_query/properties/fields/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -3296,16 +3209,19 @@ vErrors.push(err160);
 errors++;
 }
 }
-if(coerced49 !== undefined){
-data58 = coerced49;
-if(data41 !== undefined){
-data41["retry_backoff_max_ms"] = coerced49;
+let data63 = data58.replacement;
+if(typeof data63 !== "string"){
+let dataType47 = typeof data63;
+let coerced47 = undefined;
+if(!(coerced47 !== undefined)){
+if(dataType47 == "number" || dataType47 == "boolean"){
+coerced47 = "" + data63;
 }
+else if(data63 === null){
+coerced47 = "";
 }
-}
-if((typeof data58 == "number") && (isFinite(data58))){
-if(data58 < 1 || isNaN(data58)){
-const err161 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err161 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/redact_query/replacement",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/redact_query/properties/replacement/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -3315,22 +3231,16 @@ vErrors.push(err161);
 errors++;
 }
 }
-var _valid18 = _errs185 === errors;
-valid39 = valid39 || _valid18;
-if(!valid39){
-const _errs187 = errors;
-if(typeof data58 !== "string"){
-let dataType50 = typeof data58;
-let coerced50 = undefined;
-if(!(coerced50 !== undefined)){
-if(dataType50 == "number" || dataType50 == "boolean"){
-coerced50 = "" + data58;
+if(coerced47 !== undefined){
+data63 = coerced47;
+if(data58 !== undefined){
+data58["replacement"] = coerced47;
 }
-else if(data58 === null){
-coerced50 = "";
+}
+}
 }
 else {
-const err162 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err162 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/redact_query",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/redact_query/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -3340,16 +3250,12 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(coerced50 !== undefined){
-data58 = coerced50;
-if(data41 !== undefined){
-data41["retry_backoff_max_ms"] = coerced50;
-}
-}
-}
-if(typeof data58 === "string"){
-if(!pattern2.test(data58)){
-const err163 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(data49.headers !== undefined){
+let data64 = data49.headers;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+for(const key11 in data64){
+if(!((key11 === "drop") || (key11 === "hash"))){
+const err163 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/headers",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -3359,11 +3265,11 @@ vErrors.push(err163);
 errors++;
 }
 }
-var _valid18 = _errs187 === errors;
-valid39 = valid39 || _valid18;
-}
-if(!valid39){
-const err164 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data64.drop !== undefined){
+let data65 = data64.drop;
+if(Array.isArray(data65)){
+if(data65.length < 1){
+const err164 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/headers/drop",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/headers/properties/drop/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -3372,28 +3278,21 @@ vErrors.push(err164);
 }
 errors++;
 }
-else {
-errors = _errs184;
-if(vErrors !== null){
-if(_errs184){
-vErrors.length = _errs184;
+const len6 = data65.length;
+for(let i9=0; i9<len6; i9++){
+let data66 = data65[i9];
+if(typeof data66 !== "string"){
+let dataType48 = typeof data66;
+let coerced48 = undefined;
+if(!(coerced48 !== undefined)){
+if(dataType48 == "number" || dataType48 == "boolean"){
+coerced48 = "" + data66;
+}
+else if(data66 === null){
+coerced48 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-let data59 = data41.max_in_flight;
-if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
-let dataType51 = typeof data59;
-let coerced51 = undefined;
-if(!(coerced51 !== undefined)){
-if(dataType51 === "boolean" || data59 === null
-              || (dataType51 === "string" && data59 && data59 == +data59 && !(data59 % 1))){
-coerced51 = +data59;
-}
-else {
-const err165 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err165 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/headers/drop/" + i9,schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/headers/properties/drop/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -3403,16 +3302,16 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(coerced51 !== undefined){
-data59 = coerced51;
-if(data41 !== undefined){
-data41["max_in_flight"] = coerced51;
+if(coerced48 !== undefined){
+data66 = coerced48;
+if(data65 !== undefined){
+data65[i9] = coerced48;
 }
 }
 }
-if((typeof data59 == "number") && (isFinite(data59))){
-if(data59 < 1 || isNaN(data59)){
-const err166 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data66 === "string"){
+if(func4(data66) < 1){
+const err166 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/headers/drop/" + i9,schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/headers/properties/drop/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -3422,18 +3321,19 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data41.tls !== undefined){
-let data60 = data41.tls;
-if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
-if(data60.enabled === undefined){
-data60.enabled = true;
 }
-if(data60.verify === undefined){
-data60.verify = true;
+let i10 = data65.length;
+let j3;
+if(i10 > 1){
+const indices3 = {};
+for(;i10--;){
+let item3 = data65[i10];
+if(typeof item3 !== "string"){
+continue;
 }
-for(const key6 in data60){
-if(!((((((key6 === "enabled") || (key6 === "ca_file")) || (key6 === "cert_file")) || (key6 === "key_file")) || (key6 === "server_name")) || (key6 === "verify"))){
-const err167 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(typeof indices3[item3] == "number"){
+j3 = indices3[item3];
+const err167 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/headers/drop",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/headers/properties/drop/uniqueItems",keyword:"uniqueItems",params:{i: i10, j: j3},message:"must NOT have duplicate items (items ## "+j3+" and "+i10+" are identical)"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -3441,14 +3341,14 @@ else {
 vErrors.push(err167);
 }
 errors++;
+break;
+}
+indices3[item3] = i10;
 }
 }
-if(data60.cert_file !== undefined){
-if(data60.key_file === undefined){
-const err168 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
-    missingProperty: "key_file",
-    depsCount: 1,
-    deps: "key_file"},message:"must have property key_file when property cert_file is present"};
+}
+else {
+const err168 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/headers/drop",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/headers/properties/drop/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -3458,12 +3358,11 @@ vErrors.push(err168);
 errors++;
 }
 }
-if(data60.key_file !== undefined){
-if(data60.cert_file === undefined){
-const err169 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
-    missingProperty: "cert_file",
-    depsCount: 1,
-    deps: "cert_file"},message:"must have property cert_file when property key_file is present"};
+if(data64.hash !== undefined){
+let data67 = data64.hash;
+if(Array.isArray(data67)){
+if(data67.length < 1){
+const err169 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/headers/hash",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/headers/properties/hash/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -3472,19 +3371,21 @@ vErrors.push(err169);
 }
 errors++;
 }
+const len7 = data67.length;
+for(let i11=0; i11<len7; i11++){
+let data68 = data67[i11];
+if(typeof data68 !== "string"){
+let dataType49 = typeof data68;
+let coerced49 = undefined;
+if(!(coerced49 !== undefined)){
+if(dataType49 == "number" || dataType49 == "boolean"){
+coerced49 = "" + data68;
 }
-let data61 = data60.enabled;
-if(typeof data61 !== "boolean"){
-let coerced52 = undefined;
-if(!(coerced52 !== undefined)){
-if(data61 === "false" || data61 === 0 || data61 === null){
-coerced52 = false;
-}
-else if(data61 === "true" || data61 === 1){
-coerced52 = true;
+else if(data68 === null){
+coerced49 = "";
 }
 else {
-const err170 = {instancePath:instancePath+"/kafka/tls/enabled",schemaPath:"#/properties/kafka/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err170 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/headers/hash/" + i11,schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/headers/properties/hash/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -3494,27 +3395,16 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(coerced52 !== undefined){
-data61 = coerced52;
-if(data60 !== undefined){
-data60["enabled"] = coerced52;
+if(coerced49 !== undefined){
+data68 = coerced49;
+if(data67 !== undefined){
+data67[i11] = coerced49;
 }
 }
 }
-if(data60.ca_file !== undefined){
-let data62 = data60.ca_file;
-if(typeof data62 !== "string"){
-let dataType53 = typeof data62;
-let coerced53 = undefined;
-if(!(coerced53 !== undefined)){
-if(dataType53 == "number" || dataType53 == "boolean"){
-coerced53 = "" + data62;
-}
-else if(data62 === null){
-coerced53 = "";
-}
-else {
-const err171 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data68 === "string"){
+if(func4(data68) < 1){
+const err171 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/headers/hash/" + i11,schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/headers/properties/hash/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -3524,16 +3414,19 @@ vErrors.push(err171);
 errors++;
 }
 }
-if(coerced53 !== undefined){
-data62 = coerced53;
-if(data60 !== undefined){
-data60["ca_file"] = coerced53;
 }
+let i12 = data67.length;
+let j4;
+if(i12 > 1){
+const indices4 = {};
+for(;i12--;){
+let item4 = data67[i12];
+if(typeof item4 !== "string"){
+continue;
 }
-}
-if(typeof data62 === "string"){
-if(func4(data62) < 1){
-const err172 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(typeof indices4[item4] == "number"){
+j4 = indices4[item4];
+const err172 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/headers/hash",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/headers/properties/hash/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j4},message:"must NOT have duplicate items (items ## "+j4+" and "+i12+" are identical)"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -3541,23 +3434,14 @@ else {
 vErrors.push(err172);
 }
 errors++;
+break;
+}
+indices4[item4] = i12;
 }
 }
-}
-if(data60.cert_file !== undefined){
-let data63 = data60.cert_file;
-if(typeof data63 !== "string"){
-let dataType54 = typeof data63;
-let coerced54 = undefined;
-if(!(coerced54 !== undefined)){
-if(dataType54 == "number" || dataType54 == "boolean"){
-coerced54 = "" + data63;
-}
-else if(data63 === null){
-coerced54 = "";
 }
 else {
-const err173 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err173 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/headers/hash",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/headers/properties/hash/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -3567,16 +3451,9 @@ vErrors.push(err173);
 errors++;
 }
 }
-if(coerced54 !== undefined){
-data63 = coerced54;
-if(data60 !== undefined){
-data60["cert_file"] = coerced54;
 }
-}
-}
-if(typeof data63 === "string"){
-if(func4(data63) < 1){
-const err174 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err174 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/headers",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -3586,21 +3463,9 @@ vErrors.push(err174);
 errors++;
 }
 }
-}
-if(data60.key_file !== undefined){
-let data64 = data60.key_file;
-if(typeof data64 !== "string"){
-let dataType55 = typeof data64;
-let coerced55 = undefined;
-if(!(coerced55 !== undefined)){
-if(dataType55 == "number" || dataType55 == "boolean"){
-coerced55 = "" + data64;
-}
-else if(data64 === null){
-coerced55 = "";
-}
-else {
-const err175 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data69 = data49.dead_letter_raw;
+if(!((data69 === "redact") || (data69 === "omit"))){
+const err175 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy/dead_letter_raw",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/properties/dead_letter_raw/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.transforms.properties.privacy.properties.dead_letter_raw.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -3610,16 +3475,8 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(coerced55 !== undefined){
-data64 = coerced55;
-if(data60 !== undefined){
-data60["key_file"] = coerced55;
-}
-}
-}
-if(typeof data64 === "string"){
-if(func4(data64) < 1){
-const err176 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err176 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/privacy",schemaPath:"#/properties/inputs/items/properties/transforms/properties/privacy/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -3629,21 +3486,18 @@ vErrors.push(err176);
 errors++;
 }
 }
+if(data41.enrich !== undefined){
+let data70 = data41.enrich;
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
+if(data70.user_agent === undefined){
+data70.user_agent = false;
 }
-if(data60.server_name !== undefined){
-let data65 = data60.server_name;
-if(typeof data65 !== "string"){
-let dataType56 = typeof data65;
-let coerced56 = undefined;
-if(!(coerced56 !== undefined)){
-if(dataType56 == "number" || dataType56 == "boolean"){
-coerced56 = "" + data65;
+if(data70.user_agent_field === undefined){
+data70.user_agent_field = "http_user_agent";
 }
-else if(data65 === null){
-coerced56 = "";
-}
-else {
-const err177 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key12 in data70){
+if(!((key12 === "user_agent") || (key12 === "user_agent_field"))){
+const err177 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/enrich",schemaPath:"#/properties/inputs/items/properties/transforms/properties/enrich/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -3653,16 +3507,18 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(coerced56 !== undefined){
-data65 = coerced56;
-if(data60 !== undefined){
-data60["server_name"] = coerced56;
+let data71 = data70.user_agent;
+if(typeof data71 !== "boolean"){
+let coerced50 = undefined;
+if(!(coerced50 !== undefined)){
+if(data71 === "false" || data71 === 0 || data71 === null){
+coerced50 = false;
 }
+else if(data71 === "true" || data71 === 1){
+coerced50 = true;
 }
-}
-if(typeof data65 === "string"){
-if(func4(data65) < 1){
-const err178 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err178 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/enrich/user_agent",schemaPath:"#/properties/inputs/items/properties/transforms/properties/enrich/properties/user_agent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -3672,19 +3528,26 @@ vErrors.push(err178);
 errors++;
 }
 }
+if(coerced50 !== undefined){
+data71 = coerced50;
+if(data70 !== undefined){
+data70["user_agent"] = coerced50;
 }
-let data66 = data60.verify;
-if(typeof data66 !== "boolean"){
-let coerced57 = undefined;
-if(!(coerced57 !== undefined)){
-if(data66 === "false" || data66 === 0 || data66 === null){
-coerced57 = false;
 }
-else if(data66 === "true" || data66 === 1){
-coerced57 = true;
+}
+let data72 = data70.user_agent_field;
+if(typeof data72 !== "string"){
+let dataType51 = typeof data72;
+let coerced51 = undefined;
+if(!(coerced51 !== undefined)){
+if(dataType51 == "number" || dataType51 == "boolean"){
+coerced51 = "" + data72;
+}
+else if(data72 === null){
+coerced51 = "";
 }
 else {
-const err179 = {instancePath:instancePath+"/kafka/tls/verify",schemaPath:"#/properties/kafka/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err179 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/enrich/user_agent_field",schemaPath:"#/properties/inputs/items/properties/transforms/properties/enrich/properties/user_agent_field/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -3694,16 +3557,16 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(coerced57 !== undefined){
-data66 = coerced57;
-if(data60 !== undefined){
-data60["verify"] = coerced57;
+if(coerced51 !== undefined){
+data72 = coerced51;
+if(data70 !== undefined){
+data70["user_agent_field"] = coerced51;
 }
 }
 }
-}
-else {
-const err180 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(typeof data72 === "string"){
+if(func4(data72) < 1){
+const err180 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/enrich/user_agent_field",schemaPath:"#/properties/inputs/items/properties/transforms/properties/enrich/properties/user_agent_field/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -3713,15 +3576,9 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data41.sasl !== undefined){
-let data67 = data41.sasl;
-const _errs208 = errors;
-let valid42 = false;
-let passing1 = null;
-const _errs209 = errors;
-if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
-if(data67.password_env === undefined){
-const err181 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/0/required",keyword:"required",params:{missingProperty: "password_env"},message:"must have required property '"+"password_env"+"'"};
+}
+else {
+const err181 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/enrich",schemaPath:"#/properties/inputs/items/properties/transforms/properties/enrich/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -3731,15 +3588,15 @@ vErrors.push(err181);
 errors++;
 }
 }
-var _valid19 = _errs209 === errors;
-if(_valid19){
-valid42 = true;
-passing1 = 0;
+if(data41.fields !== undefined){
+let data73 = data41.fields;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+if(data73.source === undefined){
+data73.source = "both";
 }
-const _errs210 = errors;
-if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
-if(data67.password_file === undefined){
-const err182 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/1/required",keyword:"required",params:{missingProperty: "password_file"},message:"must have required property '"+"password_file"+"'"};
+for(const key13 in data73){
+if(!(((((key13 === "keep") || (key13 === "drop")) || (key13 === "rename")) || (key13 === "add")) || (key13 === "source"))){
+const err182 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields",schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -3749,19 +3606,11 @@ vErrors.push(err182);
 errors++;
 }
 }
-var _valid19 = _errs210 === errors;
-if(_valid19 && valid42){
-valid42 = false;
-passing1 = [passing1, 1];
-}
-else {
-if(_valid19){
-valid42 = true;
-passing1 = 1;
-}
-}
-if(!valid42){
-const err183 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+if(data73.keep !== undefined){
+let data74 = data73.keep;
+if(Array.isArray(data74)){
+if(data74.length < 1){
+const err183 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/keep",schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/keep/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -3770,20 +3619,21 @@ vErrors.push(err183);
 }
 errors++;
 }
-else {
-errors = _errs208;
-if(vErrors !== null){
-if(_errs208){
-vErrors.length = _errs208;
+const len8 = data74.length;
+for(let i13=0; i13<len8; i13++){
+let data75 = data74[i13];
+if(typeof data75 !== "string"){
+let dataType52 = typeof data75;
+let coerced52 = undefined;
+if(!(coerced52 !== undefined)){
+if(dataType52 == "number" || dataType52 == "boolean"){
+coerced52 = "" + data75;
+}
+else if(data75 === null){
+coerced52 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
-if(data67.mechanism === undefined){
-const err184 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "mechanism"},message:"must have required property '"+"mechanism"+"'"};
+const err184 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/keep/" + i13,schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -3792,8 +3642,17 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(data67.username === undefined){
-const err185 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
+}
+if(coerced52 !== undefined){
+data75 = coerced52;
+if(data74 !== undefined){
+data74[i13] = coerced52;
+}
+}
+}
+if(typeof data75 === "string"){
+if(func4(data75) < 1){
+const err185 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/keep/" + i13,schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/keep/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -3802,9 +3661,20 @@ vErrors.push(err185);
 }
 errors++;
 }
-for(const key7 in data67){
-if(!((((key7 === "mechanism") || (key7 === "username")) || (key7 === "password_env")) || (key7 === "password_file"))){
-const err186 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+}
+}
+let i14 = data74.length;
+let j5;
+if(i14 > 1){
+const indices5 = {};
+for(;i14--;){
+let item5 = data74[i14];
+if(typeof item5 !== "string"){
+continue;
+}
+if(typeof indices5[item5] == "number"){
+j5 = indices5[item5];
+const err186 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/keep",schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/keep/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j5},message:"must NOT have duplicate items (items ## "+j5+" and "+i14+" are identical)"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -3812,12 +3682,14 @@ else {
 vErrors.push(err186);
 }
 errors++;
+break;
+}
+indices5[item5] = i14;
 }
 }
-if(data67.mechanism !== undefined){
-let data68 = data67.mechanism;
-if(!(((data68 === "plain") || (data68 === "scram-sha-256")) || (data68 === "scram-sha-512"))){
-const err187 = {instancePath:instancePath+"/kafka/sasl/mechanism",schemaPath:"#/properties/kafka/properties/sasl/properties/mechanism/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.sasl.properties.mechanism.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err187 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/keep",schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -3827,20 +3699,11 @@ vErrors.push(err187);
 errors++;
 }
 }
-if(data67.username !== undefined){
-let data69 = data67.username;
-if(typeof data69 !== "string"){
-let dataType58 = typeof data69;
-let coerced58 = undefined;
-if(!(coerced58 !== undefined)){
-if(dataType58 == "number" || dataType58 == "boolean"){
-coerced58 = "" + data69;
-}
-else if(data69 === null){
-coerced58 = "";
-}
-else {
-const err188 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data73.drop !== undefined){
+let data76 = data73.drop;
+if(Array.isArray(data76)){
+if(data76.length < 1){
+const err188 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/drop",schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/drop/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -3849,17 +3712,21 @@ vErrors.push(err188);
 }
 errors++;
 }
+const len9 = data76.length;
+for(let i15=0; i15<len9; i15++){
+let data77 = data76[i15];
+if(typeof data77 !== "string"){
+let dataType53 = typeof data77;
+let coerced53 = undefined;
+if(!(coerced53 !== undefined)){
+if(dataType53 == "number" || dataType53 == "boolean"){
+coerced53 = "" + data77;
 }
-if(coerced58 !== undefined){
-data69 = coerced58;
-if(data67 !== undefined){
-data67["username"] = coerced58;
+else if(data77 === null){
+coerced53 = "";
 }
-}
-}
-if(typeof data69 === "string"){
-if(func4(data69) < 1){
-const err189 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err189 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/drop/" + i15,schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/drop/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -3869,21 +3736,16 @@ vErrors.push(err189);
 errors++;
 }
 }
+if(coerced53 !== undefined){
+data77 = coerced53;
+if(data76 !== undefined){
+data76[i15] = coerced53;
 }
-if(data67.password_env !== undefined){
-let data70 = data67.password_env;
-if(typeof data70 !== "string"){
-let dataType59 = typeof data70;
-let coerced59 = undefined;
-if(!(coerced59 !== undefined)){
-if(dataType59 == "number" || dataType59 == "boolean"){
-coerced59 = "" + data70;
 }
-else if(data70 === null){
-coerced59 = "";
 }
-else {
-const err190 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data77 === "string"){
+if(func4(data77) < 1){
+const err190 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/drop/" + i15,schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/drop/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -3893,16 +3755,19 @@ vErrors.push(err190);
 errors++;
 }
 }
-if(coerced59 !== undefined){
-data70 = coerced59;
-if(data67 !== undefined){
-data67["password_env"] = coerced59;
 }
+let i16 = data76.length;
+let j6;
+if(i16 > 1){
+const indices6 = {};
+for(;i16--;){
+let item6 = data76[i16];
+if(typeof item6 !== "string"){
+continue;
 }
-}
-if(typeof data70 === "string"){
-if(func4(data70) < 1){
-const err191 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(typeof indices6[item6] == "number"){
+j6 = indices6[item6];
+const err191 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/drop",schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/drop/uniqueItems",keyword:"uniqueItems",params:{i: i16, j: j6},message:"must NOT have duplicate items (items ## "+j6+" and "+i16+" are identical)"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -3910,23 +3775,14 @@ else {
 vErrors.push(err191);
 }
 errors++;
+break;
+}
+indices6[item6] = i16;
 }
 }
-}
-if(data67.password_file !== undefined){
-let data71 = data67.password_file;
-if(typeof data71 !== "string"){
-let dataType60 = typeof data71;
-let coerced60 = undefined;
-if(!(coerced60 !== undefined)){
-if(dataType60 == "number" || dataType60 == "boolean"){
-coerced60 = "" + data71;
-}
-else if(data71 === null){
-coerced60 = "";
 }
 else {
-const err192 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err192 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/drop",schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/drop/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -3936,16 +3792,23 @@ vErrors.push(err192);
 errors++;
 }
 }
-if(coerced60 !== undefined){
-data71 = coerced60;
-if(data67 !== undefined){
-data67["password_file"] = coerced60;
+if(data73.rename !== undefined){
+let data78 = data73.rename;
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+for(const key14 in data78){
+let data79 = data78[key14];
+if(typeof data79 !== "string"){
+let dataType54 = typeof data79;
+let coerced54 = undefined;
+if(!(coerced54 !== undefined)){
+if(dataType54 == "number" || dataType54 == "boolean"){
+coerced54 = "" + data79;
 }
+else if(data79 === null){
+coerced54 = "";
 }
-}
-if(typeof data71 === "string"){
-if(func4(data71) < 1){
-const err193 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err193 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/rename/" + key14.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/rename/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -3955,10 +3818,16 @@ vErrors.push(err193);
 errors++;
 }
 }
+if(coerced54 !== undefined){
+data79 = coerced54;
+if(data78 !== undefined){
+data78[key14] = coerced54;
 }
 }
-else {
-const err194 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/type",keyword:"type",params:{type: "object"},message:"must be object"};
+}
+if(typeof data79 === "string"){
+if(func4(data79) < 1){
+const err194 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/rename/" + key14.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/rename/additionalProperties/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -3969,8 +3838,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err195 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err195 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/rename",schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -3980,15 +3850,33 @@ vErrors.push(err195);
 errors++;
 }
 }
-let data72 = data.output;
-const _errs222 = errors;
-let valid45 = true;
-const _errs223 = errors;
-if(errors === _errs223){
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-let missing6;
-if((data72.type === undefined) && (missing6 = "type")){
-const err196 = {};
+if(data73.add !== undefined){
+let data80 = data73.add;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+for(const key15 in data80){
+let data81 = data80[key15];
+if(((typeof data81 !== "string") && (!((typeof data81 == "number") && (isFinite(data81))))) && (typeof data81 !== "boolean")){
+let dataType55 = typeof data81;
+let coerced55 = undefined;
+if(!(coerced55 !== undefined)){
+if(dataType55 == "number" || dataType55 == "boolean"){
+coerced55 = "" + data81;
+}
+else if(data81 === null){
+coerced55 = "";
+}
+else if(dataType55 == "boolean" || data81 === null
+              || (dataType55 == "string" && data81 && data81 == +data81)){
+coerced55 = +data81;
+}
+else if(data81 === "false" || data81 === 0 || data81 === null){
+coerced55 = false;
+}
+else if(data81 === "true" || data81 === 1){
+coerced55 = true;
+}
+else {
+const err196 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/add/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/add/additionalProperties/type",keyword:"type",params:{type: schema11.properties.inputs.items.properties.transforms.properties.fields.properties.add.additionalProperties.type},message:"must be string,number,boolean"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -3997,10 +3885,18 @@ vErrors.push(err196);
 }
 errors++;
 }
+}
+if(coerced55 !== undefined){
+data81 = coerced55;
+if(data80 !== undefined){
+data80[key15] = coerced55;
+}
+}
+}
+}
+}
 else {
-if(data72.type !== undefined){
-if("rabbitmq" !== data72.type){
-const err197 = {};
+const err197 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/add",schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -4010,10 +3906,9 @@ vErrors.push(err197);
 errors++;
 }
 }
-}
-}
-else {
-const err198 = {};
+let data82 = data73.source;
+if(!(((data82 === "body") || (data82 === "headers")) || (data82 === "both"))){
+const err198 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields/source",schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/properties/source/enum",keyword:"enum",params:{allowedValues: schema11.properties.inputs.items.properties.transforms.properties.fields.properties.source.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -4023,21 +3918,8 @@ vErrors.push(err198);
 errors++;
 }
 }
-var _valid20 = _errs223 === errors;
-errors = _errs222;
-if(vErrors !== null){
-if(_errs222){
-vErrors.length = _errs222;
-}
 else {
-vErrors = null;
-}
-}
-if(_valid20){
-const _errs226 = errors;
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-if(data72.rabbitmq === undefined){
-const err199 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/allOf/0/then/required",keyword:"required",params:{missingProperty: "rabbitmq"},message:"must have required property '"+"rabbitmq"+"'"};
+const err199 = {instancePath:instancePath+"/inputs/" + i0+"/transforms/fields",schemaPath:"#/properties/inputs/items/properties/transforms/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -4047,11 +3929,9 @@ vErrors.push(err199);
 errors++;
 }
 }
-var _valid20 = _errs226 === errors;
-valid45 = _valid20;
 }
-if(!valid45){
-const err200 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+else {
+const err200 = {instancePath:instancePath+"/inputs/" + i0+"/transforms",schemaPath:"#/properties/inputs/items/properties/transforms/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -4060,14 +3940,10 @@ vErrors.push(err200);
 }
 errors++;
 }
-const _errs228 = errors;
-let valid47 = true;
-const _errs229 = errors;
-if(errors === _errs229){
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-let missing7;
-if((data72.type === undefined) && (missing7 = "type")){
-const err201 = {};
+}
+}
+else {
+const err201 = {instancePath:instancePath+"/inputs/" + i0,schemaPath:"#/properties/inputs/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -4076,10 +3952,10 @@ vErrors.push(err201);
 }
 errors++;
 }
+}
+}
 else {
-if(data72.type !== undefined){
-if("redis" !== data72.type){
-const err202 = {};
+const err202 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -4089,9 +3965,14 @@ vErrors.push(err202);
 errors++;
 }
 }
-}
-}
-else {
+if(data.kafka !== undefined){
+let data83 = data.kafka;
+const _errs228 = errors;
+let valid61 = true;
+const _errs229 = errors;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+let missing4;
+if((data83.idempotent === undefined) && (missing4 = "idempotent")){
 const err203 = {};
 if(vErrors === null){
 vErrors = [err203];
@@ -4101,22 +3982,10 @@ vErrors.push(err203);
 }
 errors++;
 }
-}
-var _valid21 = _errs229 === errors;
-errors = _errs228;
-if(vErrors !== null){
-if(_errs228){
-vErrors.length = _errs228;
-}
 else {
-vErrors = null;
-}
-}
-if(_valid21){
-const _errs232 = errors;
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-if(data72.redis === undefined){
-const err204 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/allOf/1/then/required",keyword:"required",params:{missingProperty: "redis"},message:"must have required property '"+"redis"+"'"};
+if(data83.idempotent !== undefined){
+if(true !== data83.idempotent){
+const err204 = {};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -4126,11 +3995,24 @@ vErrors.push(err204);
 errors++;
 }
 }
-var _valid21 = _errs232 === errors;
-valid47 = _valid21;
 }
-if(!valid47){
-const err205 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+}
+var _valid13 = _errs229 === errors;
+errors = _errs228;
+if(vErrors !== null){
+if(_errs228){
+vErrors.length = _errs228;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid13){
+const _errs231 = errors;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.acks !== undefined){
+if("all" !== data83.acks){
+const err205 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/then/properties/acks/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -4139,13 +4021,13 @@ vErrors.push(err205);
 }
 errors++;
 }
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-if(data72.type === undefined){
-data72.type = "kafka";
 }
-for(const key8 in data72){
-if(!(((key8 === "type") || (key8 === "rabbitmq")) || (key8 === "redis"))){
-const err206 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+}
+var _valid13 = _errs231 === errors;
+valid61 = _valid13;
+}
+if(!valid61){
+const err206 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -4154,10 +4036,45 @@ vErrors.push(err206);
 }
 errors++;
 }
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.client_id === undefined){
+data83.client_id = "logship";
 }
-let data75 = data72.type;
-if(!(((data75 === "kafka") || (data75 === "rabbitmq")) || (data75 === "redis"))){
-const err207 = {instancePath:instancePath+"/output/type",schemaPath:"#/properties/output/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.output.properties.type.enum},message:"must be equal to one of the allowed values"};
+if(data83.dead_letter_topic === undefined){
+data83.dead_letter_topic = "logship-dead-letter";
+}
+if(data83.message_format === undefined){
+data83.message_format = "record";
+}
+if(data83.acks === undefined){
+data83.acks = "all";
+}
+if(data83.idempotent === undefined){
+data83.idempotent = false;
+}
+if(data83.compression === undefined){
+data83.compression = "none";
+}
+if(data83.max_message_bytes === undefined){
+data83.max_message_bytes = 1000000;
+}
+if(data83.request_timeout_ms === undefined){
+data83.request_timeout_ms = 30000;
+}
+if(data83.connection_timeout_ms === undefined){
+data83.connection_timeout_ms = 10000;
+}
+if(data83.retry_backoff_ms === undefined){
+data83.retry_backoff_ms = 100;
+}
+if(data83.retry_backoff_max_ms === undefined){
+data83.retry_backoff_max_ms = 30000;
+}
+if(data83.max_in_flight === undefined){
+data83.max_in_flight = 4;
+}
+if(data83.brokers === undefined){
+const err207 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "brokers"},message:"must have required property '"+"brokers"+"'"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -4166,14 +4083,8 @@ vErrors.push(err207);
 }
 errors++;
 }
-if(data72.rabbitmq !== undefined){
-let data76 = data72.rabbitmq;
-const _errs237 = errors;
-const _errs238 = errors;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-let missing8;
-if(((data76.password_env === undefined) && (missing8 = "password_env")) || ((data76.password_file === undefined) && (missing8 = "password_file"))){
-const err208 = {};
+if(data83.topic === undefined){
+const err208 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -4182,10 +4093,9 @@ vErrors.push(err208);
 }
 errors++;
 }
-}
-var valid50 = _errs238 === errors;
-if(valid50){
-const err209 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/not",keyword:"not",params:{},message:"must NOT be valid"};
+for(const key16 in data83){
+if(!(func2.call(schema11.properties.kafka.properties, key16))){
+const err209 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -4194,41 +4104,12 @@ vErrors.push(err209);
 }
 errors++;
 }
-else {
-errors = _errs237;
-if(vErrors !== null){
-if(_errs237){
-vErrors.length = _errs237;
 }
-else {
-vErrors = null;
-}
-}
-}
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-if(data76.dead_letter_routing_key === undefined){
-data76.dead_letter_routing_key = "logship-dead-letter";
-}
-if(data76.confirm_timeout_ms === undefined){
-data76.confirm_timeout_ms = 30000;
-}
-if(data76.max_message_bytes === undefined){
-data76.max_message_bytes = 1000000;
-}
-if(data76.connection_timeout_ms === undefined){
-data76.connection_timeout_ms = 10000;
-}
-if(data76.retry_backoff_ms === undefined){
-data76.retry_backoff_ms = 100;
-}
-if(data76.retry_backoff_max_ms === undefined){
-data76.retry_backoff_max_ms = 30000;
-}
-if(data76.max_in_flight === undefined){
-data76.max_in_flight = 4;
-}
-if(data76.url === undefined){
-const err210 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+if(data83.brokers !== undefined){
+let data86 = data83.brokers;
+if(Array.isArray(data86)){
+if(data86.length < 1){
+const err210 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -4237,8 +4118,21 @@ vErrors.push(err210);
 }
 errors++;
 }
-if(data76.exchange === undefined){
-const err211 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/required",keyword:"required",params:{missingProperty: "exchange"},message:"must have required property '"+"exchange"+"'"};
+const len10 = data86.length;
+for(let i17=0; i17<len10; i17++){
+let data87 = data86[i17];
+if(typeof data87 !== "string"){
+let dataType56 = typeof data87;
+let coerced56 = undefined;
+if(!(coerced56 !== undefined)){
+if(dataType56 == "number" || dataType56 == "boolean"){
+coerced56 = "" + data87;
+}
+else if(data87 === null){
+coerced56 = "";
+}
+else {
+const err211 = {instancePath:instancePath+"/kafka/brokers/" + i17,schemaPath:"#/properties/kafka/properties/brokers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -4247,8 +4141,17 @@ vErrors.push(err211);
 }
 errors++;
 }
-if(data76.routing_key === undefined){
-const err212 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/required",keyword:"required",params:{missingProperty: "routing_key"},message:"must have required property '"+"routing_key"+"'"};
+}
+if(coerced56 !== undefined){
+data87 = coerced56;
+if(data86 !== undefined){
+data86[i17] = coerced56;
+}
+}
+}
+if(typeof data87 === "string"){
+if(!pattern13.test(data87)){
+const err212 = {instancePath:instancePath+"/kafka/brokers/" + i17,schemaPath:"#/properties/kafka/properties/brokers/items/pattern",keyword:"pattern",params:{pattern: "^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^[^\\s:]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\""};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -4257,9 +4160,11 @@ vErrors.push(err212);
 }
 errors++;
 }
-for(const key9 in data76){
-if(!(func2.call(schema11.properties.output.properties.rabbitmq.properties, key9))){
-const err213 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+}
+}
+}
+else {
+const err213 = {instancePath:instancePath+"/kafka/brokers",schemaPath:"#/properties/kafka/properties/brokers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -4269,20 +4174,19 @@ vErrors.push(err213);
 errors++;
 }
 }
-if(data76.url !== undefined){
-let data77 = data76.url;
-if(typeof data77 !== "string"){
-let dataType61 = typeof data77;
-let coerced61 = undefined;
-if(!(coerced61 !== undefined)){
-if(dataType61 == "number" || dataType61 == "boolean"){
-coerced61 = "" + data77;
+let data88 = data83.client_id;
+if(typeof data88 !== "string"){
+let dataType57 = typeof data88;
+let coerced57 = undefined;
+if(!(coerced57 !== undefined)){
+if(dataType57 == "number" || dataType57 == "boolean"){
+coerced57 = "" + data88;
 }
-else if(data77 === null){
-coerced61 = "";
+else if(data88 === null){
+coerced57 = "";
 }
 else {
-const err214 = {instancePath:instancePath+"/output/rabbitmq/url",schemaPath:"#/properties/output/properties/rabbitmq/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err214 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -4292,16 +4196,16 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(coerced61 !== undefined){
-data77 = coerced61;
-if(data76 !== undefined){
-data76["url"] = coerced61;
+if(coerced57 !== undefined){
+data88 = coerced57;
+if(data83 !== undefined){
+data83["client_id"] = coerced57;
 }
 }
 }
-if(typeof data77 === "string"){
-if(!pattern21.test(data77)){
-const err215 = {instancePath:instancePath+"/output/rabbitmq/url",schemaPath:"#/properties/output/properties/rabbitmq/properties/url/pattern",keyword:"pattern",params:{pattern: "^amqps?://"},message:"must match pattern \""+"^amqps?://"+"\""};
+if(typeof data88 === "string"){
+if(func4(data88) < 1){
+const err215 = {instancePath:instancePath+"/kafka/client_id",schemaPath:"#/properties/kafka/properties/client_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -4311,21 +4215,20 @@ vErrors.push(err215);
 errors++;
 }
 }
+if(data83.topic !== undefined){
+let data89 = data83.topic;
+if(typeof data89 !== "string"){
+let dataType58 = typeof data89;
+let coerced58 = undefined;
+if(!(coerced58 !== undefined)){
+if(dataType58 == "number" || dataType58 == "boolean"){
+coerced58 = "" + data89;
 }
-if(data76.exchange !== undefined){
-let data78 = data76.exchange;
-if(typeof data78 !== "string"){
-let dataType62 = typeof data78;
-let coerced62 = undefined;
-if(!(coerced62 !== undefined)){
-if(dataType62 == "number" || dataType62 == "boolean"){
-coerced62 = "" + data78;
-}
-else if(data78 === null){
-coerced62 = "";
+else if(data89 === null){
+coerced58 = "";
 }
 else {
-const err216 = {instancePath:instancePath+"/output/rabbitmq/exchange",schemaPath:"#/properties/output/properties/rabbitmq/properties/exchange/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err216 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -4335,28 +4238,16 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(coerced62 !== undefined){
-data78 = coerced62;
-if(data76 !== undefined){
-data76["exchange"] = coerced62;
+if(coerced58 !== undefined){
+data89 = coerced58;
+if(data83 !== undefined){
+data83["topic"] = coerced58;
 }
 }
 }
-}
-if(data76.routing_key !== undefined){
-let data79 = data76.routing_key;
-if(typeof data79 !== "string"){
-let dataType63 = typeof data79;
-let coerced63 = undefined;
-if(!(coerced63 !== undefined)){
-if(dataType63 == "number" || dataType63 == "boolean"){
-coerced63 = "" + data79;
-}
-else if(data79 === null){
-coerced63 = "";
-}
-else {
-const err217 = {instancePath:instancePath+"/output/rabbitmq/routing_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/routing_key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data89 === "string"){
+if(!pattern0.test(data89)){
+const err217 = {instancePath:instancePath+"/kafka/topic",schemaPath:"#/properties/kafka/properties/topic/pattern",keyword:"pattern",params:{pattern: "^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"},message:"must match pattern \""+"^(.*\\{\\{.*|(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249})$"+"\""};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -4366,16 +4257,21 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(coerced63 !== undefined){
-data79 = coerced63;
-if(data76 !== undefined){
-data76["routing_key"] = coerced63;
 }
+if(data83.key !== undefined){
+let data90 = data83.key;
+if(typeof data90 !== "string"){
+let dataType59 = typeof data90;
+let coerced59 = undefined;
+if(!(coerced59 !== undefined)){
+if(dataType59 == "number" || dataType59 == "boolean"){
+coerced59 = "" + data90;
 }
+else if(data90 === null){
+coerced59 = "";
 }
-if(typeof data79 === "string"){
-if(func4(data79) < 1){
-const err218 = {instancePath:instancePath+"/output/rabbitmq/routing_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/routing_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err218 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -4385,21 +4281,16 @@ vErrors.push(err218);
 errors++;
 }
 }
+if(coerced59 !== undefined){
+data90 = coerced59;
+if(data83 !== undefined){
+data83["key"] = coerced59;
 }
-if(data76.dead_letter_exchange !== undefined){
-let data80 = data76.dead_letter_exchange;
-if(typeof data80 !== "string"){
-let dataType64 = typeof data80;
-let coerced64 = undefined;
-if(!(coerced64 !== undefined)){
-if(dataType64 == "number" || dataType64 == "boolean"){
-coerced64 = "" + data80;
 }
-else if(data80 === null){
-coerced64 = "";
 }
-else {
-const err219 = {instancePath:instancePath+"/output/rabbitmq/dead_letter_exchange",schemaPath:"#/properties/output/properties/rabbitmq/properties/dead_letter_exchange/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data90 === "string"){
+if(func4(data90) < 1){
+const err219 = {instancePath:instancePath+"/kafka/key",schemaPath:"#/properties/kafka/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -4409,27 +4300,20 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(coerced64 !== undefined){
-data80 = coerced64;
-if(data76 !== undefined){
-data76["dead_letter_exchange"] = coerced64;
 }
+let data91 = data83.dead_letter_topic;
+if(typeof data91 !== "string"){
+let dataType60 = typeof data91;
+let coerced60 = undefined;
+if(!(coerced60 !== undefined)){
+if(dataType60 == "number" || dataType60 == "boolean"){
+coerced60 = "" + data91;
 }
-}
-}
-let data81 = data76.dead_letter_routing_key;
-if(typeof data81 !== "string"){
-let dataType65 = typeof data81;
-let coerced65 = undefined;
-if(!(coerced65 !== undefined)){
-if(dataType65 == "number" || dataType65 == "boolean"){
-coerced65 = "" + data81;
-}
-else if(data81 === null){
-coerced65 = "";
+else if(data91 === null){
+coerced60 = "";
 }
 else {
-const err220 = {instancePath:instancePath+"/output/rabbitmq/dead_letter_routing_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/dead_letter_routing_key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err220 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -4439,16 +4323,16 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(coerced65 !== undefined){
-data81 = coerced65;
-if(data76 !== undefined){
-data76["dead_letter_routing_key"] = coerced65;
+if(coerced60 !== undefined){
+data91 = coerced60;
+if(data83 !== undefined){
+data83["dead_letter_topic"] = coerced60;
 }
 }
 }
-if(typeof data81 === "string"){
-if(func4(data81) < 1){
-const err221 = {instancePath:instancePath+"/output/rabbitmq/dead_letter_routing_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/dead_letter_routing_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(typeof data91 === "string"){
+if(!pattern15.test(data91)){
+const err221 = {instancePath:instancePath+"/kafka/dead_letter_topic",schemaPath:"#/properties/kafka/properties/dead_letter_topic/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"},message:"must match pattern \""+"^(?!\\.\\.?$)[a-zA-Z0-9._-]{1,249}$"+"\""};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -4458,20 +4342,9 @@ vErrors.push(err221);
 errors++;
 }
 }
-let data82 = data76.confirm_timeout_ms;
-const _errs251 = errors;
-let valid52 = false;
-const _errs252 = errors;
-if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-let dataType66 = typeof data82;
-let coerced66 = undefined;
-if(!(coerced66 !== undefined)){
-if(dataType66 === "boolean" || data82 === null
-              || (dataType66 === "string" && data82 && data82 == +data82 && !(data82 % 1))){
-coerced66 = +data82;
-}
-else {
-const err222 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+let data92 = data83.message_format;
+if(!((data92 === "record") || (data92 === "ndjson"))){
+const err222 = {instancePath:instancePath+"/kafka/message_format",schemaPath:"#/properties/kafka/properties/message_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.message_format.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -4480,17 +4353,9 @@ vErrors.push(err222);
 }
 errors++;
 }
-}
-if(coerced66 !== undefined){
-data82 = coerced66;
-if(data76 !== undefined){
-data76["confirm_timeout_ms"] = coerced66;
-}
-}
-}
-if((typeof data82 == "number") && (isFinite(data82))){
-if(data82 < 1 || isNaN(data82)){
-const err223 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+let data93 = data83.acks;
+if(!(((data93 === "all") || (data93 === 1)) || (data93 === 0))){
+const err223 = {instancePath:instancePath+"/kafka/acks",schemaPath:"#/properties/kafka/properties/acks/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.acks.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -4499,23 +4364,18 @@ vErrors.push(err223);
 }
 errors++;
 }
+let data94 = data83.idempotent;
+if(typeof data94 !== "boolean"){
+let coerced61 = undefined;
+if(!(coerced61 !== undefined)){
+if(data94 === "false" || data94 === 0 || data94 === null){
+coerced61 = false;
 }
-var _valid22 = _errs252 === errors;
-valid52 = valid52 || _valid22;
-if(!valid52){
-const _errs254 = errors;
-if(typeof data82 !== "string"){
-let dataType67 = typeof data82;
-let coerced67 = undefined;
-if(!(coerced67 !== undefined)){
-if(dataType67 == "number" || dataType67 == "boolean"){
-coerced67 = "" + data82;
-}
-else if(data82 === null){
-coerced67 = "";
+else if(data94 === "true" || data94 === 1){
+coerced61 = true;
 }
 else {
-const err224 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err224 = {instancePath:instancePath+"/kafka/idempotent",schemaPath:"#/properties/kafka/properties/idempotent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -4525,16 +4385,16 @@ vErrors.push(err224);
 errors++;
 }
 }
-if(coerced67 !== undefined){
-data82 = coerced67;
-if(data76 !== undefined){
-data76["confirm_timeout_ms"] = coerced67;
+if(coerced61 !== undefined){
+data94 = coerced61;
+if(data83 !== undefined){
+data83["idempotent"] = coerced61;
 }
 }
 }
-if(typeof data82 === "string"){
-if(!pattern2.test(data82)){
-const err225 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+let data95 = data83.compression;
+if(!(((((data95 === "none") || (data95 === "gzip")) || (data95 === "snappy")) || (data95 === "lz4")) || (data95 === "zstd"))){
+const err225 = {instancePath:instancePath+"/kafka/compression",schemaPath:"#/properties/kafka/properties/compression/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.compression.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -4543,12 +4403,20 @@ vErrors.push(err225);
 }
 errors++;
 }
+let data96 = data83.max_message_bytes;
+const _errs252 = errors;
+let valid67 = false;
+const _errs253 = errors;
+if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
+let dataType62 = typeof data96;
+let coerced62 = undefined;
+if(!(coerced62 !== undefined)){
+if(dataType62 === "boolean" || data96 === null
+              || (dataType62 === "string" && data96 && data96 == +data96 && !(data96 % 1))){
+coerced62 = +data96;
 }
-var _valid22 = _errs254 === errors;
-valid52 = valid52 || _valid22;
-}
-if(!valid52){
-const err226 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+const err226 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -4557,29 +4425,17 @@ vErrors.push(err226);
 }
 errors++;
 }
-else {
-errors = _errs251;
-if(vErrors !== null){
-if(_errs251){
-vErrors.length = _errs251;
 }
-else {
-vErrors = null;
+if(coerced62 !== undefined){
+data96 = coerced62;
+if(data83 !== undefined){
+data83["max_message_bytes"] = coerced62;
 }
 }
 }
-if(data76.declare !== undefined){
-let data83 = data76.declare;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-if(data83.exchange_type === undefined){
-data83.exchange_type = "topic";
-}
-if(data83.binding_key === undefined){
-data83.binding_key = "#";
-}
-for(const key10 in data83){
-if(!((((key10 === "exchange_type") || (key10 === "queue")) || (key10 === "binding_key")) || (key10 === "dead_letter_queue"))){
-const err227 = {instancePath:instancePath+"/output/rabbitmq/declare",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 < 1 || isNaN(data96)){
+const err227 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -4589,9 +4445,22 @@ vErrors.push(err227);
 errors++;
 }
 }
-let data84 = data83.exchange_type;
-if(!((((data84 === "direct") || (data84 === "topic")) || (data84 === "fanout")) || (data84 === "headers"))){
-const err228 = {instancePath:instancePath+"/output/rabbitmq/declare/exchange_type",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/exchange_type/enum",keyword:"enum",params:{allowedValues: schema11.properties.output.properties.rabbitmq.properties.declare.properties.exchange_type.enum},message:"must be equal to one of the allowed values"};
+var _valid14 = _errs253 === errors;
+valid67 = valid67 || _valid14;
+if(!valid67){
+const _errs255 = errors;
+if(typeof data96 !== "string"){
+let dataType63 = typeof data96;
+let coerced63 = undefined;
+if(!(coerced63 !== undefined)){
+if(dataType63 == "number" || dataType63 == "boolean"){
+coerced63 = "" + data96;
+}
+else if(data96 === null){
+coerced63 = "";
+}
+else {
+const err228 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -4600,20 +4469,17 @@ vErrors.push(err228);
 }
 errors++;
 }
-if(data83.queue !== undefined){
-let data85 = data83.queue;
-if(typeof data85 !== "string"){
-let dataType68 = typeof data85;
-let coerced68 = undefined;
-if(!(coerced68 !== undefined)){
-if(dataType68 == "number" || dataType68 == "boolean"){
-coerced68 = "" + data85;
 }
-else if(data85 === null){
-coerced68 = "";
+if(coerced63 !== undefined){
+data96 = coerced63;
+if(data83 !== undefined){
+data83["max_message_bytes"] = coerced63;
 }
-else {
-const err229 = {instancePath:instancePath+"/output/rabbitmq/declare/queue",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+if(typeof data96 === "string"){
+if(!pattern1.test(data96)){
+const err229 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -4623,16 +4489,11 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(coerced68 !== undefined){
-data85 = coerced68;
-if(data83 !== undefined){
-data83["queue"] = coerced68;
+var _valid14 = _errs255 === errors;
+valid67 = valid67 || _valid14;
 }
-}
-}
-if(typeof data85 === "string"){
-if(func4(data85) < 1){
-const err230 = {instancePath:instancePath+"/output/rabbitmq/declare/queue",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/queue/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(!valid67){
+const err230 = {instancePath:instancePath+"/kafka/max_message_bytes",schemaPath:"#/properties/kafka/properties/max_message_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -4641,21 +4502,31 @@ vErrors.push(err230);
 }
 errors++;
 }
-}
-}
-let data86 = data83.binding_key;
-if(typeof data86 !== "string"){
-let dataType69 = typeof data86;
-let coerced69 = undefined;
-if(!(coerced69 !== undefined)){
-if(dataType69 == "number" || dataType69 == "boolean"){
-coerced69 = "" + data86;
-}
-else if(data86 === null){
-coerced69 = "";
+else {
+errors = _errs252;
+if(vErrors !== null){
+if(_errs252){
+vErrors.length = _errs252;
 }
 else {
-const err231 = {instancePath:instancePath+"/output/rabbitmq/declare/binding_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/binding_key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+let data97 = data83.request_timeout_ms;
+const _errs258 = errors;
+let valid68 = false;
+const _errs259 = errors;
+if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
+let dataType64 = typeof data97;
+let coerced64 = undefined;
+if(!(coerced64 !== undefined)){
+if(dataType64 === "boolean" || data97 === null
+              || (dataType64 === "string" && data97 && data97 == +data97 && !(data97 % 1))){
+coerced64 = +data97;
+}
+else {
+const err231 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -4665,27 +4536,16 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(coerced69 !== undefined){
-data86 = coerced69;
+if(coerced64 !== undefined){
+data97 = coerced64;
 if(data83 !== undefined){
-data83["binding_key"] = coerced69;
+data83["request_timeout_ms"] = coerced64;
 }
 }
 }
-if(data83.dead_letter_queue !== undefined){
-let data87 = data83.dead_letter_queue;
-if(typeof data87 !== "string"){
-let dataType70 = typeof data87;
-let coerced70 = undefined;
-if(!(coerced70 !== undefined)){
-if(dataType70 == "number" || dataType70 == "boolean"){
-coerced70 = "" + data87;
-}
-else if(data87 === null){
-coerced70 = "";
-}
-else {
-const err232 = {instancePath:instancePath+"/output/rabbitmq/declare/dead_letter_queue",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/dead_letter_queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data97 == "number") && (isFinite(data97))){
+if(data97 < 1 || isNaN(data97)){
+const err232 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -4695,16 +4555,22 @@ vErrors.push(err232);
 errors++;
 }
 }
-if(coerced70 !== undefined){
-data87 = coerced70;
-if(data83 !== undefined){
-data83["dead_letter_queue"] = coerced70;
+var _valid15 = _errs259 === errors;
+valid68 = valid68 || _valid15;
+if(!valid68){
+const _errs261 = errors;
+if(typeof data97 !== "string"){
+let dataType65 = typeof data97;
+let coerced65 = undefined;
+if(!(coerced65 !== undefined)){
+if(dataType65 == "number" || dataType65 == "boolean"){
+coerced65 = "" + data97;
 }
+else if(data97 === null){
+coerced65 = "";
 }
-}
-if(typeof data87 === "string"){
-if(func4(data87) < 1){
-const err233 = {instancePath:instancePath+"/output/rabbitmq/declare/dead_letter_queue",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/dead_letter_queue/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err233 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -4714,10 +4580,16 @@ vErrors.push(err233);
 errors++;
 }
 }
+if(coerced65 !== undefined){
+data97 = coerced65;
+if(data83 !== undefined){
+data83["request_timeout_ms"] = coerced65;
 }
 }
-else {
-const err234 = {instancePath:instancePath+"/output/rabbitmq/declare",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/type",keyword:"type",params:{type: "object"},message:"must be object"};
+}
+if(typeof data97 === "string"){
+if(!pattern2.test(data97)){
+const err234 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -4727,20 +4599,11 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data76.username !== undefined){
-let data88 = data76.username;
-if(typeof data88 !== "string"){
-let dataType71 = typeof data88;
-let coerced71 = undefined;
-if(!(coerced71 !== undefined)){
-if(dataType71 == "number" || dataType71 == "boolean"){
-coerced71 = "" + data88;
+var _valid15 = _errs261 === errors;
+valid68 = valid68 || _valid15;
 }
-else if(data88 === null){
-coerced71 = "";
-}
-else {
-const err235 = {instancePath:instancePath+"/output/rabbitmq/username",schemaPath:"#/properties/output/properties/rabbitmq/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid68){
+const err235 = {instancePath:instancePath+"/kafka/request_timeout_ms",schemaPath:"#/properties/kafka/properties/request_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -4749,17 +4612,31 @@ vErrors.push(err235);
 }
 errors++;
 }
+else {
+errors = _errs258;
+if(vErrors !== null){
+if(_errs258){
+vErrors.length = _errs258;
 }
-if(coerced71 !== undefined){
-data88 = coerced71;
-if(data76 !== undefined){
-data76["username"] = coerced71;
+else {
+vErrors = null;
 }
 }
 }
-if(typeof data88 === "string"){
-if(func4(data88) < 1){
-const err236 = {instancePath:instancePath+"/output/rabbitmq/username",schemaPath:"#/properties/output/properties/rabbitmq/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+let data98 = data83.connection_timeout_ms;
+const _errs264 = errors;
+let valid69 = false;
+const _errs265 = errors;
+if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
+let dataType66 = typeof data98;
+let coerced66 = undefined;
+if(!(coerced66 !== undefined)){
+if(dataType66 === "boolean" || data98 === null
+              || (dataType66 === "string" && data98 && data98 == +data98 && !(data98 % 1))){
+coerced66 = +data98;
+}
+else {
+const err236 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -4769,21 +4646,16 @@ vErrors.push(err236);
 errors++;
 }
 }
+if(coerced66 !== undefined){
+data98 = coerced66;
+if(data83 !== undefined){
+data83["connection_timeout_ms"] = coerced66;
 }
-if(data76.password_env !== undefined){
-let data89 = data76.password_env;
-if(typeof data89 !== "string"){
-let dataType72 = typeof data89;
-let coerced72 = undefined;
-if(!(coerced72 !== undefined)){
-if(dataType72 == "number" || dataType72 == "boolean"){
-coerced72 = "" + data89;
 }
-else if(data89 === null){
-coerced72 = "";
 }
-else {
-const err237 = {instancePath:instancePath+"/output/rabbitmq/password_env",schemaPath:"#/properties/output/properties/rabbitmq/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data98 == "number") && (isFinite(data98))){
+if(data98 < 1 || isNaN(data98)){
+const err237 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -4793,16 +4665,22 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(coerced72 !== undefined){
-data89 = coerced72;
-if(data76 !== undefined){
-data76["password_env"] = coerced72;
+var _valid16 = _errs265 === errors;
+valid69 = valid69 || _valid16;
+if(!valid69){
+const _errs267 = errors;
+if(typeof data98 !== "string"){
+let dataType67 = typeof data98;
+let coerced67 = undefined;
+if(!(coerced67 !== undefined)){
+if(dataType67 == "number" || dataType67 == "boolean"){
+coerced67 = "" + data98;
 }
+else if(data98 === null){
+coerced67 = "";
 }
-}
-if(typeof data89 === "string"){
-if(func4(data89) < 1){
-const err238 = {instancePath:instancePath+"/output/rabbitmq/password_env",schemaPath:"#/properties/output/properties/rabbitmq/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err238 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -4812,21 +4690,16 @@ vErrors.push(err238);
 errors++;
 }
 }
+if(coerced67 !== undefined){
+data98 = coerced67;
+if(data83 !== undefined){
+data83["connection_timeout_ms"] = coerced67;
 }
-if(data76.password_file !== undefined){
-let data90 = data76.password_file;
-if(typeof data90 !== "string"){
-let dataType73 = typeof data90;
-let coerced73 = undefined;
-if(!(coerced73 !== undefined)){
-if(dataType73 == "number" || dataType73 == "boolean"){
-coerced73 = "" + data90;
 }
-else if(data90 === null){
-coerced73 = "";
 }
-else {
-const err239 = {instancePath:instancePath+"/output/rabbitmq/password_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data98 === "string"){
+if(!pattern2.test(data98)){
+const err239 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -4836,16 +4709,11 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(coerced73 !== undefined){
-data90 = coerced73;
-if(data76 !== undefined){
-data76["password_file"] = coerced73;
+var _valid16 = _errs267 === errors;
+valid69 = valid69 || _valid16;
 }
-}
-}
-if(typeof data90 === "string"){
-if(func4(data90) < 1){
-const err240 = {instancePath:instancePath+"/output/rabbitmq/password_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(!valid69){
+const err240 = {instancePath:instancePath+"/kafka/connection_timeout_ms",schemaPath:"#/properties/kafka/properties/connection_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -4854,20 +4722,31 @@ vErrors.push(err240);
 }
 errors++;
 }
+else {
+errors = _errs264;
+if(vErrors !== null){
+if(_errs264){
+vErrors.length = _errs264;
+}
+else {
+vErrors = null;
 }
 }
-if(data76.tls !== undefined){
-let data91 = data76.tls;
-if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
-if(data91.enabled === undefined){
-data91.enabled = true;
 }
-if(data91.verify === undefined){
-data91.verify = true;
+let data99 = data83.retry_backoff_ms;
+const _errs270 = errors;
+let valid70 = false;
+const _errs271 = errors;
+if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
+let dataType68 = typeof data99;
+let coerced68 = undefined;
+if(!(coerced68 !== undefined)){
+if(dataType68 === "boolean" || data99 === null
+              || (dataType68 === "string" && data99 && data99 == +data99 && !(data99 % 1))){
+coerced68 = +data99;
 }
-for(const key11 in data91){
-if(!((((((key11 === "enabled") || (key11 === "ca_file")) || (key11 === "cert_file")) || (key11 === "key_file")) || (key11 === "server_name")) || (key11 === "verify"))){
-const err241 = {instancePath:instancePath+"/output/rabbitmq/tls",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+else {
+const err241 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -4877,12 +4756,16 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data91.cert_file !== undefined){
-if(data91.key_file === undefined){
-const err242 = {instancePath:instancePath+"/output/rabbitmq/tls",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
-    missingProperty: "key_file",
-    depsCount: 1,
-    deps: "key_file"},message:"must have property key_file when property cert_file is present"};
+if(coerced68 !== undefined){
+data99 = coerced68;
+if(data83 !== undefined){
+data83["retry_backoff_ms"] = coerced68;
+}
+}
+}
+if((typeof data99 == "number") && (isFinite(data99))){
+if(data99 < 1 || isNaN(data99)){
+const err242 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -4892,12 +4775,22 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data91.key_file !== undefined){
-if(data91.cert_file === undefined){
-const err243 = {instancePath:instancePath+"/output/rabbitmq/tls",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
-    missingProperty: "cert_file",
-    depsCount: 1,
-    deps: "cert_file"},message:"must have property cert_file when property key_file is present"};
+var _valid17 = _errs271 === errors;
+valid70 = valid70 || _valid17;
+if(!valid70){
+const _errs273 = errors;
+if(typeof data99 !== "string"){
+let dataType69 = typeof data99;
+let coerced69 = undefined;
+if(!(coerced69 !== undefined)){
+if(dataType69 == "number" || dataType69 == "boolean"){
+coerced69 = "" + data99;
+}
+else if(data99 === null){
+coerced69 = "";
+}
+else {
+const err243 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -4907,18 +4800,16 @@ vErrors.push(err243);
 errors++;
 }
 }
-let data92 = data91.enabled;
-if(typeof data92 !== "boolean"){
-let coerced74 = undefined;
-if(!(coerced74 !== undefined)){
-if(data92 === "false" || data92 === 0 || data92 === null){
-coerced74 = false;
+if(coerced69 !== undefined){
+data99 = coerced69;
+if(data83 !== undefined){
+data83["retry_backoff_ms"] = coerced69;
 }
-else if(data92 === "true" || data92 === 1){
-coerced74 = true;
 }
-else {
-const err244 = {instancePath:instancePath+"/output/rabbitmq/tls/enabled",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+if(typeof data99 === "string"){
+if(!pattern2.test(data99)){
+const err244 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -4928,27 +4819,11 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(coerced74 !== undefined){
-data92 = coerced74;
-if(data91 !== undefined){
-data91["enabled"] = coerced74;
+var _valid17 = _errs273 === errors;
+valid70 = valid70 || _valid17;
 }
-}
-}
-if(data91.ca_file !== undefined){
-let data93 = data91.ca_file;
-if(typeof data93 !== "string"){
-let dataType75 = typeof data93;
-let coerced75 = undefined;
-if(!(coerced75 !== undefined)){
-if(dataType75 == "number" || dataType75 == "boolean"){
-coerced75 = "" + data93;
-}
-else if(data93 === null){
-coerced75 = "";
-}
-else {
-const err245 = {instancePath:instancePath+"/output/rabbitmq/tls/ca_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid70){
+const err245 = {instancePath:instancePath+"/kafka/retry_backoff_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -4957,17 +4832,31 @@ vErrors.push(err245);
 }
 errors++;
 }
+else {
+errors = _errs270;
+if(vErrors !== null){
+if(_errs270){
+vErrors.length = _errs270;
 }
-if(coerced75 !== undefined){
-data93 = coerced75;
-if(data91 !== undefined){
-data91["ca_file"] = coerced75;
+else {
+vErrors = null;
 }
 }
 }
-if(typeof data93 === "string"){
-if(func4(data93) < 1){
-const err246 = {instancePath:instancePath+"/output/rabbitmq/tls/ca_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+let data100 = data83.retry_backoff_max_ms;
+const _errs276 = errors;
+let valid71 = false;
+const _errs277 = errors;
+if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
+let dataType70 = typeof data100;
+let coerced70 = undefined;
+if(!(coerced70 !== undefined)){
+if(dataType70 === "boolean" || data100 === null
+              || (dataType70 === "string" && data100 && data100 == +data100 && !(data100 % 1))){
+coerced70 = +data100;
+}
+else {
+const err246 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -4977,21 +4866,16 @@ vErrors.push(err246);
 errors++;
 }
 }
+if(coerced70 !== undefined){
+data100 = coerced70;
+if(data83 !== undefined){
+data83["retry_backoff_max_ms"] = coerced70;
 }
-if(data91.cert_file !== undefined){
-let data94 = data91.cert_file;
-if(typeof data94 !== "string"){
-let dataType76 = typeof data94;
-let coerced76 = undefined;
-if(!(coerced76 !== undefined)){
-if(dataType76 == "number" || dataType76 == "boolean"){
-coerced76 = "" + data94;
 }
-else if(data94 === null){
-coerced76 = "";
 }
-else {
-const err247 = {instancePath:instancePath+"/output/rabbitmq/tls/cert_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data100 == "number") && (isFinite(data100))){
+if(data100 < 1 || isNaN(data100)){
+const err247 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -5001,16 +4885,22 @@ vErrors.push(err247);
 errors++;
 }
 }
-if(coerced76 !== undefined){
-data94 = coerced76;
-if(data91 !== undefined){
-data91["cert_file"] = coerced76;
+var _valid18 = _errs277 === errors;
+valid71 = valid71 || _valid18;
+if(!valid71){
+const _errs279 = errors;
+if(typeof data100 !== "string"){
+let dataType71 = typeof data100;
+let coerced71 = undefined;
+if(!(coerced71 !== undefined)){
+if(dataType71 == "number" || dataType71 == "boolean"){
+coerced71 = "" + data100;
 }
+else if(data100 === null){
+coerced71 = "";
 }
-}
-if(typeof data94 === "string"){
-if(func4(data94) < 1){
-const err248 = {instancePath:instancePath+"/output/rabbitmq/tls/cert_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err248 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -5020,21 +4910,16 @@ vErrors.push(err248);
 errors++;
 }
 }
+if(coerced71 !== undefined){
+data100 = coerced71;
+if(data83 !== undefined){
+data83["retry_backoff_max_ms"] = coerced71;
 }
-if(data91.key_file !== undefined){
-let data95 = data91.key_file;
-if(typeof data95 !== "string"){
-let dataType77 = typeof data95;
-let coerced77 = undefined;
-if(!(coerced77 !== undefined)){
-if(dataType77 == "number" || dataType77 == "boolean"){
-coerced77 = "" + data95;
 }
-else if(data95 === null){
-coerced77 = "";
 }
-else {
-const err249 = {instancePath:instancePath+"/output/rabbitmq/tls/key_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data100 === "string"){
+if(!pattern2.test(data100)){
+const err249 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -5044,16 +4929,11 @@ vErrors.push(err249);
 errors++;
 }
 }
-if(coerced77 !== undefined){
-data95 = coerced77;
-if(data91 !== undefined){
-data91["key_file"] = coerced77;
+var _valid18 = _errs279 === errors;
+valid71 = valid71 || _valid18;
 }
-}
-}
-if(typeof data95 === "string"){
-if(func4(data95) < 1){
-const err250 = {instancePath:instancePath+"/output/rabbitmq/tls/key_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(!valid71){
+const err250 = {instancePath:instancePath+"/kafka/retry_backoff_max_ms",schemaPath:"#/properties/kafka/properties/retry_backoff_max_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -5062,22 +4942,28 @@ vErrors.push(err250);
 }
 errors++;
 }
-}
-}
-if(data91.server_name !== undefined){
-let data96 = data91.server_name;
-if(typeof data96 !== "string"){
-let dataType78 = typeof data96;
-let coerced78 = undefined;
-if(!(coerced78 !== undefined)){
-if(dataType78 == "number" || dataType78 == "boolean"){
-coerced78 = "" + data96;
-}
-else if(data96 === null){
-coerced78 = "";
+else {
+errors = _errs276;
+if(vErrors !== null){
+if(_errs276){
+vErrors.length = _errs276;
 }
 else {
-const err251 = {instancePath:instancePath+"/output/rabbitmq/tls/server_name",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+let data101 = data83.max_in_flight;
+if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
+let dataType72 = typeof data101;
+let coerced72 = undefined;
+if(!(coerced72 !== undefined)){
+if(dataType72 === "boolean" || data101 === null
+              || (dataType72 === "string" && data101 && data101 == +data101 && !(data101 % 1))){
+coerced72 = +data101;
+}
+else {
+const err251 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -5087,16 +4973,16 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(coerced78 !== undefined){
-data96 = coerced78;
-if(data91 !== undefined){
-data91["server_name"] = coerced78;
+if(coerced72 !== undefined){
+data101 = coerced72;
+if(data83 !== undefined){
+data83["max_in_flight"] = coerced72;
 }
 }
 }
-if(typeof data96 === "string"){
-if(func4(data96) < 1){
-const err252 = {instancePath:instancePath+"/output/rabbitmq/tls/server_name",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data101 == "number") && (isFinite(data101))){
+if(data101 < 1 || isNaN(data101)){
+const err252 = {instancePath:instancePath+"/kafka/max_in_flight",schemaPath:"#/properties/kafka/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -5106,19 +4992,18 @@ vErrors.push(err252);
 errors++;
 }
 }
+if(data83.tls !== undefined){
+let data102 = data83.tls;
+if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
+if(data102.enabled === undefined){
+data102.enabled = true;
 }
-let data97 = data91.verify;
-if(typeof data97 !== "boolean"){
-let coerced79 = undefined;
-if(!(coerced79 !== undefined)){
-if(data97 === "false" || data97 === 0 || data97 === null){
-coerced79 = false;
+if(data102.verify === undefined){
+data102.verify = true;
 }
-else if(data97 === "true" || data97 === 1){
-coerced79 = true;
-}
-else {
-const err253 = {instancePath:instancePath+"/output/rabbitmq/tls/verify",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+for(const key17 in data102){
+if(!((((((key17 === "enabled") || (key17 === "ca_file")) || (key17 === "cert_file")) || (key17 === "key_file")) || (key17 === "server_name")) || (key17 === "verify"))){
+const err253 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -5128,16 +5013,12 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(coerced79 !== undefined){
-data97 = coerced79;
-if(data91 !== undefined){
-data91["verify"] = coerced79;
-}
-}
-}
-}
-else {
-const err254 = {instancePath:instancePath+"/output/rabbitmq/tls",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data102.cert_file !== undefined){
+if(data102.key_file === undefined){
+const err254 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
+    missingProperty: "key_file",
+    depsCount: 1,
+    deps: "key_file"},message:"must have property key_file when property cert_file is present"};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -5147,20 +5028,12 @@ vErrors.push(err254);
 errors++;
 }
 }
-let data98 = data76.max_message_bytes;
-const _errs288 = errors;
-let valid56 = false;
-const _errs289 = errors;
-if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
-let dataType80 = typeof data98;
-let coerced80 = undefined;
-if(!(coerced80 !== undefined)){
-if(dataType80 === "boolean" || data98 === null
-              || (dataType80 === "string" && data98 && data98 == +data98 && !(data98 % 1))){
-coerced80 = +data98;
-}
-else {
-const err255 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data102.key_file !== undefined){
+if(data102.cert_file === undefined){
+const err255 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
+    missingProperty: "cert_file",
+    depsCount: 1,
+    deps: "cert_file"},message:"must have property cert_file when property key_file is present"};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -5170,16 +5043,18 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(coerced80 !== undefined){
-data98 = coerced80;
-if(data76 !== undefined){
-data76["max_message_bytes"] = coerced80;
+let data103 = data102.enabled;
+if(typeof data103 !== "boolean"){
+let coerced73 = undefined;
+if(!(coerced73 !== undefined)){
+if(data103 === "false" || data103 === 0 || data103 === null){
+coerced73 = false;
 }
+else if(data103 === "true" || data103 === 1){
+coerced73 = true;
 }
-}
-if((typeof data98 == "number") && (isFinite(data98))){
-if(data98 < 1 || isNaN(data98)){
-const err256 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err256 = {instancePath:instancePath+"/kafka/tls/enabled",schemaPath:"#/properties/kafka/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -5189,22 +5064,27 @@ vErrors.push(err256);
 errors++;
 }
 }
-var _valid23 = _errs289 === errors;
-valid56 = valid56 || _valid23;
-if(!valid56){
-const _errs291 = errors;
-if(typeof data98 !== "string"){
-let dataType81 = typeof data98;
-let coerced81 = undefined;
-if(!(coerced81 !== undefined)){
-if(dataType81 == "number" || dataType81 == "boolean"){
-coerced81 = "" + data98;
+if(coerced73 !== undefined){
+data103 = coerced73;
+if(data102 !== undefined){
+data102["enabled"] = coerced73;
 }
-else if(data98 === null){
-coerced81 = "";
+}
+}
+if(data102.ca_file !== undefined){
+let data104 = data102.ca_file;
+if(typeof data104 !== "string"){
+let dataType74 = typeof data104;
+let coerced74 = undefined;
+if(!(coerced74 !== undefined)){
+if(dataType74 == "number" || dataType74 == "boolean"){
+coerced74 = "" + data104;
+}
+else if(data104 === null){
+coerced74 = "";
 }
 else {
-const err257 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err257 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -5214,16 +5094,16 @@ vErrors.push(err257);
 errors++;
 }
 }
-if(coerced81 !== undefined){
-data98 = coerced81;
-if(data76 !== undefined){
-data76["max_message_bytes"] = coerced81;
+if(coerced74 !== undefined){
+data104 = coerced74;
+if(data102 !== undefined){
+data102["ca_file"] = coerced74;
 }
 }
 }
-if(typeof data98 === "string"){
-if(!pattern1.test(data98)){
-const err258 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(typeof data104 === "string"){
+if(func4(data104) < 1){
+const err258 = {instancePath:instancePath+"/kafka/tls/ca_file",schemaPath:"#/properties/kafka/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -5233,11 +5113,21 @@ vErrors.push(err258);
 errors++;
 }
 }
-var _valid23 = _errs291 === errors;
-valid56 = valid56 || _valid23;
 }
-if(!valid56){
-const err259 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data102.cert_file !== undefined){
+let data105 = data102.cert_file;
+if(typeof data105 !== "string"){
+let dataType75 = typeof data105;
+let coerced75 = undefined;
+if(!(coerced75 !== undefined)){
+if(dataType75 == "number" || dataType75 == "boolean"){
+coerced75 = "" + data105;
+}
+else if(data105 === null){
+coerced75 = "";
+}
+else {
+const err259 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -5246,31 +5136,17 @@ vErrors.push(err259);
 }
 errors++;
 }
-else {
-errors = _errs288;
-if(vErrors !== null){
-if(_errs288){
-vErrors.length = _errs288;
 }
-else {
-vErrors = null;
+if(coerced75 !== undefined){
+data105 = coerced75;
+if(data102 !== undefined){
+data102["cert_file"] = coerced75;
 }
 }
 }
-let data99 = data76.connection_timeout_ms;
-const _errs294 = errors;
-let valid57 = false;
-const _errs295 = errors;
-if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
-let dataType82 = typeof data99;
-let coerced82 = undefined;
-if(!(coerced82 !== undefined)){
-if(dataType82 === "boolean" || data99 === null
-              || (dataType82 === "string" && data99 && data99 == +data99 && !(data99 % 1))){
-coerced82 = +data99;
-}
-else {
-const err260 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(typeof data105 === "string"){
+if(func4(data105) < 1){
+const err260 = {instancePath:instancePath+"/kafka/tls/cert_file",schemaPath:"#/properties/kafka/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -5280,16 +5156,21 @@ vErrors.push(err260);
 errors++;
 }
 }
-if(coerced82 !== undefined){
-data99 = coerced82;
-if(data76 !== undefined){
-data76["connection_timeout_ms"] = coerced82;
 }
+if(data102.key_file !== undefined){
+let data106 = data102.key_file;
+if(typeof data106 !== "string"){
+let dataType76 = typeof data106;
+let coerced76 = undefined;
+if(!(coerced76 !== undefined)){
+if(dataType76 == "number" || dataType76 == "boolean"){
+coerced76 = "" + data106;
 }
+else if(data106 === null){
+coerced76 = "";
 }
-if((typeof data99 == "number") && (isFinite(data99))){
-if(data99 < 1 || isNaN(data99)){
-const err261 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err261 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -5299,22 +5180,16 @@ vErrors.push(err261);
 errors++;
 }
 }
-var _valid24 = _errs295 === errors;
-valid57 = valid57 || _valid24;
-if(!valid57){
-const _errs297 = errors;
-if(typeof data99 !== "string"){
-let dataType83 = typeof data99;
-let coerced83 = undefined;
-if(!(coerced83 !== undefined)){
-if(dataType83 == "number" || dataType83 == "boolean"){
-coerced83 = "" + data99;
+if(coerced76 !== undefined){
+data106 = coerced76;
+if(data102 !== undefined){
+data102["key_file"] = coerced76;
 }
-else if(data99 === null){
-coerced83 = "";
 }
-else {
-const err262 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(typeof data106 === "string"){
+if(func4(data106) < 1){
+const err262 = {instancePath:instancePath+"/kafka/tls/key_file",schemaPath:"#/properties/kafka/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -5324,16 +5199,21 @@ vErrors.push(err262);
 errors++;
 }
 }
-if(coerced83 !== undefined){
-data99 = coerced83;
-if(data76 !== undefined){
-data76["connection_timeout_ms"] = coerced83;
 }
+if(data102.server_name !== undefined){
+let data107 = data102.server_name;
+if(typeof data107 !== "string"){
+let dataType77 = typeof data107;
+let coerced77 = undefined;
+if(!(coerced77 !== undefined)){
+if(dataType77 == "number" || dataType77 == "boolean"){
+coerced77 = "" + data107;
 }
+else if(data107 === null){
+coerced77 = "";
 }
-if(typeof data99 === "string"){
-if(!pattern2.test(data99)){
-const err263 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+else {
+const err263 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -5343,11 +5223,16 @@ vErrors.push(err263);
 errors++;
 }
 }
-var _valid24 = _errs297 === errors;
-valid57 = valid57 || _valid24;
+if(coerced77 !== undefined){
+data107 = coerced77;
+if(data102 !== undefined){
+data102["server_name"] = coerced77;
 }
-if(!valid57){
-const err264 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if(typeof data107 === "string"){
+if(func4(data107) < 1){
+const err264 = {instancePath:instancePath+"/kafka/tls/server_name",schemaPath:"#/properties/kafka/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -5356,31 +5241,20 @@ vErrors.push(err264);
 }
 errors++;
 }
-else {
-errors = _errs294;
-if(vErrors !== null){
-if(_errs294){
-vErrors.length = _errs294;
+}
+}
+let data108 = data102.verify;
+if(typeof data108 !== "boolean"){
+let coerced78 = undefined;
+if(!(coerced78 !== undefined)){
+if(data108 === "false" || data108 === 0 || data108 === null){
+coerced78 = false;
+}
+else if(data108 === "true" || data108 === 1){
+coerced78 = true;
 }
 else {
-vErrors = null;
-}
-}
-}
-let data100 = data76.retry_backoff_ms;
-const _errs300 = errors;
-let valid58 = false;
-const _errs301 = errors;
-if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
-let dataType84 = typeof data100;
-let coerced84 = undefined;
-if(!(coerced84 !== undefined)){
-if(dataType84 === "boolean" || data100 === null
-              || (dataType84 === "string" && data100 && data100 == +data100 && !(data100 % 1))){
-coerced84 = +data100;
-}
-else {
-const err265 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err265 = {instancePath:instancePath+"/kafka/tls/verify",schemaPath:"#/properties/kafka/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -5390,16 +5264,16 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(coerced84 !== undefined){
-data100 = coerced84;
-if(data76 !== undefined){
-data76["retry_backoff_ms"] = coerced84;
+if(coerced78 !== undefined){
+data108 = coerced78;
+if(data102 !== undefined){
+data102["verify"] = coerced78;
 }
 }
 }
-if((typeof data100 == "number") && (isFinite(data100))){
-if(data100 < 1 || isNaN(data100)){
-const err266 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err266 = {instancePath:instancePath+"/kafka/tls",schemaPath:"#/properties/kafka/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -5409,22 +5283,15 @@ vErrors.push(err266);
 errors++;
 }
 }
-var _valid25 = _errs301 === errors;
-valid58 = valid58 || _valid25;
-if(!valid58){
-const _errs303 = errors;
-if(typeof data100 !== "string"){
-let dataType85 = typeof data100;
-let coerced85 = undefined;
-if(!(coerced85 !== undefined)){
-if(dataType85 == "number" || dataType85 == "boolean"){
-coerced85 = "" + data100;
-}
-else if(data100 === null){
-coerced85 = "";
-}
-else {
-const err267 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data83.sasl !== undefined){
+let data109 = data83.sasl;
+const _errs300 = errors;
+let valid74 = false;
+let passing1 = null;
+const _errs301 = errors;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+if(data109.password_env === undefined){
+const err267 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/0/required",keyword:"required",params:{missingProperty: "password_env"},message:"must have required property '"+"password_env"+"'"};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -5434,16 +5301,15 @@ vErrors.push(err267);
 errors++;
 }
 }
-if(coerced85 !== undefined){
-data100 = coerced85;
-if(data76 !== undefined){
-data76["retry_backoff_ms"] = coerced85;
+var _valid19 = _errs301 === errors;
+if(_valid19){
+valid74 = true;
+passing1 = 0;
 }
-}
-}
-if(typeof data100 === "string"){
-if(!pattern2.test(data100)){
-const err268 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+const _errs302 = errors;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+if(data109.password_file === undefined){
+const err268 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf/1/required",keyword:"required",params:{missingProperty: "password_file"},message:"must have required property '"+"password_file"+"'"};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -5453,11 +5319,19 @@ vErrors.push(err268);
 errors++;
 }
 }
-var _valid25 = _errs303 === errors;
-valid58 = valid58 || _valid25;
+var _valid19 = _errs302 === errors;
+if(_valid19 && valid74){
+valid74 = false;
+passing1 = [passing1, 1];
 }
-if(!valid58){
-const err269 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+if(_valid19){
+valid74 = true;
+passing1 = 1;
+}
+}
+if(!valid74){
+const err269 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -5477,20 +5351,9 @@ vErrors = null;
 }
 }
 }
-let data101 = data76.retry_backoff_max_ms;
-const _errs306 = errors;
-let valid59 = false;
-const _errs307 = errors;
-if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
-let dataType86 = typeof data101;
-let coerced86 = undefined;
-if(!(coerced86 !== undefined)){
-if(dataType86 === "boolean" || data101 === null
-              || (dataType86 === "string" && data101 && data101 == +data101 && !(data101 % 1))){
-coerced86 = +data101;
-}
-else {
-const err270 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+if(data109.mechanism === undefined){
+const err270 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "mechanism"},message:"must have required property '"+"mechanism"+"'"};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -5499,17 +5362,8 @@ vErrors.push(err270);
 }
 errors++;
 }
-}
-if(coerced86 !== undefined){
-data101 = coerced86;
-if(data76 !== undefined){
-data76["retry_backoff_max_ms"] = coerced86;
-}
-}
-}
-if((typeof data101 == "number") && (isFinite(data101))){
-if(data101 < 1 || isNaN(data101)){
-const err271 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data109.username === undefined){
+const err271 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -5518,23 +5372,9 @@ vErrors.push(err271);
 }
 errors++;
 }
-}
-var _valid26 = _errs307 === errors;
-valid59 = valid59 || _valid26;
-if(!valid59){
-const _errs309 = errors;
-if(typeof data101 !== "string"){
-let dataType87 = typeof data101;
-let coerced87 = undefined;
-if(!(coerced87 !== undefined)){
-if(dataType87 == "number" || dataType87 == "boolean"){
-coerced87 = "" + data101;
-}
-else if(data101 === null){
-coerced87 = "";
-}
-else {
-const err272 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key18 in data109){
+if(!((((key18 === "mechanism") || (key18 === "username")) || (key18 === "password_env")) || (key18 === "password_file"))){
+const err272 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -5544,16 +5384,10 @@ vErrors.push(err272);
 errors++;
 }
 }
-if(coerced87 !== undefined){
-data101 = coerced87;
-if(data76 !== undefined){
-data76["retry_backoff_max_ms"] = coerced87;
-}
-}
-}
-if(typeof data101 === "string"){
-if(!pattern2.test(data101)){
-const err273 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(data109.mechanism !== undefined){
+let data110 = data109.mechanism;
+if(!(((data110 === "plain") || (data110 === "scram-sha-256")) || (data110 === "scram-sha-512"))){
+const err273 = {instancePath:instancePath+"/kafka/sasl/mechanism",schemaPath:"#/properties/kafka/properties/sasl/properties/mechanism/enum",keyword:"enum",params:{allowedValues: schema11.properties.kafka.properties.sasl.properties.mechanism.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -5563,11 +5397,20 @@ vErrors.push(err273);
 errors++;
 }
 }
-var _valid26 = _errs309 === errors;
-valid59 = valid59 || _valid26;
+if(data109.username !== undefined){
+let data111 = data109.username;
+if(typeof data111 !== "string"){
+let dataType79 = typeof data111;
+let coerced79 = undefined;
+if(!(coerced79 !== undefined)){
+if(dataType79 == "number" || dataType79 == "boolean"){
+coerced79 = "" + data111;
 }
-if(!valid59){
-const err274 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else if(data111 === null){
+coerced79 = "";
+}
+else {
+const err274 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -5576,28 +5419,17 @@ vErrors.push(err274);
 }
 errors++;
 }
-else {
-errors = _errs306;
-if(vErrors !== null){
-if(_errs306){
-vErrors.length = _errs306;
 }
-else {
-vErrors = null;
+if(coerced79 !== undefined){
+data111 = coerced79;
+if(data109 !== undefined){
+data109["username"] = coerced79;
 }
 }
 }
-let data102 = data76.max_in_flight;
-if(!(((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102))) && (isFinite(data102)))){
-let dataType88 = typeof data102;
-let coerced88 = undefined;
-if(!(coerced88 !== undefined)){
-if(dataType88 === "boolean" || data102 === null
-              || (dataType88 === "string" && data102 && data102 == +data102 && !(data102 % 1))){
-coerced88 = +data102;
-}
-else {
-const err275 = {instancePath:instancePath+"/output/rabbitmq/max_in_flight",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(typeof data111 === "string"){
+if(func4(data111) < 1){
+const err275 = {instancePath:instancePath+"/kafka/sasl/username",schemaPath:"#/properties/kafka/properties/sasl/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -5607,16 +5439,21 @@ vErrors.push(err275);
 errors++;
 }
 }
-if(coerced88 !== undefined){
-data102 = coerced88;
-if(data76 !== undefined){
-data76["max_in_flight"] = coerced88;
 }
+if(data109.password_env !== undefined){
+let data112 = data109.password_env;
+if(typeof data112 !== "string"){
+let dataType80 = typeof data112;
+let coerced80 = undefined;
+if(!(coerced80 !== undefined)){
+if(dataType80 == "number" || dataType80 == "boolean"){
+coerced80 = "" + data112;
 }
+else if(data112 === null){
+coerced80 = "";
 }
-if((typeof data102 == "number") && (isFinite(data102))){
-if(data102 < 1 || isNaN(data102)){
-const err276 = {instancePath:instancePath+"/output/rabbitmq/max_in_flight",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err276 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -5626,9 +5463,16 @@ vErrors.push(err276);
 errors++;
 }
 }
+if(coerced80 !== undefined){
+data112 = coerced80;
+if(data109 !== undefined){
+data109["password_env"] = coerced80;
 }
-else {
-const err277 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/type",keyword:"type",params:{type: "object"},message:"must be object"};
+}
+}
+if(typeof data112 === "string"){
+if(func4(data112) < 1){
+const err277 = {instancePath:instancePath+"/kafka/sasl/password_env",schemaPath:"#/properties/kafka/properties/sasl/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -5638,14 +5482,21 @@ vErrors.push(err277);
 errors++;
 }
 }
-if(data72.redis !== undefined){
-let data103 = data72.redis;
-const _errs315 = errors;
-const _errs316 = errors;
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-let missing10;
-if(((data103.password_env === undefined) && (missing10 = "password_env")) || ((data103.password_file === undefined) && (missing10 = "password_file"))){
-const err278 = {};
+}
+if(data109.password_file !== undefined){
+let data113 = data109.password_file;
+if(typeof data113 !== "string"){
+let dataType81 = typeof data113;
+let coerced81 = undefined;
+if(!(coerced81 !== undefined)){
+if(dataType81 == "number" || dataType81 == "boolean"){
+coerced81 = "" + data113;
+}
+else if(data113 === null){
+coerced81 = "";
+}
+else {
+const err278 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -5655,9 +5506,16 @@ vErrors.push(err278);
 errors++;
 }
 }
-var valid60 = _errs316 === errors;
-if(valid60){
-const err279 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/not",keyword:"not",params:{},message:"must NOT be valid"};
+if(coerced81 !== undefined){
+data113 = coerced81;
+if(data109 !== undefined){
+data109["password_file"] = coerced81;
+}
+}
+}
+if(typeof data113 === "string"){
+if(func4(data113) < 1){
+const err279 = {instancePath:instancePath+"/kafka/sasl/password_file",schemaPath:"#/properties/kafka/properties/sasl/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -5666,41 +5524,11 @@ vErrors.push(err279);
 }
 errors++;
 }
-else {
-errors = _errs315;
-if(vErrors !== null){
-if(_errs315){
-vErrors.length = _errs315;
+}
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-if(data103.dead_letter_stream === undefined){
-data103.dead_letter_stream = "logship-dead-letter";
-}
-if(data103.command_timeout_ms === undefined){
-data103.command_timeout_ms = 30000;
-}
-if(data103.max_message_bytes === undefined){
-data103.max_message_bytes = 1000000;
-}
-if(data103.connection_timeout_ms === undefined){
-data103.connection_timeout_ms = 10000;
-}
-if(data103.retry_backoff_ms === undefined){
-data103.retry_backoff_ms = 100;
-}
-if(data103.retry_backoff_max_ms === undefined){
-data103.retry_backoff_max_ms = 30000;
-}
-if(data103.max_in_flight === undefined){
-data103.max_in_flight = 4;
-}
-if(data103.url === undefined){
-const err280 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+const err280 = {instancePath:instancePath+"/kafka/sasl",schemaPath:"#/properties/kafka/properties/sasl/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -5709,8 +5537,10 @@ vErrors.push(err280);
 }
 errors++;
 }
-if(data103.stream === undefined){
-const err281 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/required",keyword:"required",params:{missingProperty: "stream"},message:"must have required property '"+"stream"+"'"};
+}
+}
+else {
+const err281 = {instancePath:instancePath+"/kafka",schemaPath:"#/properties/kafka/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -5719,9 +5549,16 @@ vErrors.push(err281);
 }
 errors++;
 }
-for(const key12 in data103){
-if(!(func2.call(schema11.properties.output.properties.redis.properties, key12))){
-const err282 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+}
+let data114 = data.output;
+const _errs314 = errors;
+let valid77 = true;
+const _errs315 = errors;
+if(errors === _errs315){
+if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
+let missing6;
+if((data114.type === undefined) && (missing6 = "type")){
+const err282 = {};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -5730,21 +5567,10 @@ vErrors.push(err282);
 }
 errors++;
 }
-}
-if(data103.url !== undefined){
-let data104 = data103.url;
-if(typeof data104 !== "string"){
-let dataType89 = typeof data104;
-let coerced89 = undefined;
-if(!(coerced89 !== undefined)){
-if(dataType89 == "number" || dataType89 == "boolean"){
-coerced89 = "" + data104;
-}
-else if(data104 === null){
-coerced89 = "";
-}
 else {
-const err283 = {instancePath:instancePath+"/output/redis/url",schemaPath:"#/properties/output/properties/redis/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data114.type !== undefined){
+if("rabbitmq" !== data114.type){
+const err283 = {};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -5754,16 +5580,10 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(coerced89 !== undefined){
-data104 = coerced89;
-if(data103 !== undefined){
-data103["url"] = coerced89;
 }
 }
-}
-if(typeof data104 === "string"){
-if(!pattern27.test(data104)){
-const err284 = {instancePath:instancePath+"/output/redis/url",schemaPath:"#/properties/output/properties/redis/properties/url/pattern",keyword:"pattern",params:{pattern: "^rediss?://"},message:"must match pattern \""+"^rediss?://"+"\""};
+else {
+const err284 = {};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -5773,21 +5593,21 @@ vErrors.push(err284);
 errors++;
 }
 }
-}
-if(data103.stream !== undefined){
-let data105 = data103.stream;
-if(typeof data105 !== "string"){
-let dataType90 = typeof data105;
-let coerced90 = undefined;
-if(!(coerced90 !== undefined)){
-if(dataType90 == "number" || dataType90 == "boolean"){
-coerced90 = "" + data105;
-}
-else if(data105 === null){
-coerced90 = "";
+var _valid20 = _errs315 === errors;
+errors = _errs314;
+if(vErrors !== null){
+if(_errs314){
+vErrors.length = _errs314;
 }
 else {
-const err285 = {instancePath:instancePath+"/output/redis/stream",schemaPath:"#/properties/output/properties/redis/properties/stream/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+if(_valid20){
+const _errs318 = errors;
+if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
+if(data114.rabbitmq === undefined){
+const err285 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/allOf/0/then/required",keyword:"required",params:{missingProperty: "rabbitmq"},message:"must have required property '"+"rabbitmq"+"'"};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -5797,16 +5617,11 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(coerced90 !== undefined){
-data105 = coerced90;
-if(data103 !== undefined){
-data103["stream"] = coerced90;
+var _valid20 = _errs318 === errors;
+valid77 = _valid20;
 }
-}
-}
-if(typeof data105 === "string"){
-if(func4(data105) < 1){
-const err286 = {instancePath:instancePath+"/output/redis/stream",schemaPath:"#/properties/output/properties/redis/properties/stream/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(!valid77){
+const err286 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -5815,21 +5630,14 @@ vErrors.push(err286);
 }
 errors++;
 }
-}
-}
-let data106 = data103.dead_letter_stream;
-if(typeof data106 !== "string"){
-let dataType91 = typeof data106;
-let coerced91 = undefined;
-if(!(coerced91 !== undefined)){
-if(dataType91 == "number" || dataType91 == "boolean"){
-coerced91 = "" + data106;
-}
-else if(data106 === null){
-coerced91 = "";
-}
-else {
-const err287 = {instancePath:instancePath+"/output/redis/dead_letter_stream",schemaPath:"#/properties/output/properties/redis/properties/dead_letter_stream/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs320 = errors;
+let valid79 = true;
+const _errs321 = errors;
+if(errors === _errs321){
+if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
+let missing7;
+if((data114.type === undefined) && (missing7 = "type")){
+const err287 = {};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -5838,17 +5646,10 @@ vErrors.push(err287);
 }
 errors++;
 }
-}
-if(coerced91 !== undefined){
-data106 = coerced91;
-if(data103 !== undefined){
-data103["dead_letter_stream"] = coerced91;
-}
-}
-}
-if(typeof data106 === "string"){
-if(func4(data106) < 1){
-const err288 = {instancePath:instancePath+"/output/redis/dead_letter_stream",schemaPath:"#/properties/output/properties/redis/properties/dead_letter_stream/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+if(data114.type !== undefined){
+if("redis" !== data114.type){
+const err288 = {};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -5858,18 +5659,10 @@ vErrors.push(err288);
 errors++;
 }
 }
-if(data103.maxlen !== undefined){
-let data107 = data103.maxlen;
-if(!(((typeof data107 == "number") && (!(data107 % 1) && !isNaN(data107))) && (isFinite(data107)))){
-let dataType92 = typeof data107;
-let coerced92 = undefined;
-if(!(coerced92 !== undefined)){
-if(dataType92 === "boolean" || data107 === null
-              || (dataType92 === "string" && data107 && data107 == +data107 && !(data107 % 1))){
-coerced92 = +data107;
+}
 }
 else {
-const err289 = {instancePath:instancePath+"/output/redis/maxlen",schemaPath:"#/properties/output/properties/redis/properties/maxlen/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err289 = {};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -5879,16 +5672,21 @@ vErrors.push(err289);
 errors++;
 }
 }
-if(coerced92 !== undefined){
-data107 = coerced92;
-if(data103 !== undefined){
-data103["maxlen"] = coerced92;
+var _valid21 = _errs321 === errors;
+errors = _errs320;
+if(vErrors !== null){
+if(_errs320){
+vErrors.length = _errs320;
+}
+else {
+vErrors = null;
 }
 }
-}
-if((typeof data107 == "number") && (isFinite(data107))){
-if(data107 < 1 || isNaN(data107)){
-const err290 = {instancePath:instancePath+"/output/redis/maxlen",schemaPath:"#/properties/output/properties/redis/properties/maxlen/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(_valid21){
+const _errs324 = errors;
+if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
+if(data114.redis === undefined){
+const err290 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/allOf/1/then/required",keyword:"required",params:{missingProperty: "redis"},message:"must have required property '"+"redis"+"'"};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -5898,21 +5696,11 @@ vErrors.push(err290);
 errors++;
 }
 }
+var _valid21 = _errs324 === errors;
+valid79 = _valid21;
 }
-let data108 = data103.command_timeout_ms;
-const _errs327 = errors;
-let valid62 = false;
-const _errs328 = errors;
-if(!(((typeof data108 == "number") && (!(data108 % 1) && !isNaN(data108))) && (isFinite(data108)))){
-let dataType93 = typeof data108;
-let coerced93 = undefined;
-if(!(coerced93 !== undefined)){
-if(dataType93 === "boolean" || data108 === null
-              || (dataType93 === "string" && data108 && data108 == +data108 && !(data108 % 1))){
-coerced93 = +data108;
-}
-else {
-const err291 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(!valid79){
+const err291 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -5921,17 +5709,13 @@ vErrors.push(err291);
 }
 errors++;
 }
+if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
+if(data114.type === undefined){
+data114.type = "kafka";
 }
-if(coerced93 !== undefined){
-data108 = coerced93;
-if(data103 !== undefined){
-data103["command_timeout_ms"] = coerced93;
-}
-}
-}
-if((typeof data108 == "number") && (isFinite(data108))){
-if(data108 < 1 || isNaN(data108)){
-const err292 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key19 in data114){
+if(!(((key19 === "type") || (key19 === "rabbitmq")) || (key19 === "redis"))){
+const err292 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -5941,22 +5725,9 @@ vErrors.push(err292);
 errors++;
 }
 }
-var _valid27 = _errs328 === errors;
-valid62 = valid62 || _valid27;
-if(!valid62){
-const _errs330 = errors;
-if(typeof data108 !== "string"){
-let dataType94 = typeof data108;
-let coerced94 = undefined;
-if(!(coerced94 !== undefined)){
-if(dataType94 == "number" || dataType94 == "boolean"){
-coerced94 = "" + data108;
-}
-else if(data108 === null){
-coerced94 = "";
-}
-else {
-const err293 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data117 = data114.type;
+if(!(((data117 === "kafka") || (data117 === "rabbitmq")) || (data117 === "redis"))){
+const err293 = {instancePath:instancePath+"/output/type",schemaPath:"#/properties/output/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.output.properties.type.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -5965,17 +5736,14 @@ vErrors.push(err293);
 }
 errors++;
 }
-}
-if(coerced94 !== undefined){
-data108 = coerced94;
-if(data103 !== undefined){
-data103["command_timeout_ms"] = coerced94;
-}
-}
-}
-if(typeof data108 === "string"){
-if(!pattern2.test(data108)){
-const err294 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(data114.rabbitmq !== undefined){
+let data118 = data114.rabbitmq;
+const _errs329 = errors;
+const _errs330 = errors;
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+let missing8;
+if(((data118.password_env === undefined) && (missing8 = "password_env")) || ((data118.password_file === undefined) && (missing8 = "password_file"))){
+const err294 = {};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -5985,11 +5753,9 @@ vErrors.push(err294);
 errors++;
 }
 }
-var _valid27 = _errs330 === errors;
-valid62 = valid62 || _valid27;
-}
-if(!valid62){
-const err295 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var valid82 = _errs330 === errors;
+if(valid82){
+const err295 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/not",keyword:"not",params:{},message:"must NOT be valid"};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -5999,30 +5765,40 @@ vErrors.push(err295);
 errors++;
 }
 else {
-errors = _errs327;
+errors = _errs329;
 if(vErrors !== null){
-if(_errs327){
-vErrors.length = _errs327;
+if(_errs329){
+vErrors.length = _errs329;
 }
 else {
 vErrors = null;
 }
 }
 }
-if(data103.username !== undefined){
-let data109 = data103.username;
-if(typeof data109 !== "string"){
-let dataType95 = typeof data109;
-let coerced95 = undefined;
-if(!(coerced95 !== undefined)){
-if(dataType95 == "number" || dataType95 == "boolean"){
-coerced95 = "" + data109;
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+if(data118.dead_letter_routing_key === undefined){
+data118.dead_letter_routing_key = "logship-dead-letter";
 }
-else if(data109 === null){
-coerced95 = "";
+if(data118.confirm_timeout_ms === undefined){
+data118.confirm_timeout_ms = 30000;
 }
-else {
-const err296 = {instancePath:instancePath+"/output/redis/username",schemaPath:"#/properties/output/properties/redis/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data118.max_message_bytes === undefined){
+data118.max_message_bytes = 1000000;
+}
+if(data118.connection_timeout_ms === undefined){
+data118.connection_timeout_ms = 10000;
+}
+if(data118.retry_backoff_ms === undefined){
+data118.retry_backoff_ms = 100;
+}
+if(data118.retry_backoff_max_ms === undefined){
+data118.retry_backoff_max_ms = 30000;
+}
+if(data118.max_in_flight === undefined){
+data118.max_in_flight = 4;
+}
+if(data118.url === undefined){
+const err296 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -6031,17 +5807,8 @@ vErrors.push(err296);
 }
 errors++;
 }
-}
-if(coerced95 !== undefined){
-data109 = coerced95;
-if(data103 !== undefined){
-data103["username"] = coerced95;
-}
-}
-}
-if(typeof data109 === "string"){
-if(func4(data109) < 1){
-const err297 = {instancePath:instancePath+"/output/redis/username",schemaPath:"#/properties/output/properties/redis/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data118.exchange === undefined){
+const err297 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/required",keyword:"required",params:{missingProperty: "exchange"},message:"must have required property '"+"exchange"+"'"};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -6050,22 +5817,8 @@ vErrors.push(err297);
 }
 errors++;
 }
-}
-}
-if(data103.password_env !== undefined){
-let data110 = data103.password_env;
-if(typeof data110 !== "string"){
-let dataType96 = typeof data110;
-let coerced96 = undefined;
-if(!(coerced96 !== undefined)){
-if(dataType96 == "number" || dataType96 == "boolean"){
-coerced96 = "" + data110;
-}
-else if(data110 === null){
-coerced96 = "";
-}
-else {
-const err298 = {instancePath:instancePath+"/output/redis/password_env",schemaPath:"#/properties/output/properties/redis/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data118.routing_key === undefined){
+const err298 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/required",keyword:"required",params:{missingProperty: "routing_key"},message:"must have required property '"+"routing_key"+"'"};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -6074,17 +5827,9 @@ vErrors.push(err298);
 }
 errors++;
 }
-}
-if(coerced96 !== undefined){
-data110 = coerced96;
-if(data103 !== undefined){
-data103["password_env"] = coerced96;
-}
-}
-}
-if(typeof data110 === "string"){
-if(func4(data110) < 1){
-const err299 = {instancePath:instancePath+"/output/redis/password_env",schemaPath:"#/properties/output/properties/redis/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key20 in data118){
+if(!(func2.call(schema11.properties.output.properties.rabbitmq.properties, key20))){
+const err299 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -6094,21 +5839,20 @@ vErrors.push(err299);
 errors++;
 }
 }
+if(data118.url !== undefined){
+let data119 = data118.url;
+if(typeof data119 !== "string"){
+let dataType82 = typeof data119;
+let coerced82 = undefined;
+if(!(coerced82 !== undefined)){
+if(dataType82 == "number" || dataType82 == "boolean"){
+coerced82 = "" + data119;
 }
-if(data103.password_file !== undefined){
-let data111 = data103.password_file;
-if(typeof data111 !== "string"){
-let dataType97 = typeof data111;
-let coerced97 = undefined;
-if(!(coerced97 !== undefined)){
-if(dataType97 == "number" || dataType97 == "boolean"){
-coerced97 = "" + data111;
-}
-else if(data111 === null){
-coerced97 = "";
+else if(data119 === null){
+coerced82 = "";
 }
 else {
-const err300 = {instancePath:instancePath+"/output/redis/password_file",schemaPath:"#/properties/output/properties/redis/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err300 = {instancePath:instancePath+"/output/rabbitmq/url",schemaPath:"#/properties/output/properties/rabbitmq/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -6118,16 +5862,16 @@ vErrors.push(err300);
 errors++;
 }
 }
-if(coerced97 !== undefined){
-data111 = coerced97;
-if(data103 !== undefined){
-data103["password_file"] = coerced97;
+if(coerced82 !== undefined){
+data119 = coerced82;
+if(data118 !== undefined){
+data118["url"] = coerced82;
 }
 }
 }
-if(typeof data111 === "string"){
-if(func4(data111) < 1){
-const err301 = {instancePath:instancePath+"/output/redis/password_file",schemaPath:"#/properties/output/properties/redis/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(typeof data119 === "string"){
+if(!pattern21.test(data119)){
+const err301 = {instancePath:instancePath+"/output/rabbitmq/url",schemaPath:"#/properties/output/properties/rabbitmq/properties/url/pattern",keyword:"pattern",params:{pattern: "^amqps?://"},message:"must match pattern \""+"^amqps?://"+"\""};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -6138,18 +5882,20 @@ errors++;
 }
 }
 }
-if(data103.tls !== undefined){
-let data112 = data103.tls;
-if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
-if(data112.enabled === undefined){
-data112.enabled = true;
+if(data118.exchange !== undefined){
+let data120 = data118.exchange;
+if(typeof data120 !== "string"){
+let dataType83 = typeof data120;
+let coerced83 = undefined;
+if(!(coerced83 !== undefined)){
+if(dataType83 == "number" || dataType83 == "boolean"){
+coerced83 = "" + data120;
 }
-if(data112.verify === undefined){
-data112.verify = true;
+else if(data120 === null){
+coerced83 = "";
 }
-for(const key13 in data112){
-if(!((((((key13 === "enabled") || (key13 === "ca_file")) || (key13 === "cert_file")) || (key13 === "key_file")) || (key13 === "server_name")) || (key13 === "verify"))){
-const err302 = {instancePath:instancePath+"/output/redis/tls",schemaPath:"#/properties/output/properties/redis/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+else {
+const err302 = {instancePath:instancePath+"/output/rabbitmq/exchange",schemaPath:"#/properties/output/properties/rabbitmq/properties/exchange/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -6159,12 +5905,28 @@ vErrors.push(err302);
 errors++;
 }
 }
-if(data112.cert_file !== undefined){
-if(data112.key_file === undefined){
-const err303 = {instancePath:instancePath+"/output/redis/tls",schemaPath:"#/properties/output/properties/redis/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
-    missingProperty: "key_file",
-    depsCount: 1,
-    deps: "key_file"},message:"must have property key_file when property cert_file is present"};
+if(coerced83 !== undefined){
+data120 = coerced83;
+if(data118 !== undefined){
+data118["exchange"] = coerced83;
+}
+}
+}
+}
+if(data118.routing_key !== undefined){
+let data121 = data118.routing_key;
+if(typeof data121 !== "string"){
+let dataType84 = typeof data121;
+let coerced84 = undefined;
+if(!(coerced84 !== undefined)){
+if(dataType84 == "number" || dataType84 == "boolean"){
+coerced84 = "" + data121;
+}
+else if(data121 === null){
+coerced84 = "";
+}
+else {
+const err303 = {instancePath:instancePath+"/output/rabbitmq/routing_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/routing_key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -6174,12 +5936,16 @@ vErrors.push(err303);
 errors++;
 }
 }
-if(data112.key_file !== undefined){
-if(data112.cert_file === undefined){
-const err304 = {instancePath:instancePath+"/output/redis/tls",schemaPath:"#/properties/output/properties/redis/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
-    missingProperty: "cert_file",
-    depsCount: 1,
-    deps: "cert_file"},message:"must have property cert_file when property key_file is present"};
+if(coerced84 !== undefined){
+data121 = coerced84;
+if(data118 !== undefined){
+data118["routing_key"] = coerced84;
+}
+}
+}
+if(typeof data121 === "string"){
+if(func4(data121) < 1){
+const err304 = {instancePath:instancePath+"/output/rabbitmq/routing_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/routing_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -6189,18 +5955,21 @@ vErrors.push(err304);
 errors++;
 }
 }
-let data113 = data112.enabled;
-if(typeof data113 !== "boolean"){
-let coerced98 = undefined;
-if(!(coerced98 !== undefined)){
-if(data113 === "false" || data113 === 0 || data113 === null){
-coerced98 = false;
 }
-else if(data113 === "true" || data113 === 1){
-coerced98 = true;
+if(data118.dead_letter_exchange !== undefined){
+let data122 = data118.dead_letter_exchange;
+if(typeof data122 !== "string"){
+let dataType85 = typeof data122;
+let coerced85 = undefined;
+if(!(coerced85 !== undefined)){
+if(dataType85 == "number" || dataType85 == "boolean"){
+coerced85 = "" + data122;
+}
+else if(data122 === null){
+coerced85 = "";
 }
 else {
-const err305 = {instancePath:instancePath+"/output/redis/tls/enabled",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err305 = {instancePath:instancePath+"/output/rabbitmq/dead_letter_exchange",schemaPath:"#/properties/output/properties/rabbitmq/properties/dead_letter_exchange/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -6210,27 +5979,27 @@ vErrors.push(err305);
 errors++;
 }
 }
-if(coerced98 !== undefined){
-data113 = coerced98;
-if(data112 !== undefined){
-data112["enabled"] = coerced98;
+if(coerced85 !== undefined){
+data122 = coerced85;
+if(data118 !== undefined){
+data118["dead_letter_exchange"] = coerced85;
 }
 }
 }
-if(data112.ca_file !== undefined){
-let data114 = data112.ca_file;
-if(typeof data114 !== "string"){
-let dataType99 = typeof data114;
-let coerced99 = undefined;
-if(!(coerced99 !== undefined)){
-if(dataType99 == "number" || dataType99 == "boolean"){
-coerced99 = "" + data114;
 }
-else if(data114 === null){
-coerced99 = "";
+let data123 = data118.dead_letter_routing_key;
+if(typeof data123 !== "string"){
+let dataType86 = typeof data123;
+let coerced86 = undefined;
+if(!(coerced86 !== undefined)){
+if(dataType86 == "number" || dataType86 == "boolean"){
+coerced86 = "" + data123;
+}
+else if(data123 === null){
+coerced86 = "";
 }
 else {
-const err306 = {instancePath:instancePath+"/output/redis/tls/ca_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err306 = {instancePath:instancePath+"/output/rabbitmq/dead_letter_routing_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/dead_letter_routing_key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -6240,16 +6009,16 @@ vErrors.push(err306);
 errors++;
 }
 }
-if(coerced99 !== undefined){
-data114 = coerced99;
-if(data112 !== undefined){
-data112["ca_file"] = coerced99;
+if(coerced86 !== undefined){
+data123 = coerced86;
+if(data118 !== undefined){
+data118["dead_letter_routing_key"] = coerced86;
 }
 }
 }
-if(typeof data114 === "string"){
-if(func4(data114) < 1){
-const err307 = {instancePath:instancePath+"/output/redis/tls/ca_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(typeof data123 === "string"){
+if(func4(data123) < 1){
+const err307 = {instancePath:instancePath+"/output/rabbitmq/dead_letter_routing_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/dead_letter_routing_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -6259,21 +6028,20 @@ vErrors.push(err307);
 errors++;
 }
 }
-}
-if(data112.cert_file !== undefined){
-let data115 = data112.cert_file;
-if(typeof data115 !== "string"){
-let dataType100 = typeof data115;
-let coerced100 = undefined;
-if(!(coerced100 !== undefined)){
-if(dataType100 == "number" || dataType100 == "boolean"){
-coerced100 = "" + data115;
-}
-else if(data115 === null){
-coerced100 = "";
+let data124 = data118.confirm_timeout_ms;
+const _errs343 = errors;
+let valid84 = false;
+const _errs344 = errors;
+if(!(((typeof data124 == "number") && (!(data124 % 1) && !isNaN(data124))) && (isFinite(data124)))){
+let dataType87 = typeof data124;
+let coerced87 = undefined;
+if(!(coerced87 !== undefined)){
+if(dataType87 === "boolean" || data124 === null
+              || (dataType87 === "string" && data124 && data124 == +data124 && !(data124 % 1))){
+coerced87 = +data124;
 }
 else {
-const err308 = {instancePath:instancePath+"/output/redis/tls/cert_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err308 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -6283,16 +6051,16 @@ vErrors.push(err308);
 errors++;
 }
 }
-if(coerced100 !== undefined){
-data115 = coerced100;
-if(data112 !== undefined){
-data112["cert_file"] = coerced100;
+if(coerced87 !== undefined){
+data124 = coerced87;
+if(data118 !== undefined){
+data118["confirm_timeout_ms"] = coerced87;
 }
 }
 }
-if(typeof data115 === "string"){
-if(func4(data115) < 1){
-const err309 = {instancePath:instancePath+"/output/redis/tls/cert_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data124 == "number") && (isFinite(data124))){
+if(data124 < 1 || isNaN(data124)){
+const err309 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -6302,21 +6070,22 @@ vErrors.push(err309);
 errors++;
 }
 }
+var _valid22 = _errs344 === errors;
+valid84 = valid84 || _valid22;
+if(!valid84){
+const _errs346 = errors;
+if(typeof data124 !== "string"){
+let dataType88 = typeof data124;
+let coerced88 = undefined;
+if(!(coerced88 !== undefined)){
+if(dataType88 == "number" || dataType88 == "boolean"){
+coerced88 = "" + data124;
 }
-if(data112.key_file !== undefined){
-let data116 = data112.key_file;
-if(typeof data116 !== "string"){
-let dataType101 = typeof data116;
-let coerced101 = undefined;
-if(!(coerced101 !== undefined)){
-if(dataType101 == "number" || dataType101 == "boolean"){
-coerced101 = "" + data116;
-}
-else if(data116 === null){
-coerced101 = "";
+else if(data124 === null){
+coerced88 = "";
 }
 else {
-const err310 = {instancePath:instancePath+"/output/redis/tls/key_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err310 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -6326,16 +6095,16 @@ vErrors.push(err310);
 errors++;
 }
 }
-if(coerced101 !== undefined){
-data116 = coerced101;
-if(data112 !== undefined){
-data112["key_file"] = coerced101;
+if(coerced88 !== undefined){
+data124 = coerced88;
+if(data118 !== undefined){
+data118["confirm_timeout_ms"] = coerced88;
 }
 }
 }
-if(typeof data116 === "string"){
-if(func4(data116) < 1){
-const err311 = {instancePath:instancePath+"/output/redis/tls/key_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(typeof data124 === "string"){
+if(!pattern2.test(data124)){
+const err311 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -6345,21 +6114,11 @@ vErrors.push(err311);
 errors++;
 }
 }
+var _valid22 = _errs346 === errors;
+valid84 = valid84 || _valid22;
 }
-if(data112.server_name !== undefined){
-let data117 = data112.server_name;
-if(typeof data117 !== "string"){
-let dataType102 = typeof data117;
-let coerced102 = undefined;
-if(!(coerced102 !== undefined)){
-if(dataType102 == "number" || dataType102 == "boolean"){
-coerced102 = "" + data117;
-}
-else if(data117 === null){
-coerced102 = "";
-}
-else {
-const err312 = {instancePath:instancePath+"/output/redis/tls/server_name",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid84){
+const err312 = {instancePath:instancePath+"/output/rabbitmq/confirm_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/confirm_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -6368,17 +6127,29 @@ vErrors.push(err312);
 }
 errors++;
 }
+else {
+errors = _errs343;
+if(vErrors !== null){
+if(_errs343){
+vErrors.length = _errs343;
 }
-if(coerced102 !== undefined){
-data117 = coerced102;
-if(data112 !== undefined){
-data112["server_name"] = coerced102;
+else {
+vErrors = null;
 }
 }
 }
-if(typeof data117 === "string"){
-if(func4(data117) < 1){
-const err313 = {instancePath:instancePath+"/output/redis/tls/server_name",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data118.declare !== undefined){
+let data125 = data118.declare;
+if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
+if(data125.exchange_type === undefined){
+data125.exchange_type = "topic";
+}
+if(data125.binding_key === undefined){
+data125.binding_key = "#";
+}
+for(const key21 in data125){
+if(!((((key21 === "exchange_type") || (key21 === "queue")) || (key21 === "binding_key")) || (key21 === "dead_letter_queue"))){
+const err313 = {instancePath:instancePath+"/output/rabbitmq/declare",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -6388,19 +6159,9 @@ vErrors.push(err313);
 errors++;
 }
 }
-}
-let data118 = data112.verify;
-if(typeof data118 !== "boolean"){
-let coerced103 = undefined;
-if(!(coerced103 !== undefined)){
-if(data118 === "false" || data118 === 0 || data118 === null){
-coerced103 = false;
-}
-else if(data118 === "true" || data118 === 1){
-coerced103 = true;
-}
-else {
-const err314 = {instancePath:instancePath+"/output/redis/tls/verify",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+let data126 = data125.exchange_type;
+if(!((((data126 === "direct") || (data126 === "topic")) || (data126 === "fanout")) || (data126 === "headers"))){
+const err314 = {instancePath:instancePath+"/output/rabbitmq/declare/exchange_type",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/exchange_type/enum",keyword:"enum",params:{allowedValues: schema11.properties.output.properties.rabbitmq.properties.declare.properties.exchange_type.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -6409,17 +6170,20 @@ vErrors.push(err314);
 }
 errors++;
 }
+if(data125.queue !== undefined){
+let data127 = data125.queue;
+if(typeof data127 !== "string"){
+let dataType89 = typeof data127;
+let coerced89 = undefined;
+if(!(coerced89 !== undefined)){
+if(dataType89 == "number" || dataType89 == "boolean"){
+coerced89 = "" + data127;
 }
-if(coerced103 !== undefined){
-data118 = coerced103;
-if(data112 !== undefined){
-data112["verify"] = coerced103;
-}
-}
-}
+else if(data127 === null){
+coerced89 = "";
 }
 else {
-const err315 = {instancePath:instancePath+"/output/redis/tls",schemaPath:"#/properties/output/properties/redis/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err315 = {instancePath:instancePath+"/output/rabbitmq/declare/queue",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -6429,20 +6193,16 @@ vErrors.push(err315);
 errors++;
 }
 }
-let data119 = data103.max_message_bytes;
-const _errs354 = errors;
-let valid65 = false;
-const _errs355 = errors;
-if(!(((typeof data119 == "number") && (!(data119 % 1) && !isNaN(data119))) && (isFinite(data119)))){
-let dataType104 = typeof data119;
-let coerced104 = undefined;
-if(!(coerced104 !== undefined)){
-if(dataType104 === "boolean" || data119 === null
-              || (dataType104 === "string" && data119 && data119 == +data119 && !(data119 % 1))){
-coerced104 = +data119;
+if(coerced89 !== undefined){
+data127 = coerced89;
+if(data125 !== undefined){
+data125["queue"] = coerced89;
 }
-else {
-const err316 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+if(typeof data127 === "string"){
+if(func4(data127) < 1){
+const err316 = {instancePath:instancePath+"/output/rabbitmq/declare/queue",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/queue/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -6452,16 +6212,20 @@ vErrors.push(err316);
 errors++;
 }
 }
-if(coerced104 !== undefined){
-data119 = coerced104;
-if(data103 !== undefined){
-data103["max_message_bytes"] = coerced104;
 }
+let data128 = data125.binding_key;
+if(typeof data128 !== "string"){
+let dataType90 = typeof data128;
+let coerced90 = undefined;
+if(!(coerced90 !== undefined)){
+if(dataType90 == "number" || dataType90 == "boolean"){
+coerced90 = "" + data128;
 }
+else if(data128 === null){
+coerced90 = "";
 }
-if((typeof data119 == "number") && (isFinite(data119))){
-if(data119 < 1 || isNaN(data119)){
-const err317 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err317 = {instancePath:instancePath+"/output/rabbitmq/declare/binding_key",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/binding_key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -6471,22 +6235,27 @@ vErrors.push(err317);
 errors++;
 }
 }
-var _valid28 = _errs355 === errors;
-valid65 = valid65 || _valid28;
-if(!valid65){
-const _errs357 = errors;
-if(typeof data119 !== "string"){
-let dataType105 = typeof data119;
-let coerced105 = undefined;
-if(!(coerced105 !== undefined)){
-if(dataType105 == "number" || dataType105 == "boolean"){
-coerced105 = "" + data119;
+if(coerced90 !== undefined){
+data128 = coerced90;
+if(data125 !== undefined){
+data125["binding_key"] = coerced90;
 }
-else if(data119 === null){
-coerced105 = "";
+}
+}
+if(data125.dead_letter_queue !== undefined){
+let data129 = data125.dead_letter_queue;
+if(typeof data129 !== "string"){
+let dataType91 = typeof data129;
+let coerced91 = undefined;
+if(!(coerced91 !== undefined)){
+if(dataType91 == "number" || dataType91 == "boolean"){
+coerced91 = "" + data129;
+}
+else if(data129 === null){
+coerced91 = "";
 }
 else {
-const err318 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err318 = {instancePath:instancePath+"/output/rabbitmq/declare/dead_letter_queue",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/dead_letter_queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -6496,16 +6265,16 @@ vErrors.push(err318);
 errors++;
 }
 }
-if(coerced105 !== undefined){
-data119 = coerced105;
-if(data103 !== undefined){
-data103["max_message_bytes"] = coerced105;
+if(coerced91 !== undefined){
+data129 = coerced91;
+if(data125 !== undefined){
+data125["dead_letter_queue"] = coerced91;
 }
 }
 }
-if(typeof data119 === "string"){
-if(!pattern1.test(data119)){
-const err319 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(typeof data129 === "string"){
+if(func4(data129) < 1){
+const err319 = {instancePath:instancePath+"/output/rabbitmq/declare/dead_letter_queue",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/properties/dead_letter_queue/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -6515,11 +6284,10 @@ vErrors.push(err319);
 errors++;
 }
 }
-var _valid28 = _errs357 === errors;
-valid65 = valid65 || _valid28;
 }
-if(!valid65){
-const err320 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+else {
+const err320 = {instancePath:instancePath+"/output/rabbitmq/declare",schemaPath:"#/properties/output/properties/rabbitmq/properties/declare/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -6528,31 +6296,21 @@ vErrors.push(err320);
 }
 errors++;
 }
-else {
-errors = _errs354;
-if(vErrors !== null){
-if(_errs354){
-vErrors.length = _errs354;
+}
+if(data118.username !== undefined){
+let data130 = data118.username;
+if(typeof data130 !== "string"){
+let dataType92 = typeof data130;
+let coerced92 = undefined;
+if(!(coerced92 !== undefined)){
+if(dataType92 == "number" || dataType92 == "boolean"){
+coerced92 = "" + data130;
+}
+else if(data130 === null){
+coerced92 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-let data120 = data103.connection_timeout_ms;
-const _errs360 = errors;
-let valid66 = false;
-const _errs361 = errors;
-if(!(((typeof data120 == "number") && (!(data120 % 1) && !isNaN(data120))) && (isFinite(data120)))){
-let dataType106 = typeof data120;
-let coerced106 = undefined;
-if(!(coerced106 !== undefined)){
-if(dataType106 === "boolean" || data120 === null
-              || (dataType106 === "string" && data120 && data120 == +data120 && !(data120 % 1))){
-coerced106 = +data120;
-}
-else {
-const err321 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err321 = {instancePath:instancePath+"/output/rabbitmq/username",schemaPath:"#/properties/output/properties/rabbitmq/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -6562,16 +6320,16 @@ vErrors.push(err321);
 errors++;
 }
 }
-if(coerced106 !== undefined){
-data120 = coerced106;
-if(data103 !== undefined){
-data103["connection_timeout_ms"] = coerced106;
+if(coerced92 !== undefined){
+data130 = coerced92;
+if(data118 !== undefined){
+data118["username"] = coerced92;
 }
 }
 }
-if((typeof data120 == "number") && (isFinite(data120))){
-if(data120 < 1 || isNaN(data120)){
-const err322 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data130 === "string"){
+if(func4(data130) < 1){
+const err322 = {instancePath:instancePath+"/output/rabbitmq/username",schemaPath:"#/properties/output/properties/rabbitmq/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -6581,22 +6339,21 @@ vErrors.push(err322);
 errors++;
 }
 }
-var _valid29 = _errs361 === errors;
-valid66 = valid66 || _valid29;
-if(!valid66){
-const _errs363 = errors;
-if(typeof data120 !== "string"){
-let dataType107 = typeof data120;
-let coerced107 = undefined;
-if(!(coerced107 !== undefined)){
-if(dataType107 == "number" || dataType107 == "boolean"){
-coerced107 = "" + data120;
 }
-else if(data120 === null){
-coerced107 = "";
+if(data118.password_env !== undefined){
+let data131 = data118.password_env;
+if(typeof data131 !== "string"){
+let dataType93 = typeof data131;
+let coerced93 = undefined;
+if(!(coerced93 !== undefined)){
+if(dataType93 == "number" || dataType93 == "boolean"){
+coerced93 = "" + data131;
+}
+else if(data131 === null){
+coerced93 = "";
 }
 else {
-const err323 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err323 = {instancePath:instancePath+"/output/rabbitmq/password_env",schemaPath:"#/properties/output/properties/rabbitmq/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -6606,16 +6363,16 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(coerced107 !== undefined){
-data120 = coerced107;
-if(data103 !== undefined){
-data103["connection_timeout_ms"] = coerced107;
+if(coerced93 !== undefined){
+data131 = coerced93;
+if(data118 !== undefined){
+data118["password_env"] = coerced93;
 }
 }
 }
-if(typeof data120 === "string"){
-if(!pattern2.test(data120)){
-const err324 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(typeof data131 === "string"){
+if(func4(data131) < 1){
+const err324 = {instancePath:instancePath+"/output/rabbitmq/password_env",schemaPath:"#/properties/output/properties/rabbitmq/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -6625,11 +6382,21 @@ vErrors.push(err324);
 errors++;
 }
 }
-var _valid29 = _errs363 === errors;
-valid66 = valid66 || _valid29;
 }
-if(!valid66){
-const err325 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data118.password_file !== undefined){
+let data132 = data118.password_file;
+if(typeof data132 !== "string"){
+let dataType94 = typeof data132;
+let coerced94 = undefined;
+if(!(coerced94 !== undefined)){
+if(dataType94 == "number" || dataType94 == "boolean"){
+coerced94 = "" + data132;
+}
+else if(data132 === null){
+coerced94 = "";
+}
+else {
+const err325 = {instancePath:instancePath+"/output/rabbitmq/password_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -6638,31 +6405,17 @@ vErrors.push(err325);
 }
 errors++;
 }
-else {
-errors = _errs360;
-if(vErrors !== null){
-if(_errs360){
-vErrors.length = _errs360;
 }
-else {
-vErrors = null;
+if(coerced94 !== undefined){
+data132 = coerced94;
+if(data118 !== undefined){
+data118["password_file"] = coerced94;
 }
 }
 }
-let data121 = data103.retry_backoff_ms;
-const _errs366 = errors;
-let valid67 = false;
-const _errs367 = errors;
-if(!(((typeof data121 == "number") && (!(data121 % 1) && !isNaN(data121))) && (isFinite(data121)))){
-let dataType108 = typeof data121;
-let coerced108 = undefined;
-if(!(coerced108 !== undefined)){
-if(dataType108 === "boolean" || data121 === null
-              || (dataType108 === "string" && data121 && data121 == +data121 && !(data121 % 1))){
-coerced108 = +data121;
-}
-else {
-const err326 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(typeof data132 === "string"){
+if(func4(data132) < 1){
+const err326 = {instancePath:instancePath+"/output/rabbitmq/password_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -6672,16 +6425,19 @@ vErrors.push(err326);
 errors++;
 }
 }
-if(coerced108 !== undefined){
-data121 = coerced108;
-if(data103 !== undefined){
-data103["retry_backoff_ms"] = coerced108;
 }
+if(data118.tls !== undefined){
+let data133 = data118.tls;
+if(data133 && typeof data133 == "object" && !Array.isArray(data133)){
+if(data133.enabled === undefined){
+data133.enabled = true;
 }
+if(data133.verify === undefined){
+data133.verify = true;
 }
-if((typeof data121 == "number") && (isFinite(data121))){
-if(data121 < 1 || isNaN(data121)){
-const err327 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key22 in data133){
+if(!((((((key22 === "enabled") || (key22 === "ca_file")) || (key22 === "cert_file")) || (key22 === "key_file")) || (key22 === "server_name")) || (key22 === "verify"))){
+const err327 = {instancePath:instancePath+"/output/rabbitmq/tls",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -6691,22 +6447,12 @@ vErrors.push(err327);
 errors++;
 }
 }
-var _valid30 = _errs367 === errors;
-valid67 = valid67 || _valid30;
-if(!valid67){
-const _errs369 = errors;
-if(typeof data121 !== "string"){
-let dataType109 = typeof data121;
-let coerced109 = undefined;
-if(!(coerced109 !== undefined)){
-if(dataType109 == "number" || dataType109 == "boolean"){
-coerced109 = "" + data121;
-}
-else if(data121 === null){
-coerced109 = "";
-}
-else {
-const err328 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data133.cert_file !== undefined){
+if(data133.key_file === undefined){
+const err328 = {instancePath:instancePath+"/output/rabbitmq/tls",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
+    missingProperty: "key_file",
+    depsCount: 1,
+    deps: "key_file"},message:"must have property key_file when property cert_file is present"};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -6716,16 +6462,12 @@ vErrors.push(err328);
 errors++;
 }
 }
-if(coerced109 !== undefined){
-data121 = coerced109;
-if(data103 !== undefined){
-data103["retry_backoff_ms"] = coerced109;
-}
-}
-}
-if(typeof data121 === "string"){
-if(!pattern2.test(data121)){
-const err329 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(data133.key_file !== undefined){
+if(data133.cert_file === undefined){
+const err329 = {instancePath:instancePath+"/output/rabbitmq/tls",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
+    missingProperty: "cert_file",
+    depsCount: 1,
+    deps: "cert_file"},message:"must have property cert_file when property key_file is present"};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -6735,11 +6477,18 @@ vErrors.push(err329);
 errors++;
 }
 }
-var _valid30 = _errs369 === errors;
-valid67 = valid67 || _valid30;
+let data134 = data133.enabled;
+if(typeof data134 !== "boolean"){
+let coerced95 = undefined;
+if(!(coerced95 !== undefined)){
+if(data134 === "false" || data134 === 0 || data134 === null){
+coerced95 = false;
 }
-if(!valid67){
-const err330 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else if(data134 === "true" || data134 === 1){
+coerced95 = true;
+}
+else {
+const err330 = {instancePath:instancePath+"/output/rabbitmq/tls/enabled",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -6748,31 +6497,28 @@ vErrors.push(err330);
 }
 errors++;
 }
-else {
-errors = _errs366;
-if(vErrors !== null){
-if(_errs366){
-vErrors.length = _errs366;
+}
+if(coerced95 !== undefined){
+data134 = coerced95;
+if(data133 !== undefined){
+data133["enabled"] = coerced95;
+}
+}
+}
+if(data133.ca_file !== undefined){
+let data135 = data133.ca_file;
+if(typeof data135 !== "string"){
+let dataType96 = typeof data135;
+let coerced96 = undefined;
+if(!(coerced96 !== undefined)){
+if(dataType96 == "number" || dataType96 == "boolean"){
+coerced96 = "" + data135;
+}
+else if(data135 === null){
+coerced96 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-let data122 = data103.retry_backoff_max_ms;
-const _errs372 = errors;
-let valid68 = false;
-const _errs373 = errors;
-if(!(((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122))) && (isFinite(data122)))){
-let dataType110 = typeof data122;
-let coerced110 = undefined;
-if(!(coerced110 !== undefined)){
-if(dataType110 === "boolean" || data122 === null
-              || (dataType110 === "string" && data122 && data122 == +data122 && !(data122 % 1))){
-coerced110 = +data122;
-}
-else {
-const err331 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err331 = {instancePath:instancePath+"/output/rabbitmq/tls/ca_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -6782,16 +6528,16 @@ vErrors.push(err331);
 errors++;
 }
 }
-if(coerced110 !== undefined){
-data122 = coerced110;
-if(data103 !== undefined){
-data103["retry_backoff_max_ms"] = coerced110;
+if(coerced96 !== undefined){
+data135 = coerced96;
+if(data133 !== undefined){
+data133["ca_file"] = coerced96;
 }
 }
 }
-if((typeof data122 == "number") && (isFinite(data122))){
-if(data122 < 1 || isNaN(data122)){
-const err332 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data135 === "string"){
+if(func4(data135) < 1){
+const err332 = {instancePath:instancePath+"/output/rabbitmq/tls/ca_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -6801,22 +6547,21 @@ vErrors.push(err332);
 errors++;
 }
 }
-var _valid31 = _errs373 === errors;
-valid68 = valid68 || _valid31;
-if(!valid68){
-const _errs375 = errors;
-if(typeof data122 !== "string"){
-let dataType111 = typeof data122;
-let coerced111 = undefined;
-if(!(coerced111 !== undefined)){
-if(dataType111 == "number" || dataType111 == "boolean"){
-coerced111 = "" + data122;
 }
-else if(data122 === null){
-coerced111 = "";
+if(data133.cert_file !== undefined){
+let data136 = data133.cert_file;
+if(typeof data136 !== "string"){
+let dataType97 = typeof data136;
+let coerced97 = undefined;
+if(!(coerced97 !== undefined)){
+if(dataType97 == "number" || dataType97 == "boolean"){
+coerced97 = "" + data136;
+}
+else if(data136 === null){
+coerced97 = "";
 }
 else {
-const err333 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err333 = {instancePath:instancePath+"/output/rabbitmq/tls/cert_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -6826,16 +6571,16 @@ vErrors.push(err333);
 errors++;
 }
 }
-if(coerced111 !== undefined){
-data122 = coerced111;
-if(data103 !== undefined){
-data103["retry_backoff_max_ms"] = coerced111;
+if(coerced97 !== undefined){
+data136 = coerced97;
+if(data133 !== undefined){
+data133["cert_file"] = coerced97;
 }
 }
 }
-if(typeof data122 === "string"){
-if(!pattern2.test(data122)){
-const err334 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(typeof data136 === "string"){
+if(func4(data136) < 1){
+const err334 = {instancePath:instancePath+"/output/rabbitmq/tls/cert_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -6845,11 +6590,21 @@ vErrors.push(err334);
 errors++;
 }
 }
-var _valid31 = _errs375 === errors;
-valid68 = valid68 || _valid31;
 }
-if(!valid68){
-const err335 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data133.key_file !== undefined){
+let data137 = data133.key_file;
+if(typeof data137 !== "string"){
+let dataType98 = typeof data137;
+let coerced98 = undefined;
+if(!(coerced98 !== undefined)){
+if(dataType98 == "number" || dataType98 == "boolean"){
+coerced98 = "" + data137;
+}
+else if(data137 === null){
+coerced98 = "";
+}
+else {
+const err335 = {instancePath:instancePath+"/output/rabbitmq/tls/key_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -6858,28 +6613,17 @@ vErrors.push(err335);
 }
 errors++;
 }
-else {
-errors = _errs372;
-if(vErrors !== null){
-if(_errs372){
-vErrors.length = _errs372;
 }
-else {
-vErrors = null;
+if(coerced98 !== undefined){
+data137 = coerced98;
+if(data133 !== undefined){
+data133["key_file"] = coerced98;
 }
 }
 }
-let data123 = data103.max_in_flight;
-if(!(((typeof data123 == "number") && (!(data123 % 1) && !isNaN(data123))) && (isFinite(data123)))){
-let dataType112 = typeof data123;
-let coerced112 = undefined;
-if(!(coerced112 !== undefined)){
-if(dataType112 === "boolean" || data123 === null
-              || (dataType112 === "string" && data123 && data123 == +data123 && !(data123 % 1))){
-coerced112 = +data123;
-}
-else {
-const err336 = {instancePath:instancePath+"/output/redis/max_in_flight",schemaPath:"#/properties/output/properties/redis/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(typeof data137 === "string"){
+if(func4(data137) < 1){
+const err336 = {instancePath:instancePath+"/output/rabbitmq/tls/key_file",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -6889,16 +6633,21 @@ vErrors.push(err336);
 errors++;
 }
 }
-if(coerced112 !== undefined){
-data123 = coerced112;
-if(data103 !== undefined){
-data103["max_in_flight"] = coerced112;
 }
+if(data133.server_name !== undefined){
+let data138 = data133.server_name;
+if(typeof data138 !== "string"){
+let dataType99 = typeof data138;
+let coerced99 = undefined;
+if(!(coerced99 !== undefined)){
+if(dataType99 == "number" || dataType99 == "boolean"){
+coerced99 = "" + data138;
 }
+else if(data138 === null){
+coerced99 = "";
 }
-if((typeof data123 == "number") && (isFinite(data123))){
-if(data123 < 1 || isNaN(data123)){
-const err337 = {instancePath:instancePath+"/output/redis/max_in_flight",schemaPath:"#/properties/output/properties/redis/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err337 = {instancePath:instancePath+"/output/rabbitmq/tls/server_name",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -6908,9 +6657,16 @@ vErrors.push(err337);
 errors++;
 }
 }
+if(coerced99 !== undefined){
+data138 = coerced99;
+if(data133 !== undefined){
+data133["server_name"] = coerced99;
 }
-else {
-const err338 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/type",keyword:"type",params:{type: "object"},message:"must be object"};
+}
+}
+if(typeof data138 === "string"){
+if(func4(data138) < 1){
+const err338 = {instancePath:instancePath+"/output/rabbitmq/tls/server_name",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -6921,8 +6677,18 @@ errors++;
 }
 }
 }
+let data139 = data133.verify;
+if(typeof data139 !== "boolean"){
+let coerced100 = undefined;
+if(!(coerced100 !== undefined)){
+if(data139 === "false" || data139 === 0 || data139 === null){
+coerced100 = false;
+}
+else if(data139 === "true" || data139 === 1){
+coerced100 = true;
+}
 else {
-const err339 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err339 = {instancePath:instancePath+"/output/rabbitmq/tls/verify",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -6931,20 +6697,17 @@ vErrors.push(err339);
 }
 errors++;
 }
-let data124 = data.batch;
-if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
-if(data124.max_records === undefined){
-data124.max_records = 1000;
 }
-if(data124.max_bytes === undefined){
-data124.max_bytes = 1000000;
+if(coerced100 !== undefined){
+data139 = coerced100;
+if(data133 !== undefined){
+data133["verify"] = coerced100;
 }
-if(data124.linger_ms === undefined){
-data124.linger_ms = 200;
 }
-for(const key14 in data124){
-if(!(((key14 === "max_records") || (key14 === "max_bytes")) || (key14 === "linger_ms"))){
-const err340 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+}
+}
+else {
+const err340 = {instancePath:instancePath+"/output/rabbitmq/tls",schemaPath:"#/properties/output/properties/rabbitmq/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -6954,17 +6717,20 @@ vErrors.push(err340);
 errors++;
 }
 }
-let data125 = data124.max_records;
-if(!(((typeof data125 == "number") && (!(data125 % 1) && !isNaN(data125))) && (isFinite(data125)))){
-let dataType113 = typeof data125;
-let coerced113 = undefined;
-if(!(coerced113 !== undefined)){
-if(dataType113 === "boolean" || data125 === null
-              || (dataType113 === "string" && data125 && data125 == +data125 && !(data125 % 1))){
-coerced113 = +data125;
+let data140 = data118.max_message_bytes;
+const _errs380 = errors;
+let valid88 = false;
+const _errs381 = errors;
+if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
+let dataType101 = typeof data140;
+let coerced101 = undefined;
+if(!(coerced101 !== undefined)){
+if(dataType101 === "boolean" || data140 === null
+              || (dataType101 === "string" && data140 && data140 == +data140 && !(data140 % 1))){
+coerced101 = +data140;
 }
 else {
-const err341 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err341 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -6974,16 +6740,16 @@ vErrors.push(err341);
 errors++;
 }
 }
-if(coerced113 !== undefined){
-data125 = coerced113;
-if(data124 !== undefined){
-data124["max_records"] = coerced113;
+if(coerced101 !== undefined){
+data140 = coerced101;
+if(data118 !== undefined){
+data118["max_message_bytes"] = coerced101;
 }
 }
 }
-if((typeof data125 == "number") && (isFinite(data125))){
-if(data125 < 1 || isNaN(data125)){
-const err342 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data140 == "number") && (isFinite(data140))){
+if(data140 < 1 || isNaN(data140)){
+const err342 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -6993,20 +6759,22 @@ vErrors.push(err342);
 errors++;
 }
 }
-let data126 = data124.max_bytes;
-const _errs385 = errors;
-let valid70 = false;
-const _errs386 = errors;
-if(!(((typeof data126 == "number") && (!(data126 % 1) && !isNaN(data126))) && (isFinite(data126)))){
-let dataType114 = typeof data126;
-let coerced114 = undefined;
-if(!(coerced114 !== undefined)){
-if(dataType114 === "boolean" || data126 === null
-              || (dataType114 === "string" && data126 && data126 == +data126 && !(data126 % 1))){
-coerced114 = +data126;
+var _valid23 = _errs381 === errors;
+valid88 = valid88 || _valid23;
+if(!valid88){
+const _errs383 = errors;
+if(typeof data140 !== "string"){
+let dataType102 = typeof data140;
+let coerced102 = undefined;
+if(!(coerced102 !== undefined)){
+if(dataType102 == "number" || dataType102 == "boolean"){
+coerced102 = "" + data140;
+}
+else if(data140 === null){
+coerced102 = "";
 }
 else {
-const err343 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err343 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -7016,16 +6784,16 @@ vErrors.push(err343);
 errors++;
 }
 }
-if(coerced114 !== undefined){
-data126 = coerced114;
-if(data124 !== undefined){
-data124["max_bytes"] = coerced114;
+if(coerced102 !== undefined){
+data140 = coerced102;
+if(data118 !== undefined){
+data118["max_message_bytes"] = coerced102;
 }
 }
 }
-if((typeof data126 == "number") && (isFinite(data126))){
-if(data126 < 1 || isNaN(data126)){
-const err344 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(typeof data140 === "string"){
+if(!pattern1.test(data140)){
+const err344 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -7035,22 +6803,11 @@ vErrors.push(err344);
 errors++;
 }
 }
-var _valid32 = _errs386 === errors;
-valid70 = valid70 || _valid32;
-if(!valid70){
-const _errs388 = errors;
-if(typeof data126 !== "string"){
-let dataType115 = typeof data126;
-let coerced115 = undefined;
-if(!(coerced115 !== undefined)){
-if(dataType115 == "number" || dataType115 == "boolean"){
-coerced115 = "" + data126;
+var _valid23 = _errs383 === errors;
+valid88 = valid88 || _valid23;
 }
-else if(data126 === null){
-coerced115 = "";
-}
-else {
-const err345 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid88){
+const err345 = {instancePath:instancePath+"/output/rabbitmq/max_message_bytes",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_message_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -7059,17 +6816,31 @@ vErrors.push(err345);
 }
 errors++;
 }
+else {
+errors = _errs380;
+if(vErrors !== null){
+if(_errs380){
+vErrors.length = _errs380;
 }
-if(coerced115 !== undefined){
-data126 = coerced115;
-if(data124 !== undefined){
-data124["max_bytes"] = coerced115;
+else {
+vErrors = null;
 }
 }
 }
-if(typeof data126 === "string"){
-if(!pattern1.test(data126)){
-const err346 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+let data141 = data118.connection_timeout_ms;
+const _errs386 = errors;
+let valid89 = false;
+const _errs387 = errors;
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+let dataType103 = typeof data141;
+let coerced103 = undefined;
+if(!(coerced103 !== undefined)){
+if(dataType103 === "boolean" || data141 === null
+              || (dataType103 === "string" && data141 && data141 == +data141 && !(data141 % 1))){
+coerced103 = +data141;
+}
+else {
+const err346 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -7079,11 +6850,16 @@ vErrors.push(err346);
 errors++;
 }
 }
-var _valid32 = _errs388 === errors;
-valid70 = valid70 || _valid32;
+if(coerced103 !== undefined){
+data141 = coerced103;
+if(data118 !== undefined){
+data118["connection_timeout_ms"] = coerced103;
 }
-if(!valid70){
-const err347 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if((typeof data141 == "number") && (isFinite(data141))){
+if(data141 < 1 || isNaN(data141)){
+const err347 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -7092,31 +6868,23 @@ vErrors.push(err347);
 }
 errors++;
 }
-else {
-errors = _errs385;
-if(vErrors !== null){
-if(_errs385){
-vErrors.length = _errs385;
+}
+var _valid24 = _errs387 === errors;
+valid89 = valid89 || _valid24;
+if(!valid89){
+const _errs389 = errors;
+if(typeof data141 !== "string"){
+let dataType104 = typeof data141;
+let coerced104 = undefined;
+if(!(coerced104 !== undefined)){
+if(dataType104 == "number" || dataType104 == "boolean"){
+coerced104 = "" + data141;
+}
+else if(data141 === null){
+coerced104 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-let data127 = data124.linger_ms;
-const _errs391 = errors;
-let valid71 = false;
-const _errs392 = errors;
-if(!(((typeof data127 == "number") && (!(data127 % 1) && !isNaN(data127))) && (isFinite(data127)))){
-let dataType116 = typeof data127;
-let coerced116 = undefined;
-if(!(coerced116 !== undefined)){
-if(dataType116 === "boolean" || data127 === null
-              || (dataType116 === "string" && data127 && data127 == +data127 && !(data127 % 1))){
-coerced116 = +data127;
-}
-else {
-const err348 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err348 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -7126,16 +6894,16 @@ vErrors.push(err348);
 errors++;
 }
 }
-if(coerced116 !== undefined){
-data127 = coerced116;
-if(data124 !== undefined){
-data124["linger_ms"] = coerced116;
+if(coerced104 !== undefined){
+data141 = coerced104;
+if(data118 !== undefined){
+data118["connection_timeout_ms"] = coerced104;
 }
 }
 }
-if((typeof data127 == "number") && (isFinite(data127))){
-if(data127 < 0 || isNaN(data127)){
-const err349 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(typeof data141 === "string"){
+if(!pattern2.test(data141)){
+const err349 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -7145,22 +6913,11 @@ vErrors.push(err349);
 errors++;
 }
 }
-var _valid33 = _errs392 === errors;
-valid71 = valid71 || _valid33;
-if(!valid71){
-const _errs394 = errors;
-if(typeof data127 !== "string"){
-let dataType117 = typeof data127;
-let coerced117 = undefined;
-if(!(coerced117 !== undefined)){
-if(dataType117 == "number" || dataType117 == "boolean"){
-coerced117 = "" + data127;
+var _valid24 = _errs389 === errors;
+valid89 = valid89 || _valid24;
 }
-else if(data127 === null){
-coerced117 = "";
-}
-else {
-const err350 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid89){
+const err350 = {instancePath:instancePath+"/output/rabbitmq/connection_timeout_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/connection_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -7169,17 +6926,31 @@ vErrors.push(err350);
 }
 errors++;
 }
+else {
+errors = _errs386;
+if(vErrors !== null){
+if(_errs386){
+vErrors.length = _errs386;
 }
-if(coerced117 !== undefined){
-data127 = coerced117;
-if(data124 !== undefined){
-data124["linger_ms"] = coerced117;
+else {
+vErrors = null;
 }
 }
 }
-if(typeof data127 === "string"){
-if(!pattern2.test(data127)){
-const err351 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+let data142 = data118.retry_backoff_ms;
+const _errs392 = errors;
+let valid90 = false;
+const _errs393 = errors;
+if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
+let dataType105 = typeof data142;
+let coerced105 = undefined;
+if(!(coerced105 !== undefined)){
+if(dataType105 === "boolean" || data142 === null
+              || (dataType105 === "string" && data142 && data142 == +data142 && !(data142 % 1))){
+coerced105 = +data142;
+}
+else {
+const err351 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -7189,11 +6960,16 @@ vErrors.push(err351);
 errors++;
 }
 }
-var _valid33 = _errs394 === errors;
-valid71 = valid71 || _valid33;
+if(coerced105 !== undefined){
+data142 = coerced105;
+if(data118 !== undefined){
+data118["retry_backoff_ms"] = coerced105;
 }
-if(!valid71){
-const err352 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if((typeof data142 == "number") && (isFinite(data142))){
+if(data142 < 1 || isNaN(data142)){
+const err352 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -7202,20 +6978,23 @@ vErrors.push(err352);
 }
 errors++;
 }
-else {
-errors = _errs391;
-if(vErrors !== null){
-if(_errs391){
-vErrors.length = _errs391;
+}
+var _valid25 = _errs393 === errors;
+valid90 = valid90 || _valid25;
+if(!valid90){
+const _errs395 = errors;
+if(typeof data142 !== "string"){
+let dataType106 = typeof data142;
+let coerced106 = undefined;
+if(!(coerced106 !== undefined)){
+if(dataType106 == "number" || dataType106 == "boolean"){
+coerced106 = "" + data142;
+}
+else if(data142 === null){
+coerced106 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-else {
-const err353 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err353 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -7224,19 +7003,17 @@ vErrors.push(err353);
 }
 errors++;
 }
-let data128 = data.state_dir;
-if(typeof data128 !== "string"){
-let dataType118 = typeof data128;
-let coerced118 = undefined;
-if(!(coerced118 !== undefined)){
-if(dataType118 == "number" || dataType118 == "boolean"){
-coerced118 = "" + data128;
 }
-else if(data128 === null){
-coerced118 = "";
+if(coerced106 !== undefined){
+data142 = coerced106;
+if(data118 !== undefined){
+data118["retry_backoff_ms"] = coerced106;
 }
-else {
-const err354 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+if(typeof data142 === "string"){
+if(!pattern2.test(data142)){
+const err354 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -7246,16 +7023,11 @@ vErrors.push(err354);
 errors++;
 }
 }
-if(coerced118 !== undefined){
-data128 = coerced118;
-if(data !== undefined){
-data["state_dir"] = coerced118;
+var _valid25 = _errs395 === errors;
+valid90 = valid90 || _valid25;
 }
-}
-}
-if(typeof data128 === "string"){
-if(func4(data128) < 1){
-const err355 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(!valid90){
+const err355 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -7264,21 +7036,31 @@ vErrors.push(err355);
 }
 errors++;
 }
-}
-if(data.host !== undefined){
-let data129 = data.host;
-if(typeof data129 !== "string"){
-let dataType119 = typeof data129;
-let coerced119 = undefined;
-if(!(coerced119 !== undefined)){
-if(dataType119 == "number" || dataType119 == "boolean"){
-coerced119 = "" + data129;
-}
-else if(data129 === null){
-coerced119 = "";
+else {
+errors = _errs392;
+if(vErrors !== null){
+if(_errs392){
+vErrors.length = _errs392;
 }
 else {
-const err356 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+let data143 = data118.retry_backoff_max_ms;
+const _errs398 = errors;
+let valid91 = false;
+const _errs399 = errors;
+if(!(((typeof data143 == "number") && (!(data143 % 1) && !isNaN(data143))) && (isFinite(data143)))){
+let dataType107 = typeof data143;
+let coerced107 = undefined;
+if(!(coerced107 !== undefined)){
+if(dataType107 === "boolean" || data143 === null
+              || (dataType107 === "string" && data143 && data143 == +data143 && !(data143 % 1))){
+coerced107 = +data143;
+}
+else {
+const err356 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -7288,16 +7070,16 @@ vErrors.push(err356);
 errors++;
 }
 }
-if(coerced119 !== undefined){
-data129 = coerced119;
-if(data !== undefined){
-data["host"] = coerced119;
+if(coerced107 !== undefined){
+data143 = coerced107;
+if(data118 !== undefined){
+data118["retry_backoff_max_ms"] = coerced107;
 }
 }
 }
-if(typeof data129 === "string"){
-if(func4(data129) < 1){
-const err357 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data143 == "number") && (isFinite(data143))){
+if(data143 < 1 || isNaN(data143)){
+const err357 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -7307,10 +7089,22 @@ vErrors.push(err357);
 errors++;
 }
 }
+var _valid26 = _errs399 === errors;
+valid91 = valid91 || _valid26;
+if(!valid91){
+const _errs401 = errors;
+if(typeof data143 !== "string"){
+let dataType108 = typeof data143;
+let coerced108 = undefined;
+if(!(coerced108 !== undefined)){
+if(dataType108 == "number" || dataType108 == "boolean"){
+coerced108 = "" + data143;
 }
-let data130 = data.log_level;
-if(!(((((((data130 === "fatal") || (data130 === "error")) || (data130 === "warn")) || (data130 === "info")) || (data130 === "debug")) || (data130 === "trace")) || (data130 === "silent"))){
-const err358 = {instancePath:instancePath+"/log_level",schemaPath:"#/properties/log_level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log_level.enum},message:"must be equal to one of the allowed values"};
+else if(data143 === null){
+coerced108 = "";
+}
+else {
+const err358 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -7319,32 +7113,17 @@ vErrors.push(err358);
 }
 errors++;
 }
-let data131 = data.spool;
-if(data131 && typeof data131 == "object" && !Array.isArray(data131)){
-if(data131.enabled === undefined){
-data131.enabled = true;
 }
-if(data131.max_bytes === undefined){
-data131.max_bytes = 1073741824;
+if(coerced108 !== undefined){
+data143 = coerced108;
+if(data118 !== undefined){
+data118["retry_backoff_max_ms"] = coerced108;
 }
-if(data131.segment_bytes === undefined){
-data131.segment_bytes = 67108864;
 }
-if(data131.fsync === undefined){
-data131.fsync = "batch";
 }
-if(data131.fsync_interval_ms === undefined){
-data131.fsync_interval_ms = 1000;
-}
-if(data131.when_full === undefined){
-data131.when_full = "block";
-}
-if(data131.keep_order === undefined){
-data131.keep_order = true;
-}
-for(const key15 in data131){
-if(!((((((((key15 === "enabled") || (key15 === "dir")) || (key15 === "max_bytes")) || (key15 === "segment_bytes")) || (key15 === "fsync")) || (key15 === "fsync_interval_ms")) || (key15 === "when_full")) || (key15 === "keep_order"))){
-const err359 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if(typeof data143 === "string"){
+if(!pattern2.test(data143)){
+const err359 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -7354,18 +7133,11 @@ vErrors.push(err359);
 errors++;
 }
 }
-let data132 = data131.enabled;
-if(typeof data132 !== "boolean"){
-let coerced120 = undefined;
-if(!(coerced120 !== undefined)){
-if(data132 === "false" || data132 === 0 || data132 === null){
-coerced120 = false;
+var _valid26 = _errs401 === errors;
+valid91 = valid91 || _valid26;
 }
-else if(data132 === "true" || data132 === 1){
-coerced120 = true;
-}
-else {
-const err360 = {instancePath:instancePath+"/spool/enabled",schemaPath:"#/properties/spool/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(!valid91){
+const err360 = {instancePath:instancePath+"/output/rabbitmq/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/rabbitmq/properties/retry_backoff_max_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -7374,28 +7146,28 @@ vErrors.push(err360);
 }
 errors++;
 }
-}
-if(coerced120 !== undefined){
-data132 = coerced120;
-if(data131 !== undefined){
-data131["enabled"] = coerced120;
-}
-}
-}
-if(data131.dir !== undefined){
-let data133 = data131.dir;
-if(typeof data133 !== "string"){
-let dataType121 = typeof data133;
-let coerced121 = undefined;
-if(!(coerced121 !== undefined)){
-if(dataType121 == "number" || dataType121 == "boolean"){
-coerced121 = "" + data133;
-}
-else if(data133 === null){
-coerced121 = "";
+else {
+errors = _errs398;
+if(vErrors !== null){
+if(_errs398){
+vErrors.length = _errs398;
 }
 else {
-const err361 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+let data144 = data118.max_in_flight;
+if(!(((typeof data144 == "number") && (!(data144 % 1) && !isNaN(data144))) && (isFinite(data144)))){
+let dataType109 = typeof data144;
+let coerced109 = undefined;
+if(!(coerced109 !== undefined)){
+if(dataType109 === "boolean" || data144 === null
+              || (dataType109 === "string" && data144 && data144 == +data144 && !(data144 % 1))){
+coerced109 = +data144;
+}
+else {
+const err361 = {instancePath:instancePath+"/output/rabbitmq/max_in_flight",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -7405,16 +7177,16 @@ vErrors.push(err361);
 errors++;
 }
 }
-if(coerced121 !== undefined){
-data133 = coerced121;
-if(data131 !== undefined){
-data131["dir"] = coerced121;
+if(coerced109 !== undefined){
+data144 = coerced109;
+if(data118 !== undefined){
+data118["max_in_flight"] = coerced109;
 }
 }
 }
-if(typeof data133 === "string"){
-if(func4(data133) < 1){
-const err362 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data144 == "number") && (isFinite(data144))){
+if(data144 < 1 || isNaN(data144)){
+const err362 = {instancePath:instancePath+"/output/rabbitmq/max_in_flight",schemaPath:"#/properties/output/properties/rabbitmq/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -7425,20 +7197,8 @@ errors++;
 }
 }
 }
-let data134 = data131.max_bytes;
-const _errs409 = errors;
-let valid73 = false;
-const _errs410 = errors;
-if(!(((typeof data134 == "number") && (!(data134 % 1) && !isNaN(data134))) && (isFinite(data134)))){
-let dataType122 = typeof data134;
-let coerced122 = undefined;
-if(!(coerced122 !== undefined)){
-if(dataType122 === "boolean" || data134 === null
-              || (dataType122 === "string" && data134 && data134 == +data134 && !(data134 % 1))){
-coerced122 = +data134;
-}
 else {
-const err363 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err363 = {instancePath:instancePath+"/output/rabbitmq",schemaPath:"#/properties/output/properties/rabbitmq/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -7448,16 +7208,14 @@ vErrors.push(err363);
 errors++;
 }
 }
-if(coerced122 !== undefined){
-data134 = coerced122;
-if(data131 !== undefined){
-data131["max_bytes"] = coerced122;
-}
-}
-}
-if((typeof data134 == "number") && (isFinite(data134))){
-if(data134 < 1048576 || isNaN(data134)){
-const err364 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1048576},message:"must be >= 1048576"};
+if(data114.redis !== undefined){
+let data145 = data114.redis;
+const _errs407 = errors;
+const _errs408 = errors;
+if(data145 && typeof data145 == "object" && !Array.isArray(data145)){
+let missing10;
+if(((data145.password_env === undefined) && (missing10 = "password_env")) || ((data145.password_file === undefined) && (missing10 = "password_file"))){
+const err364 = {};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -7467,22 +7225,9 @@ vErrors.push(err364);
 errors++;
 }
 }
-var _valid34 = _errs410 === errors;
-valid73 = valid73 || _valid34;
-if(!valid73){
-const _errs412 = errors;
-if(typeof data134 !== "string"){
-let dataType123 = typeof data134;
-let coerced123 = undefined;
-if(!(coerced123 !== undefined)){
-if(dataType123 == "number" || dataType123 == "boolean"){
-coerced123 = "" + data134;
-}
-else if(data134 === null){
-coerced123 = "";
-}
-else {
-const err365 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var valid92 = _errs408 === errors;
+if(valid92){
+const err365 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/not",keyword:"not",params:{},message:"must NOT be valid"};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -7491,17 +7236,41 @@ vErrors.push(err365);
 }
 errors++;
 }
+else {
+errors = _errs407;
+if(vErrors !== null){
+if(_errs407){
+vErrors.length = _errs407;
 }
-if(coerced123 !== undefined){
-data134 = coerced123;
-if(data131 !== undefined){
-data131["max_bytes"] = coerced123;
+else {
+vErrors = null;
 }
 }
 }
-if(typeof data134 === "string"){
-if(!pattern1.test(data134)){
-const err366 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(data145 && typeof data145 == "object" && !Array.isArray(data145)){
+if(data145.dead_letter_stream === undefined){
+data145.dead_letter_stream = "logship-dead-letter";
+}
+if(data145.command_timeout_ms === undefined){
+data145.command_timeout_ms = 30000;
+}
+if(data145.max_message_bytes === undefined){
+data145.max_message_bytes = 1000000;
+}
+if(data145.connection_timeout_ms === undefined){
+data145.connection_timeout_ms = 10000;
+}
+if(data145.retry_backoff_ms === undefined){
+data145.retry_backoff_ms = 100;
+}
+if(data145.retry_backoff_max_ms === undefined){
+data145.retry_backoff_max_ms = 30000;
+}
+if(data145.max_in_flight === undefined){
+data145.max_in_flight = 4;
+}
+if(data145.url === undefined){
+const err366 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -7510,12 +7279,8 @@ vErrors.push(err366);
 }
 errors++;
 }
-}
-var _valid34 = _errs412 === errors;
-valid73 = valid73 || _valid34;
-}
-if(!valid73){
-const err367 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data145.stream === undefined){
+const err367 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/required",keyword:"required",params:{missingProperty: "stream"},message:"must have required property '"+"stream"+"'"};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -7524,31 +7289,9 @@ vErrors.push(err367);
 }
 errors++;
 }
-else {
-errors = _errs409;
-if(vErrors !== null){
-if(_errs409){
-vErrors.length = _errs409;
-}
-else {
-vErrors = null;
-}
-}
-}
-let data135 = data131.segment_bytes;
-const _errs415 = errors;
-let valid74 = false;
-const _errs416 = errors;
-if(!(((typeof data135 == "number") && (!(data135 % 1) && !isNaN(data135))) && (isFinite(data135)))){
-let dataType124 = typeof data135;
-let coerced124 = undefined;
-if(!(coerced124 !== undefined)){
-if(dataType124 === "boolean" || data135 === null
-              || (dataType124 === "string" && data135 && data135 == +data135 && !(data135 % 1))){
-coerced124 = +data135;
-}
-else {
-const err368 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key23 in data145){
+if(!(func2.call(schema11.properties.output.properties.redis.properties, key23))){
+const err368 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -7558,16 +7301,20 @@ vErrors.push(err368);
 errors++;
 }
 }
-if(coerced124 !== undefined){
-data135 = coerced124;
-if(data131 !== undefined){
-data131["segment_bytes"] = coerced124;
+if(data145.url !== undefined){
+let data146 = data145.url;
+if(typeof data146 !== "string"){
+let dataType110 = typeof data146;
+let coerced110 = undefined;
+if(!(coerced110 !== undefined)){
+if(dataType110 == "number" || dataType110 == "boolean"){
+coerced110 = "" + data146;
 }
+else if(data146 === null){
+coerced110 = "";
 }
-}
-if((typeof data135 == "number") && (isFinite(data135))){
-if(data135 < 65536 || isNaN(data135)){
-const err369 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 65536},message:"must be >= 65536"};
+else {
+const err369 = {instancePath:instancePath+"/output/redis/url",schemaPath:"#/properties/output/properties/redis/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -7577,22 +7324,16 @@ vErrors.push(err369);
 errors++;
 }
 }
-var _valid35 = _errs416 === errors;
-valid74 = valid74 || _valid35;
-if(!valid74){
-const _errs418 = errors;
-if(typeof data135 !== "string"){
-let dataType125 = typeof data135;
-let coerced125 = undefined;
-if(!(coerced125 !== undefined)){
-if(dataType125 == "number" || dataType125 == "boolean"){
-coerced125 = "" + data135;
+if(coerced110 !== undefined){
+data146 = coerced110;
+if(data145 !== undefined){
+data145["url"] = coerced110;
 }
-else if(data135 === null){
-coerced125 = "";
 }
-else {
-const err370 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(typeof data146 === "string"){
+if(!pattern27.test(data146)){
+const err370 = {instancePath:instancePath+"/output/redis/url",schemaPath:"#/properties/output/properties/redis/properties/url/pattern",keyword:"pattern",params:{pattern: "^rediss?://"},message:"must match pattern \""+"^rediss?://"+"\""};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -7602,16 +7343,21 @@ vErrors.push(err370);
 errors++;
 }
 }
-if(coerced125 !== undefined){
-data135 = coerced125;
-if(data131 !== undefined){
-data131["segment_bytes"] = coerced125;
 }
+if(data145.stream !== undefined){
+let data147 = data145.stream;
+if(typeof data147 !== "string"){
+let dataType111 = typeof data147;
+let coerced111 = undefined;
+if(!(coerced111 !== undefined)){
+if(dataType111 == "number" || dataType111 == "boolean"){
+coerced111 = "" + data147;
 }
+else if(data147 === null){
+coerced111 = "";
 }
-if(typeof data135 === "string"){
-if(!pattern1.test(data135)){
-const err371 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+else {
+const err371 = {instancePath:instancePath+"/output/redis/stream",schemaPath:"#/properties/output/properties/redis/properties/stream/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -7621,11 +7367,16 @@ vErrors.push(err371);
 errors++;
 }
 }
-var _valid35 = _errs418 === errors;
-valid74 = valid74 || _valid35;
+if(coerced111 !== undefined){
+data147 = coerced111;
+if(data145 !== undefined){
+data145["stream"] = coerced111;
 }
-if(!valid74){
-const err372 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if(typeof data147 === "string"){
+if(func4(data147) < 1){
+const err372 = {instancePath:instancePath+"/output/redis/stream",schemaPath:"#/properties/output/properties/redis/properties/stream/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -7634,20 +7385,21 @@ vErrors.push(err372);
 }
 errors++;
 }
-else {
-errors = _errs415;
-if(vErrors !== null){
-if(_errs415){
-vErrors.length = _errs415;
+}
+}
+let data148 = data145.dead_letter_stream;
+if(typeof data148 !== "string"){
+let dataType112 = typeof data148;
+let coerced112 = undefined;
+if(!(coerced112 !== undefined)){
+if(dataType112 == "number" || dataType112 == "boolean"){
+coerced112 = "" + data148;
+}
+else if(data148 === null){
+coerced112 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-let data136 = data131.fsync;
-if(!(((data136 === "always") || (data136 === "batch")) || (data136 === "interval"))){
-const err373 = {instancePath:instancePath+"/spool/fsync",schemaPath:"#/properties/spool/properties/fsync/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.fsync.enum},message:"must be equal to one of the allowed values"};
+const err373 = {instancePath:instancePath+"/output/redis/dead_letter_stream",schemaPath:"#/properties/output/properties/redis/properties/dead_letter_stream/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -7656,20 +7408,17 @@ vErrors.push(err373);
 }
 errors++;
 }
-let data137 = data131.fsync_interval_ms;
-const _errs422 = errors;
-let valid75 = false;
-const _errs423 = errors;
-if(!(((typeof data137 == "number") && (!(data137 % 1) && !isNaN(data137))) && (isFinite(data137)))){
-let dataType126 = typeof data137;
-let coerced126 = undefined;
-if(!(coerced126 !== undefined)){
-if(dataType126 === "boolean" || data137 === null
-              || (dataType126 === "string" && data137 && data137 == +data137 && !(data137 % 1))){
-coerced126 = +data137;
 }
-else {
-const err374 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(coerced112 !== undefined){
+data148 = coerced112;
+if(data145 !== undefined){
+data145["dead_letter_stream"] = coerced112;
+}
+}
+}
+if(typeof data148 === "string"){
+if(func4(data148) < 1){
+const err374 = {instancePath:instancePath+"/output/redis/dead_letter_stream",schemaPath:"#/properties/output/properties/redis/properties/dead_letter_stream/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -7679,16 +7428,18 @@ vErrors.push(err374);
 errors++;
 }
 }
-if(coerced126 !== undefined){
-data137 = coerced126;
-if(data131 !== undefined){
-data131["fsync_interval_ms"] = coerced126;
+if(data145.maxlen !== undefined){
+let data149 = data145.maxlen;
+if(!(((typeof data149 == "number") && (!(data149 % 1) && !isNaN(data149))) && (isFinite(data149)))){
+let dataType113 = typeof data149;
+let coerced113 = undefined;
+if(!(coerced113 !== undefined)){
+if(dataType113 === "boolean" || data149 === null
+              || (dataType113 === "string" && data149 && data149 == +data149 && !(data149 % 1))){
+coerced113 = +data149;
 }
-}
-}
-if((typeof data137 == "number") && (isFinite(data137))){
-if(data137 < 1 || isNaN(data137)){
-const err375 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+const err375 = {instancePath:instancePath+"/output/redis/maxlen",schemaPath:"#/properties/output/properties/redis/properties/maxlen/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -7698,22 +7449,16 @@ vErrors.push(err375);
 errors++;
 }
 }
-var _valid36 = _errs423 === errors;
-valid75 = valid75 || _valid36;
-if(!valid75){
-const _errs425 = errors;
-if(typeof data137 !== "string"){
-let dataType127 = typeof data137;
-let coerced127 = undefined;
-if(!(coerced127 !== undefined)){
-if(dataType127 == "number" || dataType127 == "boolean"){
-coerced127 = "" + data137;
+if(coerced113 !== undefined){
+data149 = coerced113;
+if(data145 !== undefined){
+data145["maxlen"] = coerced113;
 }
-else if(data137 === null){
-coerced127 = "";
 }
-else {
-const err376 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if((typeof data149 == "number") && (isFinite(data149))){
+if(data149 < 1 || isNaN(data149)){
+const err376 = {instancePath:instancePath+"/output/redis/maxlen",schemaPath:"#/properties/output/properties/redis/properties/maxlen/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -7723,16 +7468,21 @@ vErrors.push(err376);
 errors++;
 }
 }
-if(coerced127 !== undefined){
-data137 = coerced127;
-if(data131 !== undefined){
-data131["fsync_interval_ms"] = coerced127;
 }
+let data150 = data145.command_timeout_ms;
+const _errs419 = errors;
+let valid94 = false;
+const _errs420 = errors;
+if(!(((typeof data150 == "number") && (!(data150 % 1) && !isNaN(data150))) && (isFinite(data150)))){
+let dataType114 = typeof data150;
+let coerced114 = undefined;
+if(!(coerced114 !== undefined)){
+if(dataType114 === "boolean" || data150 === null
+              || (dataType114 === "string" && data150 && data150 == +data150 && !(data150 % 1))){
+coerced114 = +data150;
 }
-}
-if(typeof data137 === "string"){
-if(!pattern2.test(data137)){
-const err377 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+else {
+const err377 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -7742,11 +7492,16 @@ vErrors.push(err377);
 errors++;
 }
 }
-var _valid36 = _errs425 === errors;
-valid75 = valid75 || _valid36;
+if(coerced114 !== undefined){
+data150 = coerced114;
+if(data145 !== undefined){
+data145["command_timeout_ms"] = coerced114;
 }
-if(!valid75){
-const err378 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if((typeof data150 == "number") && (isFinite(data150))){
+if(data150 < 1 || isNaN(data150)){
+const err378 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -7755,20 +7510,23 @@ vErrors.push(err378);
 }
 errors++;
 }
-else {
-errors = _errs422;
-if(vErrors !== null){
-if(_errs422){
-vErrors.length = _errs422;
+}
+var _valid27 = _errs420 === errors;
+valid94 = valid94 || _valid27;
+if(!valid94){
+const _errs422 = errors;
+if(typeof data150 !== "string"){
+let dataType115 = typeof data150;
+let coerced115 = undefined;
+if(!(coerced115 !== undefined)){
+if(dataType115 == "number" || dataType115 == "boolean"){
+coerced115 = "" + data150;
+}
+else if(data150 === null){
+coerced115 = "";
 }
 else {
-vErrors = null;
-}
-}
-}
-let data138 = data131.when_full;
-if(!((data138 === "block") || (data138 === "drop_oldest"))){
-const err379 = {instancePath:instancePath+"/spool/when_full",schemaPath:"#/properties/spool/properties/when_full/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.when_full.enum},message:"must be equal to one of the allowed values"};
+const err379 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -7777,18 +7535,17 @@ vErrors.push(err379);
 }
 errors++;
 }
-let data139 = data131.keep_order;
-if(typeof data139 !== "boolean"){
-let coerced128 = undefined;
-if(!(coerced128 !== undefined)){
-if(data139 === "false" || data139 === 0 || data139 === null){
-coerced128 = false;
 }
-else if(data139 === "true" || data139 === 1){
-coerced128 = true;
+if(coerced115 !== undefined){
+data150 = coerced115;
+if(data145 !== undefined){
+data145["command_timeout_ms"] = coerced115;
 }
-else {
-const err380 = {instancePath:instancePath+"/spool/keep_order",schemaPath:"#/properties/spool/properties/keep_order/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+}
+if(typeof data150 === "string"){
+if(!pattern2.test(data150)){
+const err380 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -7798,16 +7555,11 @@ vErrors.push(err380);
 errors++;
 }
 }
-if(coerced128 !== undefined){
-data139 = coerced128;
-if(data131 !== undefined){
-data131["keep_order"] = coerced128;
+var _valid27 = _errs422 === errors;
+valid94 = valid94 || _valid27;
 }
-}
-}
-}
-else {
-const err381 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!valid94){
+const err381 = {instancePath:instancePath+"/output/redis/command_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/command_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -7816,17 +7568,31 @@ vErrors.push(err381);
 }
 errors++;
 }
-let data140 = data.metrics;
-if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
-if(data140.enabled === undefined){
-data140.enabled = true;
+else {
+errors = _errs419;
+if(vErrors !== null){
+if(_errs419){
+vErrors.length = _errs419;
 }
-if(data140.listen === undefined){
-data140.listen = "127.0.0.1:9598";
+else {
+vErrors = null;
 }
-for(const key16 in data140){
-if(!(((key16 === "enabled") || (key16 === "listen")) || (key16 === "tap"))){
-const err382 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+}
+}
+if(data145.username !== undefined){
+let data151 = data145.username;
+if(typeof data151 !== "string"){
+let dataType116 = typeof data151;
+let coerced116 = undefined;
+if(!(coerced116 !== undefined)){
+if(dataType116 == "number" || dataType116 == "boolean"){
+coerced116 = "" + data151;
+}
+else if(data151 === null){
+coerced116 = "";
+}
+else {
+const err382 = {instancePath:instancePath+"/output/redis/username",schemaPath:"#/properties/output/properties/redis/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -7836,18 +7602,16 @@ vErrors.push(err382);
 errors++;
 }
 }
-let data141 = data140.enabled;
-if(typeof data141 !== "boolean"){
-let coerced129 = undefined;
-if(!(coerced129 !== undefined)){
-if(data141 === "false" || data141 === 0 || data141 === null){
-coerced129 = false;
+if(coerced116 !== undefined){
+data151 = coerced116;
+if(data145 !== undefined){
+data145["username"] = coerced116;
 }
-else if(data141 === "true" || data141 === 1){
-coerced129 = true;
 }
-else {
-const err383 = {instancePath:instancePath+"/metrics/enabled",schemaPath:"#/properties/metrics/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+if(typeof data151 === "string"){
+if(func4(data151) < 1){
+const err383 = {instancePath:instancePath+"/output/redis/username",schemaPath:"#/properties/output/properties/redis/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -7857,26 +7621,21 @@ vErrors.push(err383);
 errors++;
 }
 }
-if(coerced129 !== undefined){
-data141 = coerced129;
-if(data140 !== undefined){
-data140["enabled"] = coerced129;
 }
+if(data145.password_env !== undefined){
+let data152 = data145.password_env;
+if(typeof data152 !== "string"){
+let dataType117 = typeof data152;
+let coerced117 = undefined;
+if(!(coerced117 !== undefined)){
+if(dataType117 == "number" || dataType117 == "boolean"){
+coerced117 = "" + data152;
 }
-}
-let data142 = data140.listen;
-if(typeof data142 !== "string"){
-let dataType130 = typeof data142;
-let coerced130 = undefined;
-if(!(coerced130 !== undefined)){
-if(dataType130 == "number" || dataType130 == "boolean"){
-coerced130 = "" + data142;
-}
-else if(data142 === null){
-coerced130 = "";
+else if(data152 === null){
+coerced117 = "";
 }
 else {
-const err384 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err384 = {instancePath:instancePath+"/output/redis/password_env",schemaPath:"#/properties/output/properties/redis/properties/password_env/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -7886,16 +7645,16 @@ vErrors.push(err384);
 errors++;
 }
 }
-if(coerced130 !== undefined){
-data142 = coerced130;
-if(data140 !== undefined){
-data140["listen"] = coerced130;
+if(coerced117 !== undefined){
+data152 = coerced117;
+if(data145 !== undefined){
+data145["password_env"] = coerced117;
 }
 }
 }
-if(typeof data142 === "string"){
-if(!pattern9.test(data142)){
-const err385 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"+"\""};
+if(typeof data152 === "string"){
+if(func4(data152) < 1){
+const err385 = {instancePath:instancePath+"/output/redis/password_env",schemaPath:"#/properties/output/properties/redis/properties/password_env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -7905,19 +7664,21 @@ vErrors.push(err385);
 errors++;
 }
 }
-if(data140.tap !== undefined){
-let data143 = data140.tap;
-if(typeof data143 !== "boolean"){
-let coerced131 = undefined;
-if(!(coerced131 !== undefined)){
-if(data143 === "false" || data143 === 0 || data143 === null){
-coerced131 = false;
 }
-else if(data143 === "true" || data143 === 1){
-coerced131 = true;
+if(data145.password_file !== undefined){
+let data153 = data145.password_file;
+if(typeof data153 !== "string"){
+let dataType118 = typeof data153;
+let coerced118 = undefined;
+if(!(coerced118 !== undefined)){
+if(dataType118 == "number" || dataType118 == "boolean"){
+coerced118 = "" + data153;
+}
+else if(data153 === null){
+coerced118 = "";
 }
 else {
-const err386 = {instancePath:instancePath+"/metrics/tap",schemaPath:"#/properties/metrics/properties/tap/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err386 = {instancePath:instancePath+"/output/redis/password_file",schemaPath:"#/properties/output/properties/redis/properties/password_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -7927,17 +7688,16 @@ vErrors.push(err386);
 errors++;
 }
 }
-if(coerced131 !== undefined){
-data143 = coerced131;
-if(data140 !== undefined){
-data140["tap"] = coerced131;
+if(coerced118 !== undefined){
+data153 = coerced118;
+if(data145 !== undefined){
+data145["password_file"] = coerced118;
 }
 }
 }
-}
-}
-else {
-const err387 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(typeof data153 === "string"){
+if(func4(data153) < 1){
+const err387 = {instancePath:instancePath+"/output/redis/password_file",schemaPath:"#/properties/output/properties/redis/properties/password_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -7946,20 +7706,20 @@ vErrors.push(err387);
 }
 errors++;
 }
-let data144 = data.shutdown_timeout_ms;
-const _errs440 = errors;
-let valid77 = false;
-const _errs441 = errors;
-if(!(((typeof data144 == "number") && (!(data144 % 1) && !isNaN(data144))) && (isFinite(data144)))){
-let dataType132 = typeof data144;
-let coerced132 = undefined;
-if(!(coerced132 !== undefined)){
-if(dataType132 === "boolean" || data144 === null
-              || (dataType132 === "string" && data144 && data144 == +data144 && !(data144 % 1))){
-coerced132 = +data144;
 }
-else {
-const err388 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data145.tls !== undefined){
+let data154 = data145.tls;
+if(data154 && typeof data154 == "object" && !Array.isArray(data154)){
+if(data154.enabled === undefined){
+data154.enabled = true;
+}
+if(data154.verify === undefined){
+data154.verify = true;
+}
+for(const key24 in data154){
+if(!((((((key24 === "enabled") || (key24 === "ca_file")) || (key24 === "cert_file")) || (key24 === "key_file")) || (key24 === "server_name")) || (key24 === "verify"))){
+const err388 = {instancePath:instancePath+"/output/redis/tls",schemaPath:"#/properties/output/properties/redis/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -7969,16 +7729,12 @@ vErrors.push(err388);
 errors++;
 }
 }
-if(coerced132 !== undefined){
-data144 = coerced132;
-if(data !== undefined){
-data["shutdown_timeout_ms"] = coerced132;
-}
-}
-}
-if((typeof data144 == "number") && (isFinite(data144))){
-if(data144 < 1 || isNaN(data144)){
-const err389 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data154.cert_file !== undefined){
+if(data154.key_file === undefined){
+const err389 = {instancePath:instancePath+"/output/redis/tls",schemaPath:"#/properties/output/properties/redis/properties/tls/dependencies",keyword:"dependencies",params:{property: "cert_file",
+    missingProperty: "key_file",
+    depsCount: 1,
+    deps: "key_file"},message:"must have property key_file when property cert_file is present"};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -7988,22 +7744,12 @@ vErrors.push(err389);
 errors++;
 }
 }
-var _valid37 = _errs441 === errors;
-valid77 = valid77 || _valid37;
-if(!valid77){
-const _errs443 = errors;
-if(typeof data144 !== "string"){
-let dataType133 = typeof data144;
-let coerced133 = undefined;
-if(!(coerced133 !== undefined)){
-if(dataType133 == "number" || dataType133 == "boolean"){
-coerced133 = "" + data144;
-}
-else if(data144 === null){
-coerced133 = "";
-}
-else {
-const err390 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data154.key_file !== undefined){
+if(data154.cert_file === undefined){
+const err390 = {instancePath:instancePath+"/output/redis/tls",schemaPath:"#/properties/output/properties/redis/properties/tls/dependencies",keyword:"dependencies",params:{property: "key_file",
+    missingProperty: "cert_file",
+    depsCount: 1,
+    deps: "cert_file"},message:"must have property cert_file when property key_file is present"};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -8013,16 +7759,18 @@ vErrors.push(err390);
 errors++;
 }
 }
-if(coerced133 !== undefined){
-data144 = coerced133;
-if(data !== undefined){
-data["shutdown_timeout_ms"] = coerced133;
+let data155 = data154.enabled;
+if(typeof data155 !== "boolean"){
+let coerced119 = undefined;
+if(!(coerced119 !== undefined)){
+if(data155 === "false" || data155 === 0 || data155 === null){
+coerced119 = false;
 }
+else if(data155 === "true" || data155 === 1){
+coerced119 = true;
 }
-}
-if(typeof data144 === "string"){
-if(!pattern2.test(data144)){
-const err391 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+else {
+const err391 = {instancePath:instancePath+"/output/redis/tls/enabled",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -8032,11 +7780,27 @@ vErrors.push(err391);
 errors++;
 }
 }
-var _valid37 = _errs443 === errors;
-valid77 = valid77 || _valid37;
+if(coerced119 !== undefined){
+data155 = coerced119;
+if(data154 !== undefined){
+data154["enabled"] = coerced119;
 }
-if(!valid77){
-const err392 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if(data154.ca_file !== undefined){
+let data156 = data154.ca_file;
+if(typeof data156 !== "string"){
+let dataType120 = typeof data156;
+let coerced120 = undefined;
+if(!(coerced120 !== undefined)){
+if(dataType120 == "number" || dataType120 == "boolean"){
+coerced120 = "" + data156;
+}
+else if(data156 === null){
+coerced120 = "";
+}
+else {
+const err392 = {instancePath:instancePath+"/output/redis/tls/ca_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -8045,11 +7809,974 @@ vErrors.push(err392);
 }
 errors++;
 }
+}
+if(coerced120 !== undefined){
+data156 = coerced120;
+if(data154 !== undefined){
+data154["ca_file"] = coerced120;
+}
+}
+}
+if(typeof data156 === "string"){
+if(func4(data156) < 1){
+const err393 = {instancePath:instancePath+"/output/redis/tls/ca_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err393];
+}
 else {
-errors = _errs440;
+vErrors.push(err393);
+}
+errors++;
+}
+}
+}
+if(data154.cert_file !== undefined){
+let data157 = data154.cert_file;
+if(typeof data157 !== "string"){
+let dataType121 = typeof data157;
+let coerced121 = undefined;
+if(!(coerced121 !== undefined)){
+if(dataType121 == "number" || dataType121 == "boolean"){
+coerced121 = "" + data157;
+}
+else if(data157 === null){
+coerced121 = "";
+}
+else {
+const err394 = {instancePath:instancePath+"/output/redis/tls/cert_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err394];
+}
+else {
+vErrors.push(err394);
+}
+errors++;
+}
+}
+if(coerced121 !== undefined){
+data157 = coerced121;
+if(data154 !== undefined){
+data154["cert_file"] = coerced121;
+}
+}
+}
+if(typeof data157 === "string"){
+if(func4(data157) < 1){
+const err395 = {instancePath:instancePath+"/output/redis/tls/cert_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err395];
+}
+else {
+vErrors.push(err395);
+}
+errors++;
+}
+}
+}
+if(data154.key_file !== undefined){
+let data158 = data154.key_file;
+if(typeof data158 !== "string"){
+let dataType122 = typeof data158;
+let coerced122 = undefined;
+if(!(coerced122 !== undefined)){
+if(dataType122 == "number" || dataType122 == "boolean"){
+coerced122 = "" + data158;
+}
+else if(data158 === null){
+coerced122 = "";
+}
+else {
+const err396 = {instancePath:instancePath+"/output/redis/tls/key_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err396];
+}
+else {
+vErrors.push(err396);
+}
+errors++;
+}
+}
+if(coerced122 !== undefined){
+data158 = coerced122;
+if(data154 !== undefined){
+data154["key_file"] = coerced122;
+}
+}
+}
+if(typeof data158 === "string"){
+if(func4(data158) < 1){
+const err397 = {instancePath:instancePath+"/output/redis/tls/key_file",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err397];
+}
+else {
+vErrors.push(err397);
+}
+errors++;
+}
+}
+}
+if(data154.server_name !== undefined){
+let data159 = data154.server_name;
+if(typeof data159 !== "string"){
+let dataType123 = typeof data159;
+let coerced123 = undefined;
+if(!(coerced123 !== undefined)){
+if(dataType123 == "number" || dataType123 == "boolean"){
+coerced123 = "" + data159;
+}
+else if(data159 === null){
+coerced123 = "";
+}
+else {
+const err398 = {instancePath:instancePath+"/output/redis/tls/server_name",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/server_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err398];
+}
+else {
+vErrors.push(err398);
+}
+errors++;
+}
+}
+if(coerced123 !== undefined){
+data159 = coerced123;
+if(data154 !== undefined){
+data154["server_name"] = coerced123;
+}
+}
+}
+if(typeof data159 === "string"){
+if(func4(data159) < 1){
+const err399 = {instancePath:instancePath+"/output/redis/tls/server_name",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/server_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err399];
+}
+else {
+vErrors.push(err399);
+}
+errors++;
+}
+}
+}
+let data160 = data154.verify;
+if(typeof data160 !== "boolean"){
+let coerced124 = undefined;
+if(!(coerced124 !== undefined)){
+if(data160 === "false" || data160 === 0 || data160 === null){
+coerced124 = false;
+}
+else if(data160 === "true" || data160 === 1){
+coerced124 = true;
+}
+else {
+const err400 = {instancePath:instancePath+"/output/redis/tls/verify",schemaPath:"#/properties/output/properties/redis/properties/tls/properties/verify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err400];
+}
+else {
+vErrors.push(err400);
+}
+errors++;
+}
+}
+if(coerced124 !== undefined){
+data160 = coerced124;
+if(data154 !== undefined){
+data154["verify"] = coerced124;
+}
+}
+}
+}
+else {
+const err401 = {instancePath:instancePath+"/output/redis/tls",schemaPath:"#/properties/output/properties/redis/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err401];
+}
+else {
+vErrors.push(err401);
+}
+errors++;
+}
+}
+let data161 = data145.max_message_bytes;
+const _errs446 = errors;
+let valid97 = false;
+const _errs447 = errors;
+if(!(((typeof data161 == "number") && (!(data161 % 1) && !isNaN(data161))) && (isFinite(data161)))){
+let dataType125 = typeof data161;
+let coerced125 = undefined;
+if(!(coerced125 !== undefined)){
+if(dataType125 === "boolean" || data161 === null
+              || (dataType125 === "string" && data161 && data161 == +data161 && !(data161 % 1))){
+coerced125 = +data161;
+}
+else {
+const err402 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err402];
+}
+else {
+vErrors.push(err402);
+}
+errors++;
+}
+}
+if(coerced125 !== undefined){
+data161 = coerced125;
+if(data145 !== undefined){
+data145["max_message_bytes"] = coerced125;
+}
+}
+}
+if((typeof data161 == "number") && (isFinite(data161))){
+if(data161 < 1 || isNaN(data161)){
+const err403 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err403];
+}
+else {
+vErrors.push(err403);
+}
+errors++;
+}
+}
+var _valid28 = _errs447 === errors;
+valid97 = valid97 || _valid28;
+if(!valid97){
+const _errs449 = errors;
+if(typeof data161 !== "string"){
+let dataType126 = typeof data161;
+let coerced126 = undefined;
+if(!(coerced126 !== undefined)){
+if(dataType126 == "number" || dataType126 == "boolean"){
+coerced126 = "" + data161;
+}
+else if(data161 === null){
+coerced126 = "";
+}
+else {
+const err404 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err404];
+}
+else {
+vErrors.push(err404);
+}
+errors++;
+}
+}
+if(coerced126 !== undefined){
+data161 = coerced126;
+if(data145 !== undefined){
+data145["max_message_bytes"] = coerced126;
+}
+}
+}
+if(typeof data161 === "string"){
+if(!pattern1.test(data161)){
+const err405 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err405];
+}
+else {
+vErrors.push(err405);
+}
+errors++;
+}
+}
+var _valid28 = _errs449 === errors;
+valid97 = valid97 || _valid28;
+}
+if(!valid97){
+const err406 = {instancePath:instancePath+"/output/redis/max_message_bytes",schemaPath:"#/properties/output/properties/redis/properties/max_message_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err406];
+}
+else {
+vErrors.push(err406);
+}
+errors++;
+}
+else {
+errors = _errs446;
 if(vErrors !== null){
-if(_errs440){
-vErrors.length = _errs440;
+if(_errs446){
+vErrors.length = _errs446;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data162 = data145.connection_timeout_ms;
+const _errs452 = errors;
+let valid98 = false;
+const _errs453 = errors;
+if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
+let dataType127 = typeof data162;
+let coerced127 = undefined;
+if(!(coerced127 !== undefined)){
+if(dataType127 === "boolean" || data162 === null
+              || (dataType127 === "string" && data162 && data162 == +data162 && !(data162 % 1))){
+coerced127 = +data162;
+}
+else {
+const err407 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err407];
+}
+else {
+vErrors.push(err407);
+}
+errors++;
+}
+}
+if(coerced127 !== undefined){
+data162 = coerced127;
+if(data145 !== undefined){
+data145["connection_timeout_ms"] = coerced127;
+}
+}
+}
+if((typeof data162 == "number") && (isFinite(data162))){
+if(data162 < 1 || isNaN(data162)){
+const err408 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err408];
+}
+else {
+vErrors.push(err408);
+}
+errors++;
+}
+}
+var _valid29 = _errs453 === errors;
+valid98 = valid98 || _valid29;
+if(!valid98){
+const _errs455 = errors;
+if(typeof data162 !== "string"){
+let dataType128 = typeof data162;
+let coerced128 = undefined;
+if(!(coerced128 !== undefined)){
+if(dataType128 == "number" || dataType128 == "boolean"){
+coerced128 = "" + data162;
+}
+else if(data162 === null){
+coerced128 = "";
+}
+else {
+const err409 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err409];
+}
+else {
+vErrors.push(err409);
+}
+errors++;
+}
+}
+if(coerced128 !== undefined){
+data162 = coerced128;
+if(data145 !== undefined){
+data145["connection_timeout_ms"] = coerced128;
+}
+}
+}
+if(typeof data162 === "string"){
+if(!pattern2.test(data162)){
+const err410 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err410];
+}
+else {
+vErrors.push(err410);
+}
+errors++;
+}
+}
+var _valid29 = _errs455 === errors;
+valid98 = valid98 || _valid29;
+}
+if(!valid98){
+const err411 = {instancePath:instancePath+"/output/redis/connection_timeout_ms",schemaPath:"#/properties/output/properties/redis/properties/connection_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err411];
+}
+else {
+vErrors.push(err411);
+}
+errors++;
+}
+else {
+errors = _errs452;
+if(vErrors !== null){
+if(_errs452){
+vErrors.length = _errs452;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data163 = data145.retry_backoff_ms;
+const _errs458 = errors;
+let valid99 = false;
+const _errs459 = errors;
+if(!(((typeof data163 == "number") && (!(data163 % 1) && !isNaN(data163))) && (isFinite(data163)))){
+let dataType129 = typeof data163;
+let coerced129 = undefined;
+if(!(coerced129 !== undefined)){
+if(dataType129 === "boolean" || data163 === null
+              || (dataType129 === "string" && data163 && data163 == +data163 && !(data163 % 1))){
+coerced129 = +data163;
+}
+else {
+const err412 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err412];
+}
+else {
+vErrors.push(err412);
+}
+errors++;
+}
+}
+if(coerced129 !== undefined){
+data163 = coerced129;
+if(data145 !== undefined){
+data145["retry_backoff_ms"] = coerced129;
+}
+}
+}
+if((typeof data163 == "number") && (isFinite(data163))){
+if(data163 < 1 || isNaN(data163)){
+const err413 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err413];
+}
+else {
+vErrors.push(err413);
+}
+errors++;
+}
+}
+var _valid30 = _errs459 === errors;
+valid99 = valid99 || _valid30;
+if(!valid99){
+const _errs461 = errors;
+if(typeof data163 !== "string"){
+let dataType130 = typeof data163;
+let coerced130 = undefined;
+if(!(coerced130 !== undefined)){
+if(dataType130 == "number" || dataType130 == "boolean"){
+coerced130 = "" + data163;
+}
+else if(data163 === null){
+coerced130 = "";
+}
+else {
+const err414 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err414];
+}
+else {
+vErrors.push(err414);
+}
+errors++;
+}
+}
+if(coerced130 !== undefined){
+data163 = coerced130;
+if(data145 !== undefined){
+data145["retry_backoff_ms"] = coerced130;
+}
+}
+}
+if(typeof data163 === "string"){
+if(!pattern2.test(data163)){
+const err415 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err415];
+}
+else {
+vErrors.push(err415);
+}
+errors++;
+}
+}
+var _valid30 = _errs461 === errors;
+valid99 = valid99 || _valid30;
+}
+if(!valid99){
+const err416 = {instancePath:instancePath+"/output/redis/retry_backoff_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err416];
+}
+else {
+vErrors.push(err416);
+}
+errors++;
+}
+else {
+errors = _errs458;
+if(vErrors !== null){
+if(_errs458){
+vErrors.length = _errs458;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data164 = data145.retry_backoff_max_ms;
+const _errs464 = errors;
+let valid100 = false;
+const _errs465 = errors;
+if(!(((typeof data164 == "number") && (!(data164 % 1) && !isNaN(data164))) && (isFinite(data164)))){
+let dataType131 = typeof data164;
+let coerced131 = undefined;
+if(!(coerced131 !== undefined)){
+if(dataType131 === "boolean" || data164 === null
+              || (dataType131 === "string" && data164 && data164 == +data164 && !(data164 % 1))){
+coerced131 = +data164;
+}
+else {
+const err417 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err417];
+}
+else {
+vErrors.push(err417);
+}
+errors++;
+}
+}
+if(coerced131 !== undefined){
+data164 = coerced131;
+if(data145 !== undefined){
+data145["retry_backoff_max_ms"] = coerced131;
+}
+}
+}
+if((typeof data164 == "number") && (isFinite(data164))){
+if(data164 < 1 || isNaN(data164)){
+const err418 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err418];
+}
+else {
+vErrors.push(err418);
+}
+errors++;
+}
+}
+var _valid31 = _errs465 === errors;
+valid100 = valid100 || _valid31;
+if(!valid100){
+const _errs467 = errors;
+if(typeof data164 !== "string"){
+let dataType132 = typeof data164;
+let coerced132 = undefined;
+if(!(coerced132 !== undefined)){
+if(dataType132 == "number" || dataType132 == "boolean"){
+coerced132 = "" + data164;
+}
+else if(data164 === null){
+coerced132 = "";
+}
+else {
+const err419 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err419];
+}
+else {
+vErrors.push(err419);
+}
+errors++;
+}
+}
+if(coerced132 !== undefined){
+data164 = coerced132;
+if(data145 !== undefined){
+data145["retry_backoff_max_ms"] = coerced132;
+}
+}
+}
+if(typeof data164 === "string"){
+if(!pattern2.test(data164)){
+const err420 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err420];
+}
+else {
+vErrors.push(err420);
+}
+errors++;
+}
+}
+var _valid31 = _errs467 === errors;
+valid100 = valid100 || _valid31;
+}
+if(!valid100){
+const err421 = {instancePath:instancePath+"/output/redis/retry_backoff_max_ms",schemaPath:"#/properties/output/properties/redis/properties/retry_backoff_max_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err421];
+}
+else {
+vErrors.push(err421);
+}
+errors++;
+}
+else {
+errors = _errs464;
+if(vErrors !== null){
+if(_errs464){
+vErrors.length = _errs464;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data165 = data145.max_in_flight;
+if(!(((typeof data165 == "number") && (!(data165 % 1) && !isNaN(data165))) && (isFinite(data165)))){
+let dataType133 = typeof data165;
+let coerced133 = undefined;
+if(!(coerced133 !== undefined)){
+if(dataType133 === "boolean" || data165 === null
+              || (dataType133 === "string" && data165 && data165 == +data165 && !(data165 % 1))){
+coerced133 = +data165;
+}
+else {
+const err422 = {instancePath:instancePath+"/output/redis/max_in_flight",schemaPath:"#/properties/output/properties/redis/properties/max_in_flight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err422];
+}
+else {
+vErrors.push(err422);
+}
+errors++;
+}
+}
+if(coerced133 !== undefined){
+data165 = coerced133;
+if(data145 !== undefined){
+data145["max_in_flight"] = coerced133;
+}
+}
+}
+if((typeof data165 == "number") && (isFinite(data165))){
+if(data165 < 1 || isNaN(data165)){
+const err423 = {instancePath:instancePath+"/output/redis/max_in_flight",schemaPath:"#/properties/output/properties/redis/properties/max_in_flight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err423];
+}
+else {
+vErrors.push(err423);
+}
+errors++;
+}
+}
+}
+else {
+const err424 = {instancePath:instancePath+"/output/redis",schemaPath:"#/properties/output/properties/redis/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err424];
+}
+else {
+vErrors.push(err424);
+}
+errors++;
+}
+}
+}
+else {
+const err425 = {instancePath:instancePath+"/output",schemaPath:"#/properties/output/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err425];
+}
+else {
+vErrors.push(err425);
+}
+errors++;
+}
+let data166 = data.batch;
+if(data166 && typeof data166 == "object" && !Array.isArray(data166)){
+if(data166.max_records === undefined){
+data166.max_records = 1000;
+}
+if(data166.max_bytes === undefined){
+data166.max_bytes = 1000000;
+}
+if(data166.linger_ms === undefined){
+data166.linger_ms = 200;
+}
+for(const key25 in data166){
+if(!(((key25 === "max_records") || (key25 === "max_bytes")) || (key25 === "linger_ms"))){
+const err426 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err426];
+}
+else {
+vErrors.push(err426);
+}
+errors++;
+}
+}
+let data167 = data166.max_records;
+if(!(((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167))) && (isFinite(data167)))){
+let dataType134 = typeof data167;
+let coerced134 = undefined;
+if(!(coerced134 !== undefined)){
+if(dataType134 === "boolean" || data167 === null
+              || (dataType134 === "string" && data167 && data167 == +data167 && !(data167 % 1))){
+coerced134 = +data167;
+}
+else {
+const err427 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err427];
+}
+else {
+vErrors.push(err427);
+}
+errors++;
+}
+}
+if(coerced134 !== undefined){
+data167 = coerced134;
+if(data166 !== undefined){
+data166["max_records"] = coerced134;
+}
+}
+}
+if((typeof data167 == "number") && (isFinite(data167))){
+if(data167 < 1 || isNaN(data167)){
+const err428 = {instancePath:instancePath+"/batch/max_records",schemaPath:"#/properties/batch/properties/max_records/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err428];
+}
+else {
+vErrors.push(err428);
+}
+errors++;
+}
+}
+let data168 = data166.max_bytes;
+const _errs477 = errors;
+let valid102 = false;
+const _errs478 = errors;
+if(!(((typeof data168 == "number") && (!(data168 % 1) && !isNaN(data168))) && (isFinite(data168)))){
+let dataType135 = typeof data168;
+let coerced135 = undefined;
+if(!(coerced135 !== undefined)){
+if(dataType135 === "boolean" || data168 === null
+              || (dataType135 === "string" && data168 && data168 == +data168 && !(data168 % 1))){
+coerced135 = +data168;
+}
+else {
+const err429 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err429];
+}
+else {
+vErrors.push(err429);
+}
+errors++;
+}
+}
+if(coerced135 !== undefined){
+data168 = coerced135;
+if(data166 !== undefined){
+data166["max_bytes"] = coerced135;
+}
+}
+}
+if((typeof data168 == "number") && (isFinite(data168))){
+if(data168 < 1 || isNaN(data168)){
+const err430 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err430];
+}
+else {
+vErrors.push(err430);
+}
+errors++;
+}
+}
+var _valid32 = _errs478 === errors;
+valid102 = valid102 || _valid32;
+if(!valid102){
+const _errs480 = errors;
+if(typeof data168 !== "string"){
+let dataType136 = typeof data168;
+let coerced136 = undefined;
+if(!(coerced136 !== undefined)){
+if(dataType136 == "number" || dataType136 == "boolean"){
+coerced136 = "" + data168;
+}
+else if(data168 === null){
+coerced136 = "";
+}
+else {
+const err431 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err431];
+}
+else {
+vErrors.push(err431);
+}
+errors++;
+}
+}
+if(coerced136 !== undefined){
+data168 = coerced136;
+if(data166 !== undefined){
+data166["max_bytes"] = coerced136;
+}
+}
+}
+if(typeof data168 === "string"){
+if(!pattern1.test(data168)){
+const err432 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err432];
+}
+else {
+vErrors.push(err432);
+}
+errors++;
+}
+}
+var _valid32 = _errs480 === errors;
+valid102 = valid102 || _valid32;
+}
+if(!valid102){
+const err433 = {instancePath:instancePath+"/batch/max_bytes",schemaPath:"#/properties/batch/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err433];
+}
+else {
+vErrors.push(err433);
+}
+errors++;
+}
+else {
+errors = _errs477;
+if(vErrors !== null){
+if(_errs477){
+vErrors.length = _errs477;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data169 = data166.linger_ms;
+const _errs483 = errors;
+let valid103 = false;
+const _errs484 = errors;
+if(!(((typeof data169 == "number") && (!(data169 % 1) && !isNaN(data169))) && (isFinite(data169)))){
+let dataType137 = typeof data169;
+let coerced137 = undefined;
+if(!(coerced137 !== undefined)){
+if(dataType137 === "boolean" || data169 === null
+              || (dataType137 === "string" && data169 && data169 == +data169 && !(data169 % 1))){
+coerced137 = +data169;
+}
+else {
+const err434 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err434];
+}
+else {
+vErrors.push(err434);
+}
+errors++;
+}
+}
+if(coerced137 !== undefined){
+data169 = coerced137;
+if(data166 !== undefined){
+data166["linger_ms"] = coerced137;
+}
+}
+}
+if((typeof data169 == "number") && (isFinite(data169))){
+if(data169 < 0 || isNaN(data169)){
+const err435 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err435];
+}
+else {
+vErrors.push(err435);
+}
+errors++;
+}
+}
+var _valid33 = _errs484 === errors;
+valid103 = valid103 || _valid33;
+if(!valid103){
+const _errs486 = errors;
+if(typeof data169 !== "string"){
+let dataType138 = typeof data169;
+let coerced138 = undefined;
+if(!(coerced138 !== undefined)){
+if(dataType138 == "number" || dataType138 == "boolean"){
+coerced138 = "" + data169;
+}
+else if(data169 === null){
+coerced138 = "";
+}
+else {
+const err436 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err436];
+}
+else {
+vErrors.push(err436);
+}
+errors++;
+}
+}
+if(coerced138 !== undefined){
+data169 = coerced138;
+if(data166 !== undefined){
+data166["linger_ms"] = coerced138;
+}
+}
+}
+if(typeof data169 === "string"){
+if(!pattern2.test(data169)){
+const err437 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err437];
+}
+else {
+vErrors.push(err437);
+}
+errors++;
+}
+}
+var _valid33 = _errs486 === errors;
+valid103 = valid103 || _valid33;
+}
+if(!valid103){
+const err438 = {instancePath:instancePath+"/batch/linger_ms",schemaPath:"#/properties/batch/properties/linger_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err438];
+}
+else {
+vErrors.push(err438);
+}
+errors++;
+}
+else {
+errors = _errs483;
+if(vErrors !== null){
+if(_errs483){
+vErrors.length = _errs483;
 }
 else {
 vErrors = null;
@@ -8058,12 +8785,855 @@ vErrors = null;
 }
 }
 else {
-const err393 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err439 = {instancePath:instancePath+"/batch",schemaPath:"#/properties/batch/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err393];
+vErrors = [err439];
 }
 else {
-vErrors.push(err393);
+vErrors.push(err439);
+}
+errors++;
+}
+let data170 = data.state_dir;
+if(typeof data170 !== "string"){
+let dataType139 = typeof data170;
+let coerced139 = undefined;
+if(!(coerced139 !== undefined)){
+if(dataType139 == "number" || dataType139 == "boolean"){
+coerced139 = "" + data170;
+}
+else if(data170 === null){
+coerced139 = "";
+}
+else {
+const err440 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err440];
+}
+else {
+vErrors.push(err440);
+}
+errors++;
+}
+}
+if(coerced139 !== undefined){
+data170 = coerced139;
+if(data !== undefined){
+data["state_dir"] = coerced139;
+}
+}
+}
+if(typeof data170 === "string"){
+if(func4(data170) < 1){
+const err441 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err441];
+}
+else {
+vErrors.push(err441);
+}
+errors++;
+}
+}
+if(data.host !== undefined){
+let data171 = data.host;
+if(typeof data171 !== "string"){
+let dataType140 = typeof data171;
+let coerced140 = undefined;
+if(!(coerced140 !== undefined)){
+if(dataType140 == "number" || dataType140 == "boolean"){
+coerced140 = "" + data171;
+}
+else if(data171 === null){
+coerced140 = "";
+}
+else {
+const err442 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err442];
+}
+else {
+vErrors.push(err442);
+}
+errors++;
+}
+}
+if(coerced140 !== undefined){
+data171 = coerced140;
+if(data !== undefined){
+data["host"] = coerced140;
+}
+}
+}
+if(typeof data171 === "string"){
+if(func4(data171) < 1){
+const err443 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err443];
+}
+else {
+vErrors.push(err443);
+}
+errors++;
+}
+}
+}
+let data172 = data.log_level;
+if(!(((((((data172 === "fatal") || (data172 === "error")) || (data172 === "warn")) || (data172 === "info")) || (data172 === "debug")) || (data172 === "trace")) || (data172 === "silent"))){
+const err444 = {instancePath:instancePath+"/log_level",schemaPath:"#/properties/log_level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log_level.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err444];
+}
+else {
+vErrors.push(err444);
+}
+errors++;
+}
+let data173 = data.spool;
+if(data173 && typeof data173 == "object" && !Array.isArray(data173)){
+if(data173.enabled === undefined){
+data173.enabled = true;
+}
+if(data173.max_bytes === undefined){
+data173.max_bytes = 1073741824;
+}
+if(data173.segment_bytes === undefined){
+data173.segment_bytes = 67108864;
+}
+if(data173.fsync === undefined){
+data173.fsync = "batch";
+}
+if(data173.fsync_interval_ms === undefined){
+data173.fsync_interval_ms = 1000;
+}
+if(data173.when_full === undefined){
+data173.when_full = "block";
+}
+if(data173.keep_order === undefined){
+data173.keep_order = true;
+}
+for(const key26 in data173){
+if(!((((((((key26 === "enabled") || (key26 === "dir")) || (key26 === "max_bytes")) || (key26 === "segment_bytes")) || (key26 === "fsync")) || (key26 === "fsync_interval_ms")) || (key26 === "when_full")) || (key26 === "keep_order"))){
+const err445 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err445];
+}
+else {
+vErrors.push(err445);
+}
+errors++;
+}
+}
+let data174 = data173.enabled;
+if(typeof data174 !== "boolean"){
+let coerced141 = undefined;
+if(!(coerced141 !== undefined)){
+if(data174 === "false" || data174 === 0 || data174 === null){
+coerced141 = false;
+}
+else if(data174 === "true" || data174 === 1){
+coerced141 = true;
+}
+else {
+const err446 = {instancePath:instancePath+"/spool/enabled",schemaPath:"#/properties/spool/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err446];
+}
+else {
+vErrors.push(err446);
+}
+errors++;
+}
+}
+if(coerced141 !== undefined){
+data174 = coerced141;
+if(data173 !== undefined){
+data173["enabled"] = coerced141;
+}
+}
+}
+if(data173.dir !== undefined){
+let data175 = data173.dir;
+if(typeof data175 !== "string"){
+let dataType142 = typeof data175;
+let coerced142 = undefined;
+if(!(coerced142 !== undefined)){
+if(dataType142 == "number" || dataType142 == "boolean"){
+coerced142 = "" + data175;
+}
+else if(data175 === null){
+coerced142 = "";
+}
+else {
+const err447 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err447];
+}
+else {
+vErrors.push(err447);
+}
+errors++;
+}
+}
+if(coerced142 !== undefined){
+data175 = coerced142;
+if(data173 !== undefined){
+data173["dir"] = coerced142;
+}
+}
+}
+if(typeof data175 === "string"){
+if(func4(data175) < 1){
+const err448 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err448];
+}
+else {
+vErrors.push(err448);
+}
+errors++;
+}
+}
+}
+let data176 = data173.max_bytes;
+const _errs501 = errors;
+let valid105 = false;
+const _errs502 = errors;
+if(!(((typeof data176 == "number") && (!(data176 % 1) && !isNaN(data176))) && (isFinite(data176)))){
+let dataType143 = typeof data176;
+let coerced143 = undefined;
+if(!(coerced143 !== undefined)){
+if(dataType143 === "boolean" || data176 === null
+              || (dataType143 === "string" && data176 && data176 == +data176 && !(data176 % 1))){
+coerced143 = +data176;
+}
+else {
+const err449 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err449];
+}
+else {
+vErrors.push(err449);
+}
+errors++;
+}
+}
+if(coerced143 !== undefined){
+data176 = coerced143;
+if(data173 !== undefined){
+data173["max_bytes"] = coerced143;
+}
+}
+}
+if((typeof data176 == "number") && (isFinite(data176))){
+if(data176 < 1048576 || isNaN(data176)){
+const err450 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1048576},message:"must be >= 1048576"};
+if(vErrors === null){
+vErrors = [err450];
+}
+else {
+vErrors.push(err450);
+}
+errors++;
+}
+}
+var _valid34 = _errs502 === errors;
+valid105 = valid105 || _valid34;
+if(!valid105){
+const _errs504 = errors;
+if(typeof data176 !== "string"){
+let dataType144 = typeof data176;
+let coerced144 = undefined;
+if(!(coerced144 !== undefined)){
+if(dataType144 == "number" || dataType144 == "boolean"){
+coerced144 = "" + data176;
+}
+else if(data176 === null){
+coerced144 = "";
+}
+else {
+const err451 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err451];
+}
+else {
+vErrors.push(err451);
+}
+errors++;
+}
+}
+if(coerced144 !== undefined){
+data176 = coerced144;
+if(data173 !== undefined){
+data173["max_bytes"] = coerced144;
+}
+}
+}
+if(typeof data176 === "string"){
+if(!pattern1.test(data176)){
+const err452 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err452];
+}
+else {
+vErrors.push(err452);
+}
+errors++;
+}
+}
+var _valid34 = _errs504 === errors;
+valid105 = valid105 || _valid34;
+}
+if(!valid105){
+const err453 = {instancePath:instancePath+"/spool/max_bytes",schemaPath:"#/properties/spool/properties/max_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err453];
+}
+else {
+vErrors.push(err453);
+}
+errors++;
+}
+else {
+errors = _errs501;
+if(vErrors !== null){
+if(_errs501){
+vErrors.length = _errs501;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data177 = data173.segment_bytes;
+const _errs507 = errors;
+let valid106 = false;
+const _errs508 = errors;
+if(!(((typeof data177 == "number") && (!(data177 % 1) && !isNaN(data177))) && (isFinite(data177)))){
+let dataType145 = typeof data177;
+let coerced145 = undefined;
+if(!(coerced145 !== undefined)){
+if(dataType145 === "boolean" || data177 === null
+              || (dataType145 === "string" && data177 && data177 == +data177 && !(data177 % 1))){
+coerced145 = +data177;
+}
+else {
+const err454 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err454];
+}
+else {
+vErrors.push(err454);
+}
+errors++;
+}
+}
+if(coerced145 !== undefined){
+data177 = coerced145;
+if(data173 !== undefined){
+data173["segment_bytes"] = coerced145;
+}
+}
+}
+if((typeof data177 == "number") && (isFinite(data177))){
+if(data177 < 65536 || isNaN(data177)){
+const err455 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 65536},message:"must be >= 65536"};
+if(vErrors === null){
+vErrors = [err455];
+}
+else {
+vErrors.push(err455);
+}
+errors++;
+}
+}
+var _valid35 = _errs508 === errors;
+valid106 = valid106 || _valid35;
+if(!valid106){
+const _errs510 = errors;
+if(typeof data177 !== "string"){
+let dataType146 = typeof data177;
+let coerced146 = undefined;
+if(!(coerced146 !== undefined)){
+if(dataType146 == "number" || dataType146 == "boolean"){
+coerced146 = "" + data177;
+}
+else if(data177 === null){
+coerced146 = "";
+}
+else {
+const err456 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err456];
+}
+else {
+vErrors.push(err456);
+}
+errors++;
+}
+}
+if(coerced146 !== undefined){
+data177 = coerced146;
+if(data173 !== undefined){
+data173["segment_bytes"] = coerced146;
+}
+}
+}
+if(typeof data177 === "string"){
+if(!pattern1.test(data177)){
+const err457 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *([kKmMgGtT][iI]?)?[bB]$"+"\""};
+if(vErrors === null){
+vErrors = [err457];
+}
+else {
+vErrors.push(err457);
+}
+errors++;
+}
+}
+var _valid35 = _errs510 === errors;
+valid106 = valid106 || _valid35;
+}
+if(!valid106){
+const err458 = {instancePath:instancePath+"/spool/segment_bytes",schemaPath:"#/properties/spool/properties/segment_bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err458];
+}
+else {
+vErrors.push(err458);
+}
+errors++;
+}
+else {
+errors = _errs507;
+if(vErrors !== null){
+if(_errs507){
+vErrors.length = _errs507;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data178 = data173.fsync;
+if(!(((data178 === "always") || (data178 === "batch")) || (data178 === "interval"))){
+const err459 = {instancePath:instancePath+"/spool/fsync",schemaPath:"#/properties/spool/properties/fsync/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.fsync.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err459];
+}
+else {
+vErrors.push(err459);
+}
+errors++;
+}
+let data179 = data173.fsync_interval_ms;
+const _errs514 = errors;
+let valid107 = false;
+const _errs515 = errors;
+if(!(((typeof data179 == "number") && (!(data179 % 1) && !isNaN(data179))) && (isFinite(data179)))){
+let dataType147 = typeof data179;
+let coerced147 = undefined;
+if(!(coerced147 !== undefined)){
+if(dataType147 === "boolean" || data179 === null
+              || (dataType147 === "string" && data179 && data179 == +data179 && !(data179 % 1))){
+coerced147 = +data179;
+}
+else {
+const err460 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err460];
+}
+else {
+vErrors.push(err460);
+}
+errors++;
+}
+}
+if(coerced147 !== undefined){
+data179 = coerced147;
+if(data173 !== undefined){
+data173["fsync_interval_ms"] = coerced147;
+}
+}
+}
+if((typeof data179 == "number") && (isFinite(data179))){
+if(data179 < 1 || isNaN(data179)){
+const err461 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err461];
+}
+else {
+vErrors.push(err461);
+}
+errors++;
+}
+}
+var _valid36 = _errs515 === errors;
+valid107 = valid107 || _valid36;
+if(!valid107){
+const _errs517 = errors;
+if(typeof data179 !== "string"){
+let dataType148 = typeof data179;
+let coerced148 = undefined;
+if(!(coerced148 !== undefined)){
+if(dataType148 == "number" || dataType148 == "boolean"){
+coerced148 = "" + data179;
+}
+else if(data179 === null){
+coerced148 = "";
+}
+else {
+const err462 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err462];
+}
+else {
+vErrors.push(err462);
+}
+errors++;
+}
+}
+if(coerced148 !== undefined){
+data179 = coerced148;
+if(data173 !== undefined){
+data173["fsync_interval_ms"] = coerced148;
+}
+}
+}
+if(typeof data179 === "string"){
+if(!pattern2.test(data179)){
+const err463 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err463];
+}
+else {
+vErrors.push(err463);
+}
+errors++;
+}
+}
+var _valid36 = _errs517 === errors;
+valid107 = valid107 || _valid36;
+}
+if(!valid107){
+const err464 = {instancePath:instancePath+"/spool/fsync_interval_ms",schemaPath:"#/properties/spool/properties/fsync_interval_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err464];
+}
+else {
+vErrors.push(err464);
+}
+errors++;
+}
+else {
+errors = _errs514;
+if(vErrors !== null){
+if(_errs514){
+vErrors.length = _errs514;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data180 = data173.when_full;
+if(!((data180 === "block") || (data180 === "drop_oldest"))){
+const err465 = {instancePath:instancePath+"/spool/when_full",schemaPath:"#/properties/spool/properties/when_full/enum",keyword:"enum",params:{allowedValues: schema11.properties.spool.properties.when_full.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err465];
+}
+else {
+vErrors.push(err465);
+}
+errors++;
+}
+let data181 = data173.keep_order;
+if(typeof data181 !== "boolean"){
+let coerced149 = undefined;
+if(!(coerced149 !== undefined)){
+if(data181 === "false" || data181 === 0 || data181 === null){
+coerced149 = false;
+}
+else if(data181 === "true" || data181 === 1){
+coerced149 = true;
+}
+else {
+const err466 = {instancePath:instancePath+"/spool/keep_order",schemaPath:"#/properties/spool/properties/keep_order/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err466];
+}
+else {
+vErrors.push(err466);
+}
+errors++;
+}
+}
+if(coerced149 !== undefined){
+data181 = coerced149;
+if(data173 !== undefined){
+data173["keep_order"] = coerced149;
+}
+}
+}
+}
+else {
+const err467 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err467];
+}
+else {
+vErrors.push(err467);
+}
+errors++;
+}
+let data182 = data.metrics;
+if(data182 && typeof data182 == "object" && !Array.isArray(data182)){
+if(data182.enabled === undefined){
+data182.enabled = true;
+}
+if(data182.listen === undefined){
+data182.listen = "127.0.0.1:9598";
+}
+for(const key27 in data182){
+if(!(((key27 === "enabled") || (key27 === "listen")) || (key27 === "tap"))){
+const err468 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err468];
+}
+else {
+vErrors.push(err468);
+}
+errors++;
+}
+}
+let data183 = data182.enabled;
+if(typeof data183 !== "boolean"){
+let coerced150 = undefined;
+if(!(coerced150 !== undefined)){
+if(data183 === "false" || data183 === 0 || data183 === null){
+coerced150 = false;
+}
+else if(data183 === "true" || data183 === 1){
+coerced150 = true;
+}
+else {
+const err469 = {instancePath:instancePath+"/metrics/enabled",schemaPath:"#/properties/metrics/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err469];
+}
+else {
+vErrors.push(err469);
+}
+errors++;
+}
+}
+if(coerced150 !== undefined){
+data183 = coerced150;
+if(data182 !== undefined){
+data182["enabled"] = coerced150;
+}
+}
+}
+let data184 = data182.listen;
+if(typeof data184 !== "string"){
+let dataType151 = typeof data184;
+let coerced151 = undefined;
+if(!(coerced151 !== undefined)){
+if(dataType151 == "number" || dataType151 == "boolean"){
+coerced151 = "" + data184;
+}
+else if(data184 === null){
+coerced151 = "";
+}
+else {
+const err470 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err470];
+}
+else {
+vErrors.push(err470);
+}
+errors++;
+}
+}
+if(coerced151 !== undefined){
+data184 = coerced151;
+if(data182 !== undefined){
+data182["listen"] = coerced151;
+}
+}
+}
+if(typeof data184 === "string"){
+if(!pattern9.test(data184)){
+const err471 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):(0|(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$"+"\""};
+if(vErrors === null){
+vErrors = [err471];
+}
+else {
+vErrors.push(err471);
+}
+errors++;
+}
+}
+if(data182.tap !== undefined){
+let data185 = data182.tap;
+if(typeof data185 !== "boolean"){
+let coerced152 = undefined;
+if(!(coerced152 !== undefined)){
+if(data185 === "false" || data185 === 0 || data185 === null){
+coerced152 = false;
+}
+else if(data185 === "true" || data185 === 1){
+coerced152 = true;
+}
+else {
+const err472 = {instancePath:instancePath+"/metrics/tap",schemaPath:"#/properties/metrics/properties/tap/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err472];
+}
+else {
+vErrors.push(err472);
+}
+errors++;
+}
+}
+if(coerced152 !== undefined){
+data185 = coerced152;
+if(data182 !== undefined){
+data182["tap"] = coerced152;
+}
+}
+}
+}
+}
+else {
+const err473 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err473];
+}
+else {
+vErrors.push(err473);
+}
+errors++;
+}
+let data186 = data.shutdown_timeout_ms;
+const _errs532 = errors;
+let valid109 = false;
+const _errs533 = errors;
+if(!(((typeof data186 == "number") && (!(data186 % 1) && !isNaN(data186))) && (isFinite(data186)))){
+let dataType153 = typeof data186;
+let coerced153 = undefined;
+if(!(coerced153 !== undefined)){
+if(dataType153 === "boolean" || data186 === null
+              || (dataType153 === "string" && data186 && data186 == +data186 && !(data186 % 1))){
+coerced153 = +data186;
+}
+else {
+const err474 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err474];
+}
+else {
+vErrors.push(err474);
+}
+errors++;
+}
+}
+if(coerced153 !== undefined){
+data186 = coerced153;
+if(data !== undefined){
+data["shutdown_timeout_ms"] = coerced153;
+}
+}
+}
+if((typeof data186 == "number") && (isFinite(data186))){
+if(data186 < 1 || isNaN(data186)){
+const err475 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err475];
+}
+else {
+vErrors.push(err475);
+}
+errors++;
+}
+}
+var _valid37 = _errs533 === errors;
+valid109 = valid109 || _valid37;
+if(!valid109){
+const _errs535 = errors;
+if(typeof data186 !== "string"){
+let dataType154 = typeof data186;
+let coerced154 = undefined;
+if(!(coerced154 !== undefined)){
+if(dataType154 == "number" || dataType154 == "boolean"){
+coerced154 = "" + data186;
+}
+else if(data186 === null){
+coerced154 = "";
+}
+else {
+const err476 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err476];
+}
+else {
+vErrors.push(err476);
+}
+errors++;
+}
+}
+if(coerced154 !== undefined){
+data186 = coerced154;
+if(data !== undefined){
+data["shutdown_timeout_ms"] = coerced154;
+}
+}
+}
+if(typeof data186 === "string"){
+if(!pattern2.test(data186)){
+const err477 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"+"\""};
+if(vErrors === null){
+vErrors = [err477];
+}
+else {
+vErrors.push(err477);
+}
+errors++;
+}
+}
+var _valid37 = _errs535 === errors;
+valid109 = valid109 || _valid37;
+}
+if(!valid109){
+const err478 = {instancePath:instancePath+"/shutdown_timeout_ms",schemaPath:"#/properties/shutdown_timeout_ms/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err478];
+}
+else {
+vErrors.push(err478);
+}
+errors++;
+}
+else {
+errors = _errs532;
+if(vErrors !== null){
+if(_errs532){
+vErrors.length = _errs532;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+else {
+const err479 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err479];
+}
+else {
+vErrors.push(err479);
 }
 errors++;
 }

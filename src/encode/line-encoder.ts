@@ -5,7 +5,9 @@ import type { DeadLetterReason, InputCounters } from '../observe/stats.ts';
 import { NO_TAP, type TapPoint } from '../observe/tap.ts';
 import { ParseError, type LineParser, type LogRecord } from '../parse/types.ts';
 import type { FileSource, LineSink } from '../tail/types.ts';
-import { failedLineJson, HOST_HEADER, PATH_HEADER, recordId, recordIdPrefix, RECORD_ID_HEADER, sourceTail, withId, withSource } from './record-json.ts';
+import type { Transforms } from '../transform/compile.ts';
+import { failedLineJson, recordId, recordIdPrefix, RECORD_ID_HEADER, sourceTail, withId, withSource } from './record-json.ts';
+import { sourceHeaders } from './source-headers.ts';
 import type { Template } from './template.ts';
 
 export interface Routing {
@@ -18,6 +20,8 @@ export interface Routing {
   /** ndjson: the id rides in each record (`_id`), as the message holds many. */
   idInRecord: boolean;
   maxMessageBytes: number;
+  /** The input's transforms (src/transform/compile.ts); none configured: undefined, and nothing on the hot path. */
+  transforms?: Transforms;
 }
 
 const EMPTY: LogRecord = {};
@@ -27,6 +31,8 @@ interface FileEncoding {
   readonly path: string;
   readonly sourceJson: string;
   readonly headers: FileHeaders;
+  /** The headers' value lengths in the record's framing: 2 bytes each. */
+  readonly headersFraming: number;
   readonly sourceTail: Uint8Array;
 }
 
@@ -78,8 +84,12 @@ export class LineEncoder implements LineSink {
         this.batcher.skip(file.tracker, nextOffset, counters);
         return !this.isFull();
       }
-      const reason = truncated ? `line truncated to max_line_bytes; ${parsed.reason}` : parsed.reason;
-      value = failedLineJson(text, reason, file.sourceJson);
+      let raw = text;
+      let reason = parsed.reason;
+      // Privacy holds on the error path too: the line and the reason's excerpts of it, redacted.
+      if (routing.transforms !== undefined) [raw, reason] = routing.transforms.failed(text, reason);
+      if (truncated) reason = `line truncated to max_line_bytes; ${reason}`;
+      value = failedLineJson(raw, reason, file.sourceJson);
       record = EMPTY;
       if (routing.onError === 'dead_letter') {
         deadLetter = 'parse_error';
@@ -88,9 +98,21 @@ export class LineEncoder implements LineSink {
     } else {
       counters.records_parsed++;
       record = parsed;
+      if (routing.transforms !== undefined) {
+        const shipped = routing.transforms.apply(parsed);
+        if (typeof shipped === 'string') {
+          // Filtered or sampled out: counted, and its offset advances the checkpoint like any shipped line's.
+          counters[shipped]++;
+          this.batcher.skip(file.tracker, nextOffset);
+          return !this.isFull();
+        }
+        record = shipped;
+      }
       topic = this.topic(record, file);
-      value = JSON.stringify(parsed);
-      if (value.length > 2 && !routing.idInRecord) tail = this.encodingOf(file).sourceTail;
+      value = JSON.stringify(record);
+      if (routing.transforms?.source === 'headers') {
+        // fields.source: headers: the source rides in the headers only (refused at start-up with ndjson, which has none).
+      } else if (value.length > 2 && !routing.idInRecord) tail = this.encodingOf(file).sourceTail;
       else value = withSource(value, file.sourceJson);
     }
     if (routing.idInRecord) value = withId(value, recordId(file.id, lineOffset));
@@ -98,7 +120,8 @@ export class LineEncoder implements LineSink {
       // Retrying would never succeed: the record goes to the dead-letter topic with the reason, cut to fit.
       deadLetter = 'too_large';
       const reason = `record of ${Buffer.byteLength(value) + (tail?.length ?? 0)} bytes exceeds kafka.max_message_bytes (${routing.maxMessageBytes})`;
-      value = failedLineJson(text.slice(0, Math.floor(routing.maxMessageBytes / 8)), reason, file.sourceJson);
+      const raw = routing.transforms === undefined ? text : routing.transforms.rawLine(text);
+      value = failedLineJson(raw.slice(0, Math.floor(routing.maxMessageBytes / 8)), reason, file.sourceJson);
       topic = routing.deadLetterTopic;
       tail = undefined;
     }
@@ -106,8 +129,9 @@ export class LineEncoder implements LineSink {
     let bytes = value.length + (tail === undefined ? 0 : tail.length) + RECORD_FRAMING + (key === null ? 0 : key.length);
     let headers: FileHeaders | undefined;
     if (!routing.idInRecord) {
-      headers = this.encodingOf(file).headers;
-      bytes += HEADERS_FRAMING + headers.size + MAX_OFFSET_DIGITS;
+      const encoding = this.encodingOf(file);
+      headers = encoding.headers;
+      bytes += encoding.headersFraming + headers.size + MAX_OFFSET_DIGITS;
     }
     // `logship tap`: one field read per line unless someone taps.
     if (this.tap.active) this.tap.offer(file, topic, key, value, tail !== undefined, headers !== undefined, lineOffset);
@@ -127,14 +151,13 @@ export class LineEncoder implements LineSink {
     // A file's id changes when a copy takes over its original's (copytruncate), its path when it is found renamed.
     let encoding = this.encoding;
     if (file !== this.encodingFile || encoding === undefined || file.id !== encoding.id || file.path !== encoding.path || file.sourceJson !== encoding.sourceJson) {
+      const rest = sourceHeaders(file, this.routing.transforms?.source ?? 'both');
       encoding = {
         id: file.id,
         path: file.path,
         sourceJson: file.sourceJson,
-        headers: fileHeaders(RECORD_ID_HEADER, recordIdPrefix(file.id), [
-          [HOST_HEADER, file.source.host ?? ''],
-          [PATH_HEADER, file.path],
-        ]),
+        headers: fileHeaders(RECORD_ID_HEADER, recordIdPrefix(file.id), rest),
+        headersFraming: (1 + rest.length) * HEADER_FRAMING,
         sourceTail: Buffer.from(sourceTail(file.sourceJson)),
       };
       this.encoding = encoding;
@@ -154,7 +177,7 @@ export class LineEncoder implements LineSink {
 // the broker's 1048588): length, attributes, timestamp and offset deltas, key
 // and value lengths and header count take at most 21 bytes of varints...
 const RECORD_FRAMING = 21;
-// ...and the three headers' value lengths (names and values are in FileHeaders.size)...
-const HEADERS_FRAMING = 3 * 2;
+// ...and each header's value length (names and values are in FileHeaders.size)...
+const HEADER_FRAMING = 2;
 // ...with the digits of the id's line offset.
 const MAX_OFFSET_DIGITS = 16;

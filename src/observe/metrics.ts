@@ -35,6 +35,8 @@ const INPUT_COUNTER_METRICS: Record<InputCounterName, [string, string]> = {
   records_parsed: ['logship_records_parsed_total', 'Lines parsed into records.'],
   parse_errors: ['logship_parse_errors_total', 'Lines that did not match their log format.'],
   lines_dropped: ['logship_lines_dropped_total', 'Bad lines dropped (on_error: drop).'],
+  records_filtered: ['logship_records_filtered_total', "Records dropped by an input's transforms.filter (their offsets still advance the checkpoint)."],
+  records_sampled_out: ['logship_records_sampled_out_total', "Records not kept by an input's transforms.sample (their offsets still advance the checkpoint)."],
   lines_truncated: ['logship_lines_truncated_total', 'Lines cut to max_line_bytes.'],
   lines_too_long_skipped: ['logship_lines_skipped_too_long_total', 'Lines over max_line_bytes skipped (on_long_line: skip).'],
   records_sent: ['logship_records_sent_total', 'Records acknowledged by Kafka on their own topic; dead letters (logship_dead_letter_records_total) and spooled records replayed (logship_replayed_records_total) are not in it.'],

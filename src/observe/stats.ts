@@ -11,6 +11,8 @@ export const INPUT_COUNTERS = [
   'records_parsed',
   'parse_errors',
   'lines_dropped',
+  'records_filtered',
+  'records_sampled_out',
   'lines_truncated',
   'lines_too_long_skipped',
   /** Records acknowledged by Kafka on their own topic (dead letters and spool replays not included). */
