@@ -181,7 +181,7 @@ export class Backfill {
             },
             skipped: (nextOffset) => {
               this.stats.input(input.name).lines_too_long_skipped++;
-              shipper.batcher.skip(tracker, nextOffset);
+              shipper.batcher.skip(tracker, nextOffset, this.stats.input(input.name));
             },
             room: () => shipper.room(),
             stopped: () => this.stopping,

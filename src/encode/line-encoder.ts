@@ -103,7 +103,7 @@ export class LineEncoder implements LineSink {
         if (typeof shipped === 'string') {
           // Filtered or sampled out: counted, and its offset advances the checkpoint like any shipped line's.
           counters[shipped]++;
-          this.batcher.skip(file.tracker, nextOffset);
+          this.batcher.skip(file.tracker, nextOffset, counters);
           return !this.isFull();
         }
         record = shipped;

@@ -132,6 +132,33 @@ function isRareIPv6(text: string): boolean {
   return text.includes(':') && (text.includes('.') || text.includes('%')) && isIP(text) === 6;
 }
 
+/**
+ * Where the first `count` groups of an IPv6 address end when they are
+ * written as RFC 5952 writes them and none is zero (no `::` among them, no
+ * leading zero, lower case): then the address cut to those groups is that
+ * text and `::`. -1 otherwise (the general path reads the groups). The
+ * address is one readIPv6 or net.isIP accepted.
+ */
+function canonicalGroupsEnd(address: string, count: number): number {
+  let groups = 0;
+  let digits = 0;
+  let first = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 58 /* : */) {
+      // An empty group is `::` (or a leading `:`); a lone 0 is a zero group: both are the general path's.
+      if (digits === 0 || (digits === 1 && first === 48)) return -1;
+      if (++groups === count) return i;
+      digits = 0;
+    } else if ((c >= 48 && c <= 57) || (c >= 97 && c <= 102)) {
+      if (digits === 0) first = c;
+      else if (first === 48) return -1; // a leading zero
+      digits++;
+    } else return -1; // upper case, a dot (IPv4 tail), a zone
+  }
+  return -1;
+}
+
 /** What each number of leading octets kept leaves after them. */
 const ZERO_OCTETS = ['0.0.0.0', '.0.0.0', '.0.0', '.0', ''];
 
@@ -158,8 +185,14 @@ export function truncator(ipv4Prefix: number, ipv6Prefix: number): AnonymiseAddr
     return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
   };
   const own = new Array<number>(8);
+  const keptGroups = ipv6Prefix % 16 === 0 ? ipv6Prefix / 16 : -1;
   return (address, family, read) => {
     if (family === 4) return truncate4(address);
+    // nginx writes addresses in RFC 5952's form: the kept groups are then the text up to their last colon.
+    if (keptGroups >= 1 && keptGroups <= 6) {
+      const cut = canonicalGroupsEnd(address, keptGroups);
+      if (cut !== -1) return `${address.slice(0, cut)}::`;
+    }
     const groups = read ?? own;
     if (read === undefined && !readIPv6(address, groups)) {
       const parsed = ipaddr.IPv6.parse(address);
