@@ -147,6 +147,7 @@ export class Pipeline {
         initialBackoffMs: config.kafka.retry_backoff_ms,
         maxBackoffMs: config.kafka.retry_backoff_max_ms,
         brokers: config.kafka.brokers,
+        outputName: OUTPUT_NAMES[config.output.type],
         whenDurable: () => this.checkpoints.whenSaved(),
         onFree: () => this.batcher.sendable(),
       },
@@ -253,7 +254,7 @@ export class Pipeline {
   }
 
   private readiness(): Readiness {
-    return readiness({ state: this.state, failing: this.delivery.failingHow, spoolAccepting: this.delivery.spoolAccepting });
+    return readiness({ state: this.state, output: OUTPUT_NAMES[this.config.output.type], failing: this.delivery.failingHow, spoolAccepting: this.delivery.spoolAccepting });
   }
 
   /**
@@ -347,7 +348,7 @@ export class Pipeline {
     this.idleMemory.stop();
     await this.spool?.close();
     await this.checkpoints.close();
-    await this.producer.close().catch((err: unknown) => this.log.warn({ err }, 'closing the Kafka producer failed'));
+    await this.producer.close().catch((err: unknown) => this.log.warn({ err }, `closing the ${OUTPUT_NAMES[this.config.output.type]} producer failed`));
     this.tap.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.log.info({ counters: this.stats.counters }, 'stopped');

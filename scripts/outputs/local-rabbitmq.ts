@@ -5,7 +5,8 @@
  * it disturbs no RabbitMQ of the machine and runs beside other test nodes.
  * No plugins. The guest user (loopback only) is its one user.
  *
- * stop() + start() is a broker restart (the data stays); kill() is a crash.
+ * stop() + start() is a broker restart (the data stays); kill() is a crash;
+ * freeze() a hung node; memoryAlarm() a resource alarm.
  * The node runs under Debian's rabbitmq-server script, which turns SIGTERM
  * into a clean stop.
  * close() stops the node and its epmd and removes the directory.
@@ -134,6 +135,26 @@ export class LocalRabbitmq {
     if (!this.child || this.child.exitCode !== null) return;
     process.kill(Number(readFileSync(String(this.env.RABBITMQ_PID_FILE), 'utf8').trim()), 'SIGKILL');
     await this.exited;
+  }
+
+  /** SIGSTOP to the Erlang VM: connections stay open, nothing is answered (a hung node). */
+  freeze(): void {
+    this.signalVm('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.signalVm('SIGCONT');
+  }
+
+  private signalVm(signal: NodeJS.Signals): void {
+    if (!this.child || this.child.exitCode !== null) return;
+    process.kill(Number(readFileSync(String(this.env.RABBITMQ_PID_FILE), 'utf8').trim()), signal);
+  }
+
+  /** A memory alarm on (the node blocks every publishing connection) or off (back to RabbitMQ's default watermark, 0.4). */
+  async memoryAlarm(on: boolean): Promise<void> {
+    const set = await this.ctl('set_vm_memory_high_watermark', on ? '0' : '0.4');
+    if (set.code !== 0) throw new Error(`rabbitmqctl set_vm_memory_high_watermark: ${set.output}`);
   }
 
   async close(): Promise<void> {

@@ -157,6 +157,34 @@ export class EncodedRecords {
     return out;
   }
 
+  /**
+   * Each record's value as bytes, with its headers: for outputs that send
+   * bytes (no decoding to a string and encoding back). The values are
+   * views of one copy of the records, made here: `buf` goes back to its
+   * pool at release(), while a client may still hold what it was given.
+   */
+  eachValue(onRecord: (value: Buffer, headers: Record<string, string>) => void): void {
+    const buf = Buffer.from(this.buf.subarray(0, this.length));
+    const cursor = { at: 0 };
+    for (let i = 0; i < this.count; i++) {
+      cursor.at = i === 0 ? 0 : this.ends[i - 1]!;
+      readVarInt(buf, cursor); // length
+      cursor.at += 2; // attributes, timestamp delta (0)
+      readVarInt(buf, cursor); // offset delta
+      const keySize = readVarInt(buf, cursor);
+      if (keySize > 0) cursor.at += keySize;
+      const valueSize = readVarInt(buf, cursor);
+      const value = buf.subarray(cursor.at, cursor.at + Math.max(0, valueSize));
+      cursor.at += Math.max(0, valueSize);
+      const headers: Record<string, string> = {};
+      for (let n = readVarInt(buf, cursor); n > 0; n--) {
+        const name = readString(buf, cursor) ?? '';
+        headers[name] = readString(buf, cursor) ?? '';
+      }
+      onRecord(value, headers);
+    }
+  }
+
   static of(messages: Iterable<OutMessage>): EncodedRecords {
     const records = new EncodedRecords();
     for (const message of messages) records.addMessage(message);

@@ -34,6 +34,8 @@ export interface DeliveryOptions {
   maxBackoffMs: number;
   /** For error messages. */
   brokers: string[];
+  /** How log lines name the output (OUTPUT_NAMES); Kafka when absent. */
+  outputName?: string;
   /**
    * Resolves when the checkpoints of everything settled so far are on disk.
    * Until then a settled batch's records still count as in flight, in
@@ -105,6 +107,10 @@ export class Delivery {
   private bypassing = false;
   /** Records of settled batches whose checkpoints are not on disk yet: they still count as in flight. */
   private undurable = 0;
+
+  private get outputName(): string {
+    return this.options.outputName ?? 'Kafka';
+  }
 
   constructor(producer: BatchProducer, options: DeliveryOptions, stats: Stats, log: Logger, onDrain: () => void) {
     this.producer = producer;
@@ -229,7 +235,7 @@ export class Delivery {
         const next = this.route(refused);
         if (refused && next === 'kafka' && !this.bypassing && this.spool?.isEmpty) {
           this.bypassing = true;
-          this.log.warn({ reason: this.spoolError }, 'the spool cannot take batches and holds none: trying Kafka with them directly');
+          this.log.warn({ reason: this.spoolError }, `the spool cannot take batches and holds none: trying ${this.outputName} with them directly`);
         }
         if (!waitBefore(route, next)) continue;
         const delay = backoff.next();
@@ -319,7 +325,7 @@ export class Delivery {
     }
     this.stats.onSendDuration?.((performance.now() - started) / 1000);
     const records = recordsOf(batches);
-    if (this.kafkaFailing) this.log.info({ records }, 'sending to Kafka works again');
+    if (this.kafkaFailing) this.log.info({ records }, `sending to ${this.outputName} works again`);
     this.kafkaFailing = false;
     this.failure = undefined;
     this.worked = true;
@@ -412,7 +418,7 @@ export class Delivery {
     }
     // Drained, unless the head lane is appending more right now (it starts this lane again).
     if (!this.closing && spool.isEmpty && this.headOn !== 'spool') {
-      if (!this.kafkaFailing) this.log.info('spool drained; sending straight to Kafka again');
+      if (!this.kafkaFailing) this.log.info(`spool drained; sending straight to ${this.outputName} again`);
       this.onDrain();
       this.runHead();
     }

@@ -43,3 +43,20 @@ test("a pool's buffer goes back on release and serves the next records; one grow
   second.release();
   assert.notEqual(new EncodedRecords(pool).buf.length, second.buf.length);
 });
+
+test("eachValue gives each record's value as bytes with its headers, from a copy: the pool's buffer may serve the next records meanwhile", () => {
+  const pool = new ArenaPool(64 * 1024, 1);
+  const messages = Array.from({ length: 300 }, (_, i) => ({ key: i % 3 ? null : `k${i}`, value: `{"n":${i},"é":"${'ü'.repeat(i % 7)}"}`, headers: { 'logship-id': `f:${i}`, 'logship-host': 'h' } }));
+  const records = new EncodedRecords(pool);
+  for (const m of messages) records.addMessage(m);
+  const seen: { value: Buffer; headers: Record<string, string> }[] = [];
+  records.eachValue((value, headers) => seen.push({ value, headers }));
+  records.release();
+  const next = new EncodedRecords(pool);
+  for (let i = 0; i < 300; i++) next.addMessage({ key: null, value: 'x'.repeat(100), headers: {} }); // overwrites the buffer they came from
+  assert.equal(seen.length, messages.length);
+  assert.deepEqual(
+    seen.map((s) => ({ value: s.value.toString('utf8'), headers: s.headers })),
+    messages.map((m) => ({ value: m.value, headers: m.headers })),
+  );
+});

@@ -24,8 +24,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { LocalKafka } from '../../scripts/kafka/local-kafka.ts';
 import type { RotateMode } from '../support/nginx.ts';
+import { chaosOutput } from './outputs.ts';
 import { describeDeadLetters, describeDuplicates, describeLost } from './ground-truth.ts';
 import { randomSeed } from './prng.ts';
 import { report, verdict } from './report.ts';
@@ -48,13 +48,13 @@ const PAIRS: { paths: PathsMode; rotate: RotateMode }[][] = [
 ];
 
 // Its own broker: the scenarios stop and freeze it.
-const kafka = new LocalKafka();
+const kafka = chaosOutput('kafka');
 before(() => kafka.start());
-after(() => kafka.stop());
+after(() => kafka.close());
 
 for (const { paths, rotate } of PAIRS[SEED % 2]!) {
   test(`chaos, short: ${scenarioName(paths, rotate)}, seed ${SEED} (CHAOS_SEED=${SEED} repeats it)`, { timeout: 240_000 }, async (t) => {
-    const result = await runScenario(t, { paths, rotate, seed: SEED, durationMs: DURATION_MS, rate: RATE, kafka, spoolFsBytes: SPOOL_FS_BYTES, keep: false, say: (line) => t.diagnostic(line) });
+    const result = await runScenario(t, { paths, rotate, seed: SEED, durationMs: DURATION_MS, rate: RATE, output: kafka, spoolFsBytes: SPOOL_FS_BYTES, keep: false, say: (line) => t.diagnostic(line) });
     const v = verdict(result, 'stated');
     for (const line of report(result, v, 'stated').split('\n')) t.diagnostic(line);
     const c = result.counts;

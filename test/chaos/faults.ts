@@ -6,10 +6,10 @@
  */
 import { statfsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LocalKafka } from '../../scripts/kafka/local-kafka.ts';
 import { Wrk, type Logrotate, type Nginx } from '../support/nginx.ts';
 import { waitFor } from '../support/wait.ts';
 import type { Agents, BrokerHealth } from './agents.ts';
+import type { ChaosOutput } from './outputs.ts';
 import { describeFault, type AgentFault, type AgentSignal, type BrokerFault, type Planned, type Schedule } from './schedule.ts';
 import { deliveryResumed } from './settle.ts';
 
@@ -28,7 +28,8 @@ export interface FaultTargets {
   t: After;
   nginx: Nginx;
   logrotate: Logrotate;
-  kafka: LocalKafka;
+  /** The broker the lane stops and freezes. */
+  output: ChaosOutput;
   agents: Agents;
   broker: BrokerHealth;
   /** Where the spool's small filesystem is mounted (undefined: none could be). */
@@ -151,14 +152,14 @@ export class FaultRunner {
         await this.startBroker();
         return `stopped at ${secs(down)}, answering again at ${secs(this.now())}`;
       }
-      case 'broker-freeze':
+      case 'broker-freeze': {
         this.x.broker.set(false);
-        this.brokerFreezes++;
-        this.x.kafka.freeze();
+        const how = await this.x.output.freeze(this.brokerFreezes++);
         await sleep(f.holdMs);
-        this.x.kafka.thaw();
+        await this.x.output.thaw();
         this.x.broker.set(true);
-        return `thawed at ${secs(this.now())}`;
+        return `${how}, undone at ${secs(this.now())}`;
+      }
       case 'broker-fill':
         return this.exclusive(() => this.fill(f.maxFillMs, f.holdFullMs));
     }
@@ -202,11 +203,11 @@ export class FaultRunner {
     this.x.broker.set(false);
     this.brokerStops++;
     this.brokerStopTimes.push(Date.now());
-    await this.x.kafka.pause();
+    await this.x.output.stop();
   }
 
   private async startBroker(): Promise<void> {
-    await this.x.kafka.resume();
+    await this.x.output.restart();
     this.x.broker.set(true);
   }
 

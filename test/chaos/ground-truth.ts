@@ -7,8 +7,9 @@
  * random hex digits per request, so a line is known by it wherever it goes:
  * in the truth log (everything nginx wrote, in order), in the rotated files
  * at the end (where it lives on disk: which file, which line), and in Kafka
- * (the parsed record's `request_id`, or the raw line of a dead letter), read
- * back with kcat, a client independent of the agent's.
+ * or the output it was pointed at (the parsed record's `request_id`, or the
+ * raw line of a dead letter), read back with a client independent of the
+ * agent's (kcat; for RabbitMQ and Redis, outputs.ts).
  *
  * copytruncate loses from disk the lines nginx writes between logrotate's
  * copy and its truncation (logrotate(8): "some logging data might be
@@ -104,22 +105,31 @@ function kcat(brokers: string[], topic: string, format: string): NodeJS.Readable
 const REQUEST_ID = /"request_id":"([^"]*)"/;
 const LOGSHIP_ID = /(?:^|,)logship-id=([^,]*)/;
 
+/** An empty tally of delivered messages, filled by addDelivered. */
+export function newDelivered(): Delivered {
+  return { messages: 0, first: new Map(), extra: [], withoutId: 0 };
+}
+
+/** One message read back from the output: its record JSON, its logship-id, when it was sent (ms; NaN when the output does not say). */
+export function addDelivered(result: Delivered, value: string, logshipId: string, timestamp: number): void {
+  result.messages++;
+  const id = REQUEST_ID.exec(value)?.[1];
+  if (!id) {
+    result.withoutId++;
+    return;
+  }
+  const first = result.first.get(id);
+  if (first === undefined) result.first.set(id, logshipId);
+  else result.extra.push({ id, logshipId, sameLogshipId: logshipId === first, timestamp });
+}
+
 /** Every message of the agent's topic, by request id (kcat from the beginning to the current end). */
 export async function readDelivered(brokers: string[], topic: string): Promise<Delivered> {
   const out = kcat(brokers, topic, '%T\t%h\t%s\n');
-  const result: Delivered = { messages: 0, first: new Map(), extra: [], withoutId: 0 };
+  const result = newDelivered();
   await eachLine(out, (line) => {
-    result.messages++;
     const [timestamp, headers, value] = line.split('\t', 3) as [string, string, string];
-    const id = REQUEST_ID.exec(value)?.[1];
-    if (!id) {
-      result.withoutId++;
-      return;
-    }
-    const logshipId = LOGSHIP_ID.exec(headers)?.[1] ?? '';
-    const first = result.first.get(id);
-    if (first === undefined) result.first.set(id, logshipId);
-    else result.extra.push({ id, logshipId, sameLogshipId: logshipId === first, timestamp: Number(timestamp) });
+    addDelivered(result, value, LOGSHIP_ID.exec(headers)?.[1] ?? '', Number(timestamp));
   });
   await out.done;
   return result;
@@ -133,21 +143,24 @@ export interface DeadLetter {
   path: string | undefined;
 }
 
+/** A dead letter's record JSON (`_raw`, `_error`, `source.path`); `reason` when the output carries it beside the record. */
+export function deadLetterOf(value: string, reason?: string): DeadLetter {
+  let parsed: { _raw?: string; _error?: string; source?: { path?: string } } = {};
+  try {
+    parsed = JSON.parse(value) as typeof parsed;
+  } catch {
+    // not JSON: counted with the line itself as its raw text
+  }
+  const raw = parsed._raw ?? value;
+  const last = requestIdOfLine(raw);
+  return { id: /^[0-9a-f]{32}$/.test(last) ? last : undefined, reason: parsed._error ?? reason ?? '(no reason)', raw, path: parsed.source?.path };
+}
+
 /** The dead-letter topic: the raw line and the parser's reason of each. */
 export async function readDeadLetters(brokers: string[], topic: string): Promise<DeadLetter[]> {
   const out = kcat(brokers, topic, '%s\n');
   const letters: DeadLetter[] = [];
-  await eachLine(out, (line) => {
-    let parsed: { _raw?: string; _error?: string; source?: { path?: string } } = {};
-    try {
-      parsed = JSON.parse(line) as typeof parsed;
-    } catch {
-      // not JSON: counted with the line itself as its raw text
-    }
-    const raw = parsed._raw ?? line;
-    const last = requestIdOfLine(raw);
-    letters.push({ id: /^[0-9a-f]{32}$/.test(last) ? last : undefined, reason: parsed._error ?? '(no reason)', raw, path: parsed.source?.path });
-  });
+  await eachLine(out, (line) => letters.push(deadLetterOf(line)));
   await out.done;
   return letters;
 }
@@ -252,7 +265,7 @@ export function describeLost(c: Counts): string {
   if (c.lost === 0) return `no line lost (${n(c.onDisk)} on disk)`;
   const files = c.lostByFile.map((f) => `${f.file}: ${n(f.lost)} of its ${n(f.lines)} lines (lines ${n(f.firstLost)}-${n(f.lastLost)})`).join('; ');
   const samples = c.lostSamples.slice(0, 3).map((s) => `${s.id} (${s.file}:${s.line})`).join(', ');
-  return `${n(c.lost)} of ${n(c.onDisk)} lines on disk never reached Kafka: ${files}; e.g. request_id ${samples}`;
+  return `${n(c.lost)} of ${n(c.onDisk)} lines on disk never reached the output: ${files}; e.g. request_id ${samples}`;
 }
 
 /** One sentence for an assertion message: how many duplicates, of which kind, and some of them. */
@@ -266,5 +279,5 @@ export function describeDuplicates(c: Counts): string {
 export function describeDeadLetters(c: Counts): string {
   if (c.deadLetters === 0) return 'no dead letters';
   const samples = c.deadLetterSamples.slice(0, 3).map((d) => `${d.reason} (${d.file ?? 'not on disk'}:${d.line ?? '?'}): ${JSON.stringify(d.raw.slice(0, 80))}`).join('; ');
-  return `${n(c.deadLetters)} lines went to the dead-letter topic; e.g. ${samples}`;
+  return `${n(c.deadLetters)} lines went to the dead-letter destination; e.g. ${samples}`;
 }

@@ -40,14 +40,14 @@ function rssBound(r: ScenarioResult, a: ScenarioResult['agents'][number], rule: 
 export function verdict(r: ScenarioResult, rss: RssRule | undefined): Verdict {
   const c = r.counts;
   const failures: string[] = [];
-  if (c.lost > 0) failures.push(`${n(c.lost)} of ${n(c.onDisk)} lines on disk never reached Kafka`);
+  if (c.lost > 0) failures.push(`${n(c.lost)} of ${n(c.onDisk)} lines on disk never reached the output (${r.options.output})`);
   if (c.duplicates > r.bound.total) failures.push(`${n(c.duplicates)} duplicates exceed the bound of ${n(r.bound.total)}`);
   // Per process too: duplicates where no kill (or broker stop) explains them, e.g. a copy read twice while running.
   for (const a of r.agents) {
     if (a.duplicatesSent > a.budget) failures.push(`agent #${a.n} sent ${n(a.duplicatesSent)} duplicates; how its predecessor ended (${a.after}) and the broker stops in their time allow ${n(a.budget)}`);
   }
-  if (c.deadLetters > 0) failures.push(`${n(c.deadLetters)} lines went to the dead-letter topic`);
-  if (c.unexpected > 0) failures.push(`${n(c.unexpected)} records in Kafka that nginx never wrote`);
+  if (c.deadLetters > 0) failures.push(`${n(c.deadLetters)} lines went to the dead-letter destination`);
+  if (c.unexpected > 0) failures.push(`${n(c.unexpected)} records in the output (${r.options.output}) that nginx never wrote`);
   if (rss !== undefined) {
     for (const a of r.agents) {
       const bound = rssBound(r, a, rss);
@@ -88,7 +88,7 @@ export function report(r: ScenarioResult, v: Verdict, rss: RssRule): string {
       'written (truth log)': `${n(c.written)}${r.nginxCounted === undefined ? '' : ` (nginx counted ${n(r.nginxCounted)})`}`,
       'on disk at the end': `${n(c.onDisk)}${c.notOnDisk ? ` (+${n(c.notOnDisk)} only in copytruncate's copy-to-truncate windows, ${n(c.notOnDiskDelivered)} of them shipped anyway)` : ''}`,
       'delivered (distinct)': n(c.deliveredDistinct),
-      'messages in the topic': n(c.messages),
+      'messages in the output': n(c.messages),
       lost: n(c.lost),
       duplicates: `${n(c.duplicates)} (${n(c.resent)} re-sent with the same logship-id, ${n(c.reread)} read again from another file or offset)`,
       'duplicate bound': `${n(r.bound.total)} = ${r.bound.formula}`,
@@ -139,6 +139,6 @@ export function report(r: ScenarioResult, v: Verdict, rss: RssRule): string {
   for (const f of r.findings) lines.push(`finding: ${f}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   for (const f of v.failures) lines.push(`FAIL: ${f}`);
-  lines.push(o.keep ? `kept for a post-mortem: ${r.dir} (truth.log, logs/, agent-N.log, state/, logship.yaml)` : `repeat: npm run chaos -- --paths ${o.paths} --rotate ${o.rotate} --seed ${o.seed} --duration ${o.durationMs / 1000} --rate ${o.rate} --keep`);
+  lines.push(o.keep ? `kept for a post-mortem: ${r.dir} (truth.log, logs/, agent-N.log, state/, logship.yaml)` : `repeat: npm run chaos -- --output ${o.output} --paths ${o.paths} --rotate ${o.rotate} --seed ${o.seed} --duration ${o.durationMs / 1000} --rate ${o.rate} --keep`);
   return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run chaos`: the agent against real nginx under load, real logrotate,
  * SIGKILL and SIGTERM, broker stops and freezes and a small filesystem under
- * the spool, counted against nginx's own truth log (see scenario.ts,
+ * the spool, shipping to Kafka, RabbitMQ or Redis (--output, outputs.ts), counted against nginx's own truth log (see scenario.ts,
  * ground-truth.ts, bound.ts). By default every combination of
  * `paths: [access.log]` / `[access.log*]` and create / copytruncate
  * rotation, one after another, each with the same seeded fault schedule.
@@ -12,17 +12,18 @@
 import { execFileSync } from 'node:child_process';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { LocalKafka } from '../../scripts/kafka/local-kafka.ts';
 import type { RotateMode } from '../support/nginx.ts';
 import { Cleanup } from './cleanup.ts';
+import { chaosOutput, OUTPUT_KINDS } from './outputs.ts';
 import { randomSeed } from './prng.ts';
 import { peakRss, report, table, verdict, type RssRule } from './report.ts';
 import { runScenario, scenarioName, type PathsMode, type ScenarioResult } from './scenario.ts';
 
 const argv = yargs(hideBin(process.argv))
   .scriptName('npm run chaos --')
-  .usage('$0 [options]\n\nChaos run of the agent against real nginx, logrotate and Kafka; counts lost and duplicated lines by $request_id.')
+  .usage('$0 [options]\n\nChaos run of the agent against real nginx, logrotate and Kafka (or RabbitMQ, or Redis); counts lost and duplicated lines by $request_id.')
   .options({
+    output: { choices: OUTPUT_KINDS, default: 'kafka' as const, describe: 'What the agent ships to (a local server of that kind, which the broker faults stop and freeze) and the count reads back' },
     duration: { type: 'number', default: 90, describe: 'Seconds of load and faults per scenario' },
     paths: { choices: ['single', 'glob', 'both'] as const, default: 'both' as const, describe: 'The agent follows access.log (single), access.log* (glob), or each in turn' },
     rotate: { choices: ['create', 'copytruncate', 'both'] as const, default: 'both' as const, describe: 'logrotate style, or each in turn' },
@@ -67,15 +68,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-say(`seed ${seed}; ${combinations.map((c) => scenarioName(c.paths, c.rotate)).join(', ')}; ${argv.duration} s each at ${argv.rate || 'unpaced'} requests/s`);
+say(`seed ${seed}; ${combinations.map((c) => scenarioName(c.paths, c.rotate, argv.output)).join(', ')}; ${argv.duration} s each at ${argv.rate || 'unpaced'} requests/s`);
 say(`agent under test: ${agentUnderTest()}`);
 let exitCode = 0;
 const results: { result: ScenarioResult; passed: boolean }[] = [];
 try {
-  say('starting a local Kafka (its own: the run stops and freezes it)');
-  const kafka = new LocalKafka();
-  root.after(() => kafka.stop());
-  await kafka.start();
+  const output = chaosOutput(argv.output);
+  say(`starting a local ${output.name} (its own: the run stops and freezes it)`);
+  root.after(() => output.close());
+  await output.start();
   for (const { paths, rotate } of combinations) {
     scenarioCleanup = new Cleanup();
     try {
@@ -85,7 +86,7 @@ try {
         seed,
         durationMs: argv.duration * 1000,
         rate: argv.rate,
-        kafka,
+        output,
         spoolFsBytes: argv['spool-fs-mib'] * 2 ** 20,
         keep: argv.keep,
         say,

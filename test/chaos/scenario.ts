@@ -1,8 +1,8 @@
 /**
  * One chaos scenario: a real nginx under wrk load, logrotate of one style,
  * the agent following `access.log` or `access.log*` with its spool on a
- * small filesystem, a real Kafka; the faults of a seeded schedule; then a
- * settle and the count against nginx's truth log.
+ * small filesystem, a real Kafka (or RabbitMQ, or Redis: outputs.ts); the
+ * faults of a seeded schedule; then a settle and the count against nginx's truth log.
  *
  *   set up ─► load + faults (two lanes) ─► stop load, broker up, one agent
  *          ─► wait until the agent is idle or nothing moves ─► SIGTERM ─► count
@@ -11,18 +11,17 @@ import { mkdirSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LocalKafka } from '../../scripts/kafka/local-kafka.ts';
 import { writeConfig } from '../support/agent.ts';
 import { buildConfig } from '../../src/config/load.ts';
 import { memoryBound, memorySettings } from '../../src/observe/memory-bound.ts';
-import { createTopicNamed } from '../support/kafka.ts';
 import { Logrotate, Nginx, requireTool, WrkLoop, writeUniqueRequestScript, type RotateMode } from '../support/nginx.ts';
 import { smallFilesystem } from '../support/small-fs.ts';
 import type { AgentRun } from './agent-run.ts';
 import { Agents, BrokerHealth } from './agents.ts';
 import { duplicateBound, perAgentEnd, type AgentEnd, type Bound } from './bound.ts';
-import { count, LOG_FORMAT, readDeadLetters, readDelivered, readOnDisk, readWritten, type Counts } from './ground-truth.ts';
+import { count, LOG_FORMAT, readOnDisk, readWritten, type Counts } from './ground-truth.ts';
 import { FaultRunner, type AppliedFault } from './faults.ts';
+import type { ChaosOutput } from './outputs.ts';
 import { planSchedule, type Schedule } from './schedule.ts';
 import { settle } from './settle.ts';
 
@@ -50,7 +49,8 @@ export interface ScenarioOptions {
   durationMs: number;
   /** Paced load, requests/s (0: as fast as wrk goes). */
   rate: number;
-  kafka: LocalKafka;
+  /** What the agent ships to (Kafka, RabbitMQ, Redis): the broker lane's faults act on it. */
+  output: ChaosOutput;
   spoolFsBytes: number;
   /** Keep the run's directory (logs, truth, agent logs, state) for a post-mortem. */
   keep: boolean;
@@ -87,7 +87,7 @@ export interface AgentSummary {
 
 export interface ScenarioResult {
   name: string;
-  options: Omit<ScenarioOptions, 'kafka' | 'say'>;
+  options: Omit<ScenarioOptions, 'output' | 'say'> & { output: string };
   schedule: Schedule;
   dir: string;
   rotations: { n: number; atMs: number }[];
@@ -105,14 +105,14 @@ export interface ScenarioResult {
   warnings: string[];
 }
 
-export function scenarioName(paths: PathsMode, rotate: RotateMode): string {
-  return `${paths === 'single' ? 'access.log' : 'access.log*'} x ${rotate}`;
+export function scenarioName(paths: PathsMode, rotate: RotateMode, output = 'kafka'): string {
+  return `${paths === 'single' ? 'access.log' : 'access.log*'} x ${rotate}${output === 'kafka' ? '' : ` -> ${output}`}`;
 }
 
 export async function runScenario(t: After, options: ScenarioOptions): Promise<ScenarioResult> {
-  const { kafka, say } = options;
-  await Promise.all([requireTool('nginx', '-v'), requireTool('wrk', '-v'), requireTool('logrotate', '--version'), requireTool('kcat', '-V')]);
-  const name = scenarioName(options.paths, options.rotate);
+  const { output, say } = options;
+  await Promise.all([requireTool('nginx', '-v'), requireTool('wrk', '-v'), requireTool('logrotate', '--version')]);
+  const name = scenarioName(options.paths, options.rotate, output.kind);
   const warnings: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'logship-chaos-'));
   if (!options.keep) t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -121,9 +121,7 @@ export async function runScenario(t: After, options: ScenarioOptions): Promise<S
   const accessLog = join(logDir, 'access.log');
   const truthLog = join(dir, 'truth.log');
   const suffix = `${options.paths}-${options.rotate}-${options.seed}`;
-  const topic = `chaos-${suffix}`;
-  const deadTopic = `chaos-${suffix}-dead`;
-  await Promise.all([createTopicNamed(topic, kafka.brokers), createTopicNamed(deadTopic, kafka.brokers)]);
+  const destination = await output.prepare(suffix, AGENT_SETTINGS);
 
   const nginx = await Nginx.start(t, join(dir, 'nginx'), { accessLog, truthLog, logFormat: LOG_FORMAT });
   // More rotations than a run makes: logrotate deletes nothing, so every line stays on disk to be counted.
@@ -144,16 +142,7 @@ export async function runScenario(t: After, options: ScenarioOptions): Promise<S
         rotate_wait_ms: 2_000,
       },
     ],
-    kafka: {
-      brokers: kafka.brokers,
-      topic,
-      dead_letter_topic: deadTopic,
-      max_in_flight: AGENT_SETTINGS.maxInFlight,
-      request_timeout_ms: AGENT_SETTINGS.requestTimeoutMs,
-      connection_timeout_ms: 3_000,
-      retry_backoff_ms: 100,
-      retry_backoff_max_ms: 2_000,
-    },
+    ...destination.settings,
     batch: { max_records: AGENT_SETTINGS.maxRecords, linger_ms: 50 },
     state_dir: join(dir, 'state'),
     spool: { dir: join(mnt ?? dir, 'spool') },
@@ -169,18 +158,12 @@ export async function runScenario(t: After, options: ScenarioOptions): Promise<S
 
   const broker = new BrokerHealth();
   // A run that fails half-way leaves the broker as the next scenario (or the suite) needs it: running, not frozen.
-  t.after(async () => {
-    try {
-      kafka.thaw();
-    } catch {
-      // not running: resume() starts it
-    }
-    await kafka.resume();
-  });
+  t.after(() => output.ensureUp());
   const agents = new Agents(t, dir, config, HUNG_AFTER_MS, () => broker.state);
   const first = await agents.start();
   say(`${name}: nginx -p ${join(dir, 'nginx')} (access log ${accessLog}, truth log ${truthLog}); logrotate -s ${logrotate.state} -f ${logrotate.config} (${options.rotate}); spool on ${spoolFs}`);
   say(`${name}: agent #1 (pid ${first.pid}): ${first.command.join(' ')}`);
+  say(`${name}: output ${destination.describe}`);
 
   // The paced load: c connections, each waiting after every response so that together they make `rate`.
   const connections = options.rate > 0 ? Math.min(64, Math.max(4, Math.ceil(options.rate / 500))) : 16;
@@ -188,7 +171,7 @@ export async function runScenario(t: After, options: ScenarioOptions): Promise<S
   const pacedScript = writeUniqueRequestScript(join(dir, 'paced.lua'), delayMs);
   const fastScript = writeUniqueRequestScript(join(dir, 'fast.lua'), 0);
   const load = new WrkLoop(t, nginx.url('/'), { threads: 1, connections, script: pacedScript });
-  const runner = new FaultRunner({ t, nginx, logrotate, kafka, agents, broker, spoolMount: mnt, fastScript, say: (text) => say(`${name}: ${text}`) });
+  const runner = new FaultRunner({ t, nginx, logrotate, output, agents, broker, spoolMount: mnt, fastScript, say: (text) => say(`${name}: ${text}`) });
 
   // Scraping keeps each agent's counters and RSS current, so a killed one leaves its last figures.
   let scraping = true;
@@ -211,7 +194,7 @@ export async function runScenario(t: After, options: ScenarioOptions): Promise<S
 
   // The end: broker up (the lanes end with it up), one agent running, then wait for it to finish.
   const agent = agents.current ?? (await agents.start());
-  const settled = await settle(agent, kafka.brokers, [topic, deadTopic]);
+  const settled = await settle(agent, () => output.size());
   runner.record('agent', 'settled', `${settled.outcome} after ${(settled.ms / 1000).toFixed(1)} s`);
   await agents.end('SIGTERM', 'end of run');
   scraping = false;
@@ -221,12 +204,12 @@ export async function runScenario(t: After, options: ScenarioOptions): Promise<S
     warnings.push(`nginx's request count could not be read: ${err.message}`);
     return undefined;
   });
-  say(`${name}: counting (truth log, rotated files, Kafka read back with kcat)`);
+  say(`${name}: counting (truth log, rotated files, ${output.name} read back with ${output.reader})`);
   const [written, onDisk, delivered, dead] = await Promise.all([
     readWritten(truthLog),
     readOnDisk(logDir, (n) => /^access\.log(\.\d+)?$/.test(n)),
-    readDelivered(kafka.brokers, topic),
-    readDeadLetters(kafka.brokers, deadTopic),
+    output.readDelivered(),
+    output.readDeadLetters(),
   ]);
   if (nginxCounted !== undefined && nginxCounted !== written.length) warnings.push(`harness: nginx counted ${nginxCounted} requests, its truth log has ${written.length} lines`);
   const counts = count(written, onDisk, delivered, dead);
@@ -235,7 +218,9 @@ export async function runScenario(t: After, options: ScenarioOptions): Promise<S
   const bound = duplicateBound(agents.ends, runner.brokerStops, runner.brokerFreezes, AGENT_SETTINGS);
   const sentBy = new Map<number, number>();
   for (const copy of delivered.extra) {
-    const run = agents.runs.find((r) => copy.timestamp >= r.startedAt && copy.timestamp <= (r.endedAt ?? Infinity));
+    // A timestamp in whole seconds (RabbitMQ's) may fall in two processes' lifetimes when the second started within a second of
+    // the first's end: the earlier one sent it (a process sends nothing in its first second: Node, config, connection).
+    const run = agents.runs.find((r) => copy.timestamp + output.timestampResolutionMs > r.startedAt && copy.timestamp <= (r.endedAt ?? Infinity));
     if (run) sentBy.set(run.n, (sentBy.get(run.n) ?? 0) + 1);
   }
   const stopsWhile = (from: AgentRun, to: AgentRun) => runner.brokerStopTimes.filter((at) => at >= from.startedAt && at <= (to.endedAt ?? Infinity)).length;
@@ -261,7 +246,7 @@ export async function runScenario(t: After, options: ScenarioOptions): Promise<S
   });
   return {
     name,
-    options: { paths: options.paths, rotate: options.rotate, seed: options.seed, durationMs: options.durationMs, rate: options.rate, spoolFsBytes: options.spoolFsBytes, keep: options.keep },
+    options: { output: output.kind, paths: options.paths, rotate: options.rotate, seed: options.seed, durationMs: options.durationMs, rate: options.rate, spoolFsBytes: options.spoolFsBytes, keep: options.keep },
     schedule,
     dir,
     rotations: runner.rotations,

@@ -1,12 +1,11 @@
 /**
  * The end of a run: wait until the agent has shipped all it will. Done when
  * the agent says so (no lag, nothing in flight, an empty spool) and the
- * topics have held still for a while; given up when nothing at all moved
- * (topics, lines read) for longer. Either way the count that follows
+ * output's destinations have held still for a while; given up when nothing at all moved
+ * (messages in the output, lines read) for longer. Either way the count that follows
  * reports exact figures: a stalled agent shows up as lost lines.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { topicSize } from '../support/kafka.ts';
 import type { AgentRun } from './agent-run.ts';
 
 export interface SettleOptions {
@@ -23,16 +22,17 @@ export interface Settled {
   ms: number;
 }
 
-export async function settle(agent: AgentRun, brokers: string[], topics: string[], options: SettleOptions = {}): Promise<Settled> {
+/** `size`: how many messages the output holds so far (any figure that moves when they do; -1 when it cannot tell). */
+export async function settle(agent: AgentRun, size: () => Promise<number | string>, options: SettleOptions = {}): Promise<Settled> {
   const { idleQuietMs = 3_000, stalledMs = 20_000, timeoutMs = 300_000 } = options;
   const start = Date.now();
   let last = '';
   let movedAt = start;
   while (true) {
-    const sizes = await Promise.all(topics.map((t) => topicSize(t, brokers).catch(() => -1)));
+    const sizes = await size();
     await agent.scrape();
     const m = agent.metrics;
-    const state = `${sizes.join(',')}|${m.get('logship_lines_read_total')}`;
+    const state = `${sizes}|${m.get('logship_lines_read_total')}`;
     if (state !== last) {
       last = state;
       movedAt = Date.now();

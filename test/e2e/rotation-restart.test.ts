@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test, type TestContext } from 'node:test';
 import { tempDir, writeConfig } from '../support/agent.ts';
-import { createTopicNamed, testBrokers } from '../support/kafka.ts';
+import { createTopicNamed, testBrokers, topicSize } from '../support/kafka.ts';
 import { Logrotate, Nginx, requireTool, WrkLoop, writeUniqueRequestScript, type RotateMode } from '../support/nginx.ts';
 import { waitFor } from '../support/wait.ts';
 import type { AgentRun } from '../chaos/agent-run.ts';
@@ -147,7 +147,8 @@ async function assertBehind(r: Rig): Promise<number> {
 
 /** Settles, stops the last agent cleanly, counts; reports the figures and what the agents logged about files. */
 async function finish(t: TestContext, r: Rig): Promise<Counts> {
-  const settled = await settle(r.agents.current!, testBrokers(), [r.topic, r.deadTopic], { idleQuietMs: 2_000, stalledMs: 10_000, timeoutMs: 120_000 });
+  const size = async () => (await Promise.all([r.topic, r.deadTopic].map((topic) => topicSize(topic).catch(() => -1)))).join(',');
+  const settled = await settle(r.agents.current!, size, { idleQuietMs: 2_000, stalledMs: 10_000, timeoutMs: 120_000 });
   await r.agents.end('SIGTERM', 'end of test');
   const [truth, onDisk, delivered, dead] = await Promise.all([
     readWritten(r.truthLog),

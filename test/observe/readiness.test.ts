@@ -22,3 +22,9 @@ test('readiness by state, failure kind and spool', () => {
     assert.equal(r.detail, `Kafka says ${kind} (${kind}: retries will not fix it)`);
   }
 });
+
+test('the detail names the configured output', () => {
+  assert.equal(readiness({ state: 'running', output: 'RabbitMQ', failing: undefined, spoolAccepting: false }).detail, 'RabbitMQ takes batches');
+  assert.match(readiness({ state: 'running', output: 'Redis', failing: failing('unreachable'), spoolAccepting: true }).detail, /^Redis fails \(unreachable: /);
+  assert.match(readiness({ state: 'running', output: 'Redis', failing: failing('timeout'), spoolAccepting: false }).detail, /^Redis does not accept batches and no spool takes them/);
+});

@@ -94,6 +94,10 @@ test('a broker crash (SIGKILL) and restart mid-stream: nothing lost', async (t) 
     90_000,
     500,
   );
+  // The delivery's own words name the output it ships to, and /readyz says it takes batches again.
+  await agent.waitForLog('sending to RabbitMQ works again');
+  await agent.waitForLog('spool drained; sending straight to RabbitMQ again');
+  assert.match((await agent.http('/readyz')).body, /^ready: RabbitMQ takes batches\n/);
   assert.equal(agent.child.exitCode, null);
   assert.equal((await agent.stop()).code, 0);
 });

@@ -99,6 +99,10 @@ test('a server crash (SIGKILL) and restart mid-stream: nothing lost', async (t) 
   appendFileSync(log, combinedLines(600, 200));
   // Duplicates may come (a pipeline in flight at the crash is sent again): distinct lines are counted.
   await waitFor('every line after the restart', async () => new Set((await entries('restart')).map(lineIndex)).size === 800, 60_000, 250);
+  // The delivery's own words name the output it ships to, and /readyz says it takes batches again.
+  await agent.waitForLog('sending to Redis works again');
+  await agent.waitForLog('spool drained; sending straight to Redis again');
+  assert.match((await agent.http('/readyz')).body, /^ready: Redis takes batches\n/);
   assert.equal(agent.child.exitCode, null);
   assert.equal((await agent.stop()).code, 0);
 });

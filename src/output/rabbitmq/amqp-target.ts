@@ -37,11 +37,14 @@ export function amqpTarget(config: RabbitmqConfig, env: NodeJS.ProcessEnv = proc
     password: password ?? (decodeURIComponent(url.password) || 'guest'),
     vhost,
   };
-  const socket: SocketOptions = {
+  // net.Socket takes the stream options (writableHighWaterMark) that amqplib passes on but does not type.
+  const socket: SocketOptions & { writableHighWaterMark: number } = {
     ...(tls ?? {}),
     timeout: config.connection_timeout_ms,
     // A batch's last frames go at once: the confirm waits for them.
     noDelay: true,
+    // Room for a batch's frames while publish corks the socket (corked-writes.ts): they go out in one writev, not a write each.
+    writableHighWaterMark: 1 << 20,
     // Names the connection in the management UI and `rabbitmqctl list_connections`.
     clientProperties: { connection_name: `logship@${hostname()}` },
   };

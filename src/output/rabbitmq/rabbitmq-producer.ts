@@ -1,6 +1,5 @@
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
-import { messagesByTopic } from '../../batch/encoded-records.ts';
-import type { Batch, OutMessage } from '../../batch/types.ts';
+import type { Batch } from '../../batch/types.ts';
 import type { RabbitmqConfig } from '../../config/types.ts';
 import { RECORD_ID_HEADER } from '../../encode/record-json.ts';
 import type { BatchProducer } from '../../kafka/batch-producer.ts';
@@ -8,6 +7,7 @@ import type { KafkaErrorKind } from '../../kafka/describe-error.ts';
 import { pause } from '../../kafka/retry-policy.ts';
 import type { Logger } from '../../observe/logger.ts';
 import { amqpTarget, type AmqpTarget } from './amqp-target.ts';
+import { CorkedWrites } from './corked-writes.ts';
 import { describeRabbitmqError, RabbitmqOutputError } from './describe-error.ts';
 import { deadLetterExchange, declareTopology } from './topology.ts';
 
@@ -139,10 +139,10 @@ export class RabbitmqProducer implements BatchProducer {
     const outgoing: Outgoing[] = [];
     const dlx = deadLetterExchange(this.config);
     for (const batch of batches) {
-      for (const [routingKey, messages] of messagesByTopic(batch.topics)) {
+      for (const [routingKey, records] of batch.topics) {
         // Lines that did not parse, records too large: the encoder routes them to the dead-letter routing key.
         const exchange = routingKey === this.config.dead_letter_routing_key ? dlx : this.config.exchange;
-        for (const m of messages) outgoing.push(outgoingOf(exchange, routingKey, m));
+        records.eachValue((content, headers) => outgoing.push({ exchange, routingKey, content, headers }));
       }
     }
     const returned = await this.publish(link, outgoing);
@@ -168,20 +168,31 @@ export class RabbitmqProducer implements BatchProducer {
     const done = new AbortController();
     // Resolves true when confirm_timeout_ms passed (false once the batch is settled): bounds the wait for drain as well as for confirms.
     const deadline = pause(timeoutMs, { signal: done.signal }).then(() => !done.signal.aborted);
+    // The AMQP timestamp property (POSIX seconds): when the batch was sent, as Kafka's message timestamp says.
+    const timestamp = Math.floor(Date.now() / 1000);
+    const writes = new CorkedWrites(link.model);
+    writes.cork();
     try {
       for (const o of outgoing) {
         const writable = channel.publish(
           o.exchange,
           o.routingKey,
           o.content,
-          { persistent: true, mandatory: true, contentType: 'application/json', messageId: o.headers[RECORD_ID_HEADER], headers: o.headers },
+          { persistent: true, mandatory: true, contentType: 'application/json', timestamp, messageId: o.headers[RECORD_ID_HEADER], headers: o.headers },
           onConfirm,
         );
         // The socket's buffer is full: wait until it drains (or the channel goes), so a batch costs its size once.
-        if (!writable && (await Promise.race([drained(channel).then(() => false), deadline]))) this.timedOut(link, timeoutMs);
+        if (!writable) {
+          writes.uncork();
+          const late = await Promise.race([drained(channel).then(() => false), deadline]);
+          writes.cork();
+          if (late) this.timedOut(link, timeoutMs);
+        }
       }
+      writes.uncork();
       if (await Promise.race([confirmed.then(() => false), deadline])) this.timedOut(link, timeoutMs);
     } finally {
+      writes.uncork();
       done.abort();
     }
     // A return comes before its message's confirm: every one is in by now.
@@ -241,10 +252,6 @@ export class RabbitmqProducer implements BatchProducer {
     // A broker that blocks publishers may never answer close: not waited for longer than a connection.
     if (link) await Promise.race([link.model.close().catch(() => undefined), pause(this.config.connection_timeout_ms)]);
   }
-}
-
-function outgoingOf(exchange: string, routingKey: string, m: OutMessage): Outgoing {
-  return { exchange, routingKey, content: Buffer.from(m.value, 'utf8'), headers: m.headers };
 }
 
 /** Resolves when the channel can take more, or is gone (its pending confirms fail then). */

@@ -1,9 +1,9 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import { messagesByTopic } from '../../batch/encoded-records.ts';
-import type { Batch, OutMessage } from '../../batch/types.ts';
+import type { Batch } from '../../batch/types.ts';
 import type { RedisConfig } from '../../config/types.ts';
 import type { BatchProducer } from '../../kafka/batch-producer.ts';
 import type { KafkaErrorKind } from '../../kafka/describe-error.ts';
+import { pause } from '../../kafka/retry-policy.ts';
 import type { Logger } from '../../observe/logger.ts';
 import { describeRedisError } from './describe-error.ts';
 import { redisClient, redisDisplay, redisTarget } from './redis-client.ts';
@@ -15,12 +15,16 @@ export const REASON_FIELD = 'logship-reason';
 /** The stream a dead letter was meant for. */
 export const STREAM_FIELD = 'logship-stream';
 
+/** What the race of a pipeline against command_timeout_ms gives when the time is up. */
+const TIMED_OUT: unique symbol = Symbol('timed out');
+
 /** A stream name a key refused is logged again at most this often. */
 const REPEAT_LOG_MS = 60_000;
 
 interface Entry {
   stream: string;
-  fields: string[];
+  /** Names, and values: the record's JSON as bytes (see send). */
+  fields: (string | Buffer)[];
 }
 
 /**
@@ -31,6 +35,12 @@ interface Entry {
  * key exists and is not a stream), which no retry fixes: those records go
  * to dead_letter_stream with the reason. While the connection is down,
  * sends fail at once (the spool takes the batches) and ioredis reconnects.
+ *
+ * A pipeline that gets no (complete) answer within command_timeout_ms
+ * rejects, and the connection is dropped and opened again (replies to it
+ * may still come: they must not be taken for the next batch's). One timer
+ * for the pipeline, not ioredis' commandTimeout, which arms and clears one
+ * per XADD.
  */
 export class RedisProducer implements BatchProducer {
   private readonly config: RedisConfig;
@@ -50,7 +60,10 @@ export class RedisProducer implements BatchProducer {
     this.log = log;
     this.display = redisDisplay(config);
     this.onUnroutable = onUnroutable;
-    this.target = redisTarget(config, { retry: true });
+    const target = redisTarget(config, { retry: true });
+    // add() times each pipeline with one timer of its own.
+    delete target.options.commandTimeout;
+    this.target = target;
   }
 
   private redis(): Promise<Redis> {
@@ -87,7 +100,8 @@ export class RedisProducer implements BatchProducer {
     await this.ensureConnected(redis);
     const entries: Entry[] = [];
     for (const batch of batches) {
-      for (const [stream, messages] of messagesByTopic(batch.topics)) for (const m of messages) entries.push({ stream, fields: fieldsOf(m) });
+      // The record's JSON goes as the batch's bytes (ioredis writes Buffers as they are): not decoded to a string and encoded back.
+      for (const [stream, records] of batch.topics) records.eachValue((value, headers) => entries.push({ stream, fields: fieldsOf(value, headers) }));
     }
     const refused = await this.add(redis, entries);
     if (refused.length > 0) await this.deadLetter(redis, refused);
@@ -99,10 +113,22 @@ export class RedisProducer implements BatchProducer {
     const trim = this.config.maxlen === undefined ? [] : ['MAXLEN', '~', String(this.config.maxlen)];
     for (const e of entries) pipeline.xadd(e.stream, ...trim, '*', ...e.fields);
     let replies: [Error | null, unknown][] | null;
+    const done = new AbortController();
+    const timeoutMs = this.config.command_timeout_ms;
     try {
-      replies = await pipeline.exec();
+      const answered = pipeline.exec();
+      answered.catch(() => undefined); // a pipeline that timed out may still fail later
+      const answer = await Promise.race([answered, pause(timeoutMs, { signal: done.signal }).then((): typeof TIMED_OUT => TIMED_OUT)]);
+      if (answer === TIMED_OUT) {
+        // The answers may still come: a new connection, so they are not read as the next pipeline's.
+        redis.disconnect(true);
+        throw new Error(`no answer to ${entries.length} XADDs within output.redis.command_timeout_ms (${timeoutMs} ms): timed out`);
+      }
+      replies = answer;
     } catch (err) {
       throw this.lastError && this.lastError !== err ? new Error((err as Error).message, { cause: this.lastError }) : err;
+    } finally {
+      done.abort();
     }
     if (replies === null || replies.length !== entries.length) throw new Error(`Redis answered ${replies?.length ?? 0} of ${entries.length} XADDs`);
     const refused: { entry: Entry; reason: string }[] = [];
@@ -137,13 +163,17 @@ export class RedisProducer implements BatchProducer {
   async close(): Promise<void> {
     if (!this.client) return;
     const redis = await this.client;
-    await redis.quit().catch(() => redis.disconnect());
+    // A server that does not answer QUIT (frozen) is not waited for longer than a command.
+    const quit = redis.quit().then(() => true, () => false);
+    const done = new AbortController();
+    if (!(await Promise.race([quit, pause(this.config.command_timeout_ms, { signal: done.signal }).then(() => false)]))) redis.disconnect();
+    done.abort();
   }
 }
 
 /** An entry's fields: the record's JSON, then its headers (id, host, path) as they are. */
-function fieldsOf(m: OutMessage): string[] {
-  const fields = [RECORD_FIELD, m.value];
-  for (const name in m.headers) fields.push(name, m.headers[name]!);
+function fieldsOf(value: Buffer, headers: Record<string, string>): (string | Buffer)[] {
+  const fields: (string | Buffer)[] = [RECORD_FIELD, value];
+  for (const name in headers) fields.push(name, headers[name]!);
   return fields;
 }
