@@ -179,7 +179,7 @@ test('custom inputs, Kafka settings from a Secret, extra settings, a namespace o
   // These settings' bound (~313 MiB) needs more than the default limit: the check above is not idle.
   const { resources: _ignored, ...withDefaultLimit } = custom;
   const tooSmall = only(render(withDefaultLimit, 'default'), 'DaemonSet');
-  assert.throws(() => assertMemoryRoom(tooSmall, config), /limit 320Mi is not 20% above the bound of 313 MiB/);
+  assert.throws(() => assertMemoryRoom(tooSmall, config), /limit 320Mi is not 20% above the bound of 314 MiB/);
 });
 
 test("invalid values fail with the values schema's error, or the chart's own", { skip }, () => {
