@@ -138,22 +138,10 @@ export class EncodedRecords {
   /** The records as messages again: for the spool and ndjson. */
   toMessages(): OutMessage[] {
     const out: OutMessage[] = [];
-    const buf = this.buf;
-    const cursor = { at: 0 };
-    for (let i = 0; i < this.count; i++) {
-      cursor.at = i === 0 ? 0 : this.ends[i - 1]!;
-      readVarInt(buf, cursor); // length
-      cursor.at += 2; // attributes, timestamp delta (0)
-      readVarInt(buf, cursor); // offset delta
-      const key = readString(buf, cursor);
-      const value = readString(buf, cursor) ?? '';
-      const headers: Record<string, string> = {};
-      for (let n = readVarInt(buf, cursor); n > 0; n--) {
-        const name = readString(buf, cursor) ?? '';
-        headers[name] = readString(buf, cursor) ?? '';
-      }
-      out.push({ key, value, headers });
-    }
+    this.walk(this.buf, (buf, keyAt, keySize, valueAt, valueSize, headers) => {
+      const key = keySize < 0 ? null : buf.toString('utf8', keyAt, keyAt + keySize);
+      out.push({ key, value: valueSize < 0 ? '' : buf.toString('utf8', valueAt, valueAt + valueSize), headers });
+    });
     return out;
   }
 
@@ -164,7 +152,13 @@ export class EncodedRecords {
    * pool at release(), while a client may still hold what it was given.
    */
   eachValue(onRecord: (value: Buffer, headers: Record<string, string>) => void): void {
-    const buf = Buffer.from(this.buf.subarray(0, this.length));
+    this.walk(Buffer.from(this.buf.subarray(0, this.length)), (buf, _keyAt, _keySize, valueAt, valueSize, headers) =>
+      onRecord(buf.subarray(valueAt, valueAt + Math.max(0, valueSize)), headers),
+    );
+  }
+
+  /** Reads each record of `buf` (this batch's records, or a copy of them): where its key and value are (size -1: null), and its headers. */
+  private walk(buf: Buffer, visit: (buf: Buffer, keyAt: number, keySize: number, valueAt: number, valueSize: number, headers: Record<string, string>) => void): void {
     const cursor = { at: 0 };
     for (let i = 0; i < this.count; i++) {
       cursor.at = i === 0 ? 0 : this.ends[i - 1]!;
@@ -172,16 +166,17 @@ export class EncodedRecords {
       cursor.at += 2; // attributes, timestamp delta (0)
       readVarInt(buf, cursor); // offset delta
       const keySize = readVarInt(buf, cursor);
-      if (keySize > 0) cursor.at += keySize;
+      const keyAt = cursor.at;
+      cursor.at += Math.max(0, keySize);
       const valueSize = readVarInt(buf, cursor);
-      const value = buf.subarray(cursor.at, cursor.at + Math.max(0, valueSize));
+      const valueAt = cursor.at;
       cursor.at += Math.max(0, valueSize);
       const headers: Record<string, string> = {};
       for (let n = readVarInt(buf, cursor); n > 0; n--) {
         const name = readString(buf, cursor) ?? '';
         headers[name] = readString(buf, cursor) ?? '';
       }
-      onRecord(value, headers);
+      visit(buf, keyAt, keySize, valueAt, valueSize, headers);
     }
   }
 
